@@ -1,0 +1,32 @@
+namespace KestrelEcho;
+
+/// <summary>Command-line options: <c>--port N</c> (required) and <c>--stats</c>.</summary>
+/// <param name="Port">The TCP port to listen on at 127.0.0.1.</param>
+/// <param name="PrintStats">Whether to print a <c>stats</c> line to stdout once a second.</param>
+internal readonly record struct EchoOptions(int Port, bool PrintStats)
+{
+    /// <summary>Parses the arguments; returns false on an unknown or malformed argument.</summary>
+    public static bool TryParse(string[] args, out EchoOptions options)
+    {
+        int port = 0;
+        bool stats = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], out port) && port is > 0 and < 65536:
+                    i++;
+                    break;
+                case "--stats":
+                    stats = true;
+                    break;
+                default:
+                    options = default;
+                    return false;
+            }
+        }
+
+        options = new EchoOptions(port, stats);
+        return port != 0;
+    }
+}

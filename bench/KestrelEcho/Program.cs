@@ -1,0 +1,29 @@
+// Kestrel baseline for bench/run.sh: an ASP.NET Core WebSocket echo server on 127.0.0.1.
+// Usage: KestrelEcho --port N [--stats]
+using System.Net;
+using KestrelEcho;
+
+if (!EchoOptions.TryParse(args, out EchoOptions options))
+{
+    Console.Error.WriteLine("usage: KestrelEcho --port N [--stats]");
+    return 2;
+}
+
+// The slim builder is the lean host the ASP.NET Core docs recommend for small services:
+// Kestrel without HTTPS/HTTP3 setup, configuration from environment only. Arguments are not
+// handed to the configuration system; they are this program's own.
+WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port));
+
+WebApplication app = builder.Build();
+app.UseWebSockets();
+app.Run(EchoEndpoint.HandleAsync);
+
+if (options.PrintStats)
+{
+    _ = EchoStats.PrintEverySecondAsync(app.Lifetime.ApplicationStopping);
+}
+
+await app.RunAsync();
+return 0;

@@ -1,0 +1,339 @@
+#!/usr/bin/env bash
+# bench/run.sh: WsGen's echo sample against a Kestrel echo server, side by side, in one run.
+#
+# Usage: bash bench/run.sh [--only NAME] [--quick]
+#   --only NAME   bench one server only (wsgen, kestrel, or a name added through SERVERS)
+#   --quick       2 s per scenario and 1000 idle connections (overrides the two variables below):
+#                 a smoke test, not a measurement
+# Environment:
+#   BENCH_SECONDS     seconds per load scenario, after wsload's 1 s warm-up (default 10)
+#   BENCH_IDLE_CONNS  connections in the idle scenario (default 10000)
+#   WSLOAD_SRC        the load generator's source (default ../shared/tools/wsload.c from the repo root)
+#   SERVERS           more servers, ';'-separated, each "name|label|spec" (see SERVER_DEFS)
+#
+# Prints a Markdown report and writes it to bench/results/latest.md. See bench/README.md.
+set -euo pipefail
+
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+WSLOAD_SRC=${WSLOAD_SRC:-$ROOT/../shared/tools/wsload.c}
+DURATION=${BENCH_SECONDS:-10}
+IDLE_CONNS=${BENCH_IDLE_CONNS:-10000}
+IDLE_HOLD=5
+ONLY=""
+RESULTS=$ROOT/bench/results/latest.md
+
+# Servers, in the order they run. One line each: "name|label|spec". A spec whose first word is a
+# .csproj (relative to the repo root) is built in Release and run as `dotnet <its dll> <the rest>`;
+# any other spec is a shell command. Every server gets `--port N --stats` appended and must serve
+# ws://127.0.0.1:N/ and print `stats messages=<n> allocated=<bytes>` once a second.
+SERVER_DEFS=(
+  "wsgen|WsGen|samples/Echo/Echo.csproj"
+  "kestrel|Kestrel|bench/KestrelEcho/KestrelEcho.csproj"
+)
+BASELINE=kestrel
+
+# Load scenarios: "key|description|wsload arguments" (the port and -t are added by run_echo).
+SCENARIOS=(
+  "a|100 conns x 32 B text, 1 in flight|-c 100 -s 32 -d 1"
+  "b|100 conns x 32 B text, 16 in flight|-c 100 -s 32 -d 16"
+  "c|100 conns x 16 KiB binary, 1 in flight|-c 100 -s 16384 -d 1 -b"
+)
+
+usage() { sed -n '4,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+log() { printf '==> %s\n' "$*" >&2; }
+warn() { printf '!!! %s\n' "$*" >&2; }
+
+while (($#)); do
+  case $1 in
+    --only) ONLY=${2:?--only needs a server name}; shift 2 ;;
+    --only=*) ONLY=${1#*=}; shift ;;
+    --quick) DURATION=2; IDLE_CONNS=1000; IDLE_HOLD=2; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+[[ $DURATION =~ ^[1-9][0-9]*$ ]] || { warn "BENCH_SECONDS must be a whole number of seconds"; exit 2; }
+[[ $IDLE_CONNS =~ ^[1-9][0-9]*$ ]] || { warn "BENCH_IDLE_CONNS must be a positive number"; exit 2; }
+if [[ -n ${SERVERS:-} ]]; then
+  IFS=';' read -r -a extra <<<"$SERVERS"
+  for def in "${extra[@]}"; do [[ -n ${def// /} ]] && SERVER_DEFS+=("$def"); done
+fi
+
+SELECTED=()
+for def in "${SERVER_DEFS[@]}"; do
+  [[ -z $ONLY || ${def%%|*} == "$ONLY" ]] && SELECTED+=("$def")
+done
+((${#SELECTED[@]})) || { warn "no server named '$ONLY'"; exit 2; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/wsgen-bench.XXXXXX")
+SRV_PID=""
+LOAD_PID=""
+FAILED=0
+
+stop_server() {
+  [[ -n $SRV_PID ]] || return 0
+  kill -TERM "$SRV_PID" 2>/dev/null || true
+  for _ in {1..50}; do alive "$SRV_PID" || break; sleep 0.1; done
+  kill -KILL "$SRV_PID" 2>/dev/null || true
+  wait "$SRV_PID" 2>/dev/null || true
+  SRV_PID=""
+}
+cleanup() {
+  [[ -z $LOAD_PID ]] || kill -KILL "$LOAD_PID" 2>/dev/null || true
+  stop_server
+  if ((FAILED)); then warn "logs kept in $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# True while the process runs (a child that exited but was not reaped yet is a zombie: not alive).
+alive() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ $state != Z* ]]
+}
+
+accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A port below the usual ephemeral range that nothing on 127.0.0.1 answers on.
+free_port() {
+  local port
+  for _ in {1..100}; do
+    port=$((20000 + RANDOM % 12000))
+    if ! accepts "$port"; then echo "$port"; return 0; fi
+  done
+  return 1
+}
+
+# ---- load generator ------------------------------------------------------------------------
+[[ -f $WSLOAD_SRC ]] || { warn "wsload source not found at $WSLOAD_SRC (set WSLOAD_SRC)"; exit 1; }
+WSLOAD=$WORK/wsload
+log "building wsload from $WSLOAD_SRC"
+cc -O2 -o "$WSLOAD" "$WSLOAD_SRC"
+
+# The idle scenario holds IDLE_CONNS sockets in the server and as many in wsload.
+need_fds=$((IDLE_CONNS + 1024))
+if [[ $(ulimit -n) != unlimited ]] && (($(ulimit -n) < need_fds)); then
+  ulimit -n "$need_fds" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  [[ $(ulimit -n) == unlimited ]] || (($(ulimit -n) >= need_fds)) ||
+    warn "ulimit -n is $(ulimit -n), below the $need_fds the idle scenario needs"
+fi
+
+# ---- servers -------------------------------------------------------------------------------
+declare -A LABEL CMD STATUS BUILT
+RUN=()
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+for def in "${SELECTED[@]}"; do
+  IFS='|' read -r name label spec <<<"$def"
+  read -r first rest <<<"$spec"
+  if [[ $first != *.csproj ]]; then
+    CMD[$name]=$spec
+  elif [[ ! -f $ROOT/$first ]]; then
+    log "$label: $first does not exist yet; skipping it"
+    continue
+  else
+    if [[ -z ${BUILT[$first]:-} ]]; then
+      log "building $first (Release)"
+      if dotnet build "$ROOT/$first" -c Release -nologo -v q >"$WORK/build.$name.log" 2>&1; then
+        BUILT[$first]=$(dotnet msbuild "$ROOT/$first" -nologo -getProperty:TargetPath -p:Configuration=Release)
+        [[ -f ${BUILT[$first]} ]] || { warn "$first: no single TargetPath to run"; BUILT[$first]=FAILED; }
+      else
+        BUILT[$first]=FAILED
+        tail -n 20 "$WORK/build.$name.log" >&2
+      fi
+    fi
+    if [[ ${BUILT[$first]} == FAILED ]]; then
+      warn "$label: build of $first failed; skipping it"
+      FAILED=1
+      continue
+    fi
+    CMD[$name]="dotnet $(printf '%q' "${BUILT[$first]}") $rest"
+  fi
+  LABEL[$name]=$label
+  RUN+=("$name")
+done
+((${#RUN[@]})) || { warn "nothing to bench"; exit 1; }
+
+# Starts server $1 on a free port with --stats and waits until it accepts connections.
+# Sets SRV_PID, SRV_PORT, SRV_OUT. Returns 1 if it exits or does not listen within 30 s.
+start_server() {
+  local name=$1 tag=$2
+  SRV_PORT=$(free_port) || { warn "no free port"; return 1; }
+  SRV_OUT=$WORK/$name.$tag.out
+  bash -c "exec ${CMD[$name]} --port $SRV_PORT --stats" >"$SRV_OUT" 2>"$WORK/$name.$tag.err" &
+  SRV_PID=$!
+  for _ in {1..300}; do
+    if ! alive "$SRV_PID"; then
+      warn "${LABEL[$name]} exited before accepting connections:"
+      head -n 20 "$SRV_OUT" "$WORK/$name.$tag.err" >&2 || true
+      wait "$SRV_PID" 2>/dev/null || true
+      SRV_PID=""
+      return 1
+    fi
+    accepts "$SRV_PORT" && return 0
+    sleep 0.1
+  done
+  warn "${LABEL[$name]} did not accept connections on port $SRV_PORT within 30 s"
+  stop_server
+  return 1
+}
+
+stats_count() { grep -c '^stats ' "$SRV_OUT" || true; }
+stats_field() { grep '^stats ' "$SRV_OUT" | sed -n "${1}p" | grep -o "$2=[0-9]*" | cut -d= -f2; }
+field() { grep -o "$2=-\?[0-9.]*" "$1" | head -n 1 | cut -d= -f2; }
+elapsed_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'; }
+
+declare -A R   # R[name,key,metric]
+NOTES=()
+
+# Runs one load scenario against the running server; stores msg/s, p50, p99, alloc B/msg.
+# Allocation is measured between two of the server's stats lines printed while the load ran
+# (the newest line 1.5 s into the run, and the newest one shortly before the load stops), so
+# connection setup and teardown stay out of the per-message figure.
+run_echo() {
+  local name=$1 key=$2 args=$3 out=$WORK/$1.$2.wsload t0 first last rc=0
+  # shellcheck disable=SC2086 # args is a word list by design
+  "$WSLOAD" -p "$SRV_PORT" -t "$DURATION" $args >"$out" 2>"$out.err" &
+  LOAD_PID=$!
+  t0=$EPOCHREALTIME
+  sleep 1.5
+  first=$(stats_count)
+  sleep "$(awk -v d="$DURATION" -v e="$(elapsed_since "$t0")" 'BEGIN { s = d + 0.7 - e; print (s > 0 ? s : 0) }')"
+  last=$(stats_count)
+  wait "$LOAD_PID" || rc=$?
+  LOAD_PID=""
+  R[$name,$key,msgs]=$(field "$out" msgs_per_s)
+  R[$name,$key,p50]=$(field "$out" p50_us)
+  R[$name,$key,p99]=$(field "$out" p99_us)
+  if ((first > 0 && last > first)); then
+    local m0 m1 a0 a1
+    m0=$(stats_field "$first" messages); m1=$(stats_field "$last" messages)
+    a0=$(stats_field "$first" allocated); a1=$(stats_field "$last" allocated)
+    if ((m1 > m0)); then
+      R[$name,$key,alloc]=$(awk -v a="$((a1 - a0))" -v m="$((m1 - m0))" 'BEGIN { printf "%.1f", a / m }')
+    fi
+  fi
+  if ((rc != 0)); then
+    FAILED=1
+    R[$name,$key,bad]=1
+    NOTES+=("${LABEL[$name]}, scenario $key: wsload reported a problem: $(head -n 1 "$out") $(head -n 3 "$out.err" | tr '\n' ' ')")
+  fi
+}
+
+for name in "${RUN[@]}"; do
+  if start_server "$name" load; then
+    for sc in "${SCENARIOS[@]}"; do
+      IFS='|' read -r key desc args <<<"$sc"
+      log "${LABEL[$name]}: $desc, ${DURATION} s"
+      run_echo "$name" "$key" "$args"
+      if ! alive "$SRV_PID"; then
+        NOTES+=("${LABEL[$name]} exited during scenario $key: $(tail -n 3 "$WORK/$name.load.err" | tr '\n' ' ')")
+        FAILED=1
+        break
+      fi
+      sleep 1   # let the closed connections drain before the next scenario
+    done
+    stop_server
+  else
+    STATUS[$name]="did not start"
+    FAILED=1
+    continue
+  fi
+  # The idle scenario gets a fresh process, so that its RSS reflects connections, not past load.
+  if start_server "$name" idle; then
+    log "${LABEL[$name]}: $IDLE_CONNS idle connections, held ${IDLE_HOLD} s"
+    out=$WORK/$name.idle.wsload rc=0
+    "$WSLOAD" -p "$SRV_PORT" -i -c "$IDLE_CONNS" -n 4 -P "$SRV_PID" -t "$IDLE_HOLD" -q >"$out" 2>"$out.err" || rc=$?
+    R[$name,idle,rss]=$(field "$out" per_conn_bytes)
+    R[$name,idle,alive]=$(field "$out" alive_and_echoing)
+    if ((rc != 0)); then
+      FAILED=1
+      R[$name,idle,bad]=1
+      NOTES+=("${LABEL[$name]}, idle: $(tail -n 1 "$out") $(head -n 3 "$out.err" | tr '\n' ' ')")
+    fi
+    stop_server
+  else
+    STATUS[$name]="did not start"
+    FAILED=1
+  fi
+done
+
+# ---- report --------------------------------------------------------------------------------
+# cell KEY [FLAG_KEY]: the value, marked (!) when the flag is set, or n/a.
+cell() {
+  local v=${R[$1]:-} mark=""
+  [[ -n ${2:-} && -n ${R[$2]:-} ]] && mark=" (!)"
+  if [[ -n $v ]]; then echo "$v$mark"; else echo "n/a"; fi
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+has_base=0
+for name in "${RUN[@]}"; do [[ $name == "$BASELINE" ]] && has_base=1; done
+OTHERS=()
+for name in "${RUN[@]}"; do [[ $name == "$BASELINE" ]] || OTHERS+=("$name"); done
+row() { local line="|" c; for c in "$@"; do line+=" $c |"; done; echo "$line"; }
+
+report() {
+  local cols=("scenario") align=("---") name sc key desc args cells
+  local title=""
+  for name in "${RUN[@]}"; do title+="${title:+ vs }${LABEL[$name]}"; done
+  echo "# WebSocket echo benchmark: $title"
+  echo
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- machine: nproc=$(nproc), CPU: $(grep -m 1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r)"
+  echo "- .NET SDK $(cd "$ROOT" && dotnet --version), runtime $(dotnet --list-runtimes | grep -m 1 -o 'Microsoft.NETCore.App [0-9][^ ]*' | cut -d' ' -f2), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "- load: wsload, ${DURATION} s per scenario after a 1 s warm-up; idle: ${IDLE_CONNS} connections held ${IDLE_HOLD} s"
+  echo
+  for name in "${RUN[@]}"; do cols+=("${LABEL[$name]} msg/s"); done
+  if ((has_base)); then for name in "${OTHERS[@]}"; do cols+=("${LABEL[$name]}/${LABEL[$BASELINE]}"); done; fi
+  for name in "${RUN[@]}"; do cols+=("${LABEL[$name]} p50/p99 us"); done
+  for name in "${RUN[@]}"; do cols+=("${LABEL[$name]} alloc B/msg"); done
+  for ((i = 1; i < ${#cols[@]}; i++)); do align+=("---:"); done
+  row "${cols[@]}"
+  row "${align[@]}"
+  for sc in "${SCENARIOS[@]}"; do
+    IFS='|' read -r key desc args <<<"$sc"
+    cells=("($key) $desc")
+    for name in "${RUN[@]}"; do cells+=("$(cell "$name,$key,msgs" "$name,$key,bad")"); done
+    if ((has_base)); then
+      for name in "${OTHERS[@]}"; do cells+=("$(ratio "${R[$name,$key,msgs]:-}" "${R[$BASELINE,$key,msgs]:-}")"); done
+    fi
+    for name in "${RUN[@]}"; do
+      if [[ -n ${R[$name,$key,p50]:-} ]]; then cells+=("${R[$name,$key,p50]} / ${R[$name,$key,p99]}"); else cells+=("n/a"); fi
+    done
+    for name in "${RUN[@]}"; do cells+=("$(cell "$name,$key,alloc")"); done
+    row "${cells[@]}"
+  done
+  echo
+  cols=("(d) idle, $IDLE_CONNS conns")
+  align=("---")
+  for name in "${RUN[@]}"; do cols+=("${LABEL[$name]}"); align+=("---:"); done
+  if ((has_base)); then for name in "${OTHERS[@]}"; do cols+=("${LABEL[$name]}/${LABEL[$BASELINE]}"); align+=("---:"); done; fi
+  row "${cols[@]}"
+  row "${align[@]}"
+  cells=("server RSS per connection, bytes")
+  for name in "${RUN[@]}"; do cells+=("$(cell "$name,idle,rss" "$name,idle,bad")"); done
+  if ((has_base)); then
+    for name in "${OTHERS[@]}"; do cells+=("$(ratio "${R[$name,idle,rss]:-}" "${R[$BASELINE,idle,rss]:-}")"); done
+  fi
+  row "${cells[@]}"
+  cells=("connections alive and echoing")
+  for name in "${RUN[@]}"; do cells+=("${R[$name,idle,alive]:-n/a}"); done
+  if ((has_base)); then for name in "${OTHERS[@]}"; do cells+=(""); done; fi
+  row "${cells[@]}"
+  echo
+  echo "msg/s: higher is better. p50/p99: round-trip latency percentiles in microseconds."
+  echo "alloc B/msg: managed bytes the server allocated per echoed message under steady load."
+  if ((has_base && ${#OTHERS[@]})); then
+    echo "Ratios are that server's figure over ${LABEL[$BASELINE]}'s: above 1 is faster for msg/s, below 1 is leaner for RSS."
+  fi
+  echo "(!) marks a run where wsload saw errors, mismatches or dropped connections."
+  for name in "${RUN[@]}"; do
+    [[ -z ${STATUS[$name]:-} ]] || echo "- ${LABEL[$name]}: ${STATUS[$name]}"
+  done
+  for note in "${NOTES[@]+"${NOTES[@]}"}"; do echo "- $note"; done
+}
+
+mkdir -p "$(dirname "$RESULTS")"
+report | tee "$RESULTS"
+log "written to ${RESULTS#"$ROOT"/}"
+((FAILED == 0))
