@@ -14,10 +14,24 @@ internal enum HttpParseStatus
 }
 
 /// <summary>Why a request head was refused: the HTTP status to send and a short human-readable detail for the body.</summary>
-/// <param name="StatusCode">An HTTP status code (400, 414, 431, 505...), or 0 when there is no error.</param>
-/// <param name="Detail">A short ASCII explanation, safe to send back to the client.</param>
-internal readonly record struct HttpError(int StatusCode, string Detail)
+internal readonly struct HttpError
 {
+    private readonly string? _detail;
+
+    public HttpError(int statusCode, string detail)
+    {
+        StatusCode = statusCode;
+        _detail = detail;
+    }
+
+    /// <summary>An HTTP status code (400, 414, 431, 505...), or 0 when there is no error.</summary>
+    public int StatusCode { get; }
+
+    /// <summary>A short ASCII explanation, safe to send back to the client; empty when there is no error.</summary>
+    public string Detail => _detail ?? string.Empty;
+
     /// <summary>True when this value describes an actual error.</summary>
     public bool IsError => StatusCode != 0;
+
+    public override string ToString() => IsError ? $"{StatusCode} {Detail}" : "no error";
 }
