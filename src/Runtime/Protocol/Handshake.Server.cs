@@ -1,0 +1,247 @@
+using System.Text;
+
+namespace WsGen.Protocol;
+
+/// <summary>The server side of the opening handshake (RFC 6455 section 4.2).</summary>
+internal static partial class Handshake
+{
+    /// <summary>
+    /// Decides whether a parsed request opens a WebSocket connection.
+    /// </summary>
+    /// <remarks>
+    /// The rules, checked in this order (the first failing one gives the answer):
+    /// <list type="number">
+    /// <item>A head that failed to parse (<see cref="HttpRequestHead.Error"/>): that error's status.</item>
+    /// <item>HTTP/1.1 or a later 1.x (400; 505 for 2 and higher).</item>
+    /// <item>Method GET, case-sensitive (405, with <c>Allow: GET</c>: the resource exists, only the method is wrong).</item>
+    /// <item>A non-empty Host (400).</item>
+    /// <item>Upgrade: a list with the token <c>websocket</c>, any case (400).</item>
+    /// <item>Connection: a list with the token <c>Upgrade</c>, any case (400).</item>
+    /// <item>Sec-WebSocket-Version exactly <c>13</c>; missing or anything else: 426 with <c>Sec-WebSocket-Version: 13</c>,
+    /// checked before the key so that a client of another version learns which one to use.</item>
+    /// <item>Sec-WebSocket-Key: base64 of exactly 16 bytes (400).</item>
+    /// <item><see cref="HandshakeOptions.CheckOrigin"/> (403).</item>
+    /// <item><see cref="HandshakeOptions.SelectSubProtocol"/>, when the client offered subprotocols.</item>
+    /// </list>
+    /// Sec-WebSocket-Extensions is ignored: no extension is accepted, so none is echoed.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">The subprotocol hook returned a value the client did not offer.</exception>
+    public static HandshakeDecision Validate(in HttpRequestHead head, HandshakeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+
+        if (head.Error.IsError)
+        {
+            return HandshakeDecision.Reject(head.Error.StatusCode, head.Error.Detail);
+        }
+
+        if (head.VersionMajor != 1 || head.VersionMinor < 1)
+        {
+            return head.VersionMajor >= 2
+                ? HandshakeDecision.Reject(HttpStatus.HttpVersionNotSupported, "HTTP/1.1 required")
+                : HandshakeDecision.Reject(HttpStatus.BadRequest, "HTTP/1.1 or higher required");
+        }
+
+        if (head.Method != "GET")
+        {
+            return HandshakeDecision.Reject(HttpStatus.MethodNotAllowed, "a WebSocket handshake uses GET");
+        }
+
+        if (string.IsNullOrEmpty(head.Host))
+        {
+            return HandshakeDecision.Reject(HttpStatus.BadRequest, "missing Host");
+        }
+
+        if (!HttpSyntax.ListContains(head.Upgrade, "websocket"))
+        {
+            return HandshakeDecision.Reject(HttpStatus.BadRequest, "Upgrade: websocket required");
+        }
+
+        if (!HttpSyntax.ListContains(head.Connection, "Upgrade"))
+        {
+            return HandshakeDecision.Reject(HttpStatus.BadRequest, "Connection: Upgrade required");
+        }
+
+        if (head.SecWebSocketVersion != SupportedVersion)
+        {
+            return HandshakeDecision.Reject(HttpStatus.UpgradeRequired, "Sec-WebSocket-Version 13 required");
+        }
+
+        if (head.SecWebSocketKey is not { } key || !IsValidKey(key))
+        {
+            return HandshakeDecision.Reject(HttpStatus.BadRequest, "invalid Sec-WebSocket-Key");
+        }
+
+        if (options.CheckOrigin is { } checkOrigin && !checkOrigin(head.Origin))
+        {
+            return HandshakeDecision.Reject(HttpStatus.Forbidden, "origin not allowed");
+        }
+
+        string? subProtocol = null;
+        var offered = head.SubProtocols;
+        if (options.SelectSubProtocol is { } select && offered.Count > 0 && select(offered) is { } chosen)
+        {
+            subProtocol = FindOffered(offered, chosen)
+                ?? throw new InvalidOperationException($"The subprotocol selector returned '{chosen}', which the client did not offer.");
+        }
+
+        Span<byte> accept = stackalloc byte[AcceptLength];
+        ComputeAccept(key, accept);
+        return HandshakeDecision.Accept(Encoding.ASCII.GetString(accept), subProtocol);
+    }
+
+    /// <summary>
+    /// Writes the 101 response that accepts the handshake.
+    /// </summary>
+    /// <param name="dest">Receives the response; <see cref="GetAcceptLength"/> bytes are needed.</param>
+    /// <param name="key">The client's Sec-WebSocket-Key (ASCII bytes).</param>
+    /// <param name="subProtocol">The chosen subprotocol (a token), or null.</param>
+    /// <returns>The number of bytes written.</returns>
+    /// <exception cref="ArgumentException"><paramref name="dest"/> is too short, or <paramref name="subProtocol"/> is not a token.</exception>
+    public static int WriteAccept(Span<byte> dest, ReadOnlySpan<byte> key, string? subProtocol)
+    {
+        Span<byte> accept = stackalloc byte[AcceptLength];
+        ComputeAccept(key, accept);
+        var writer = new HttpHeadWriter(dest);
+        WriteAcceptCore(ref writer, accept, subProtocol);
+        return writer.Length;
+    }
+
+    /// <summary>Writes the 101 response of an accepting <paramref name="decision"/>.</summary>
+    /// <inheritdoc cref="WriteAccept(Span{byte}, ReadOnlySpan{byte}, string?)"/>
+    public static int WriteAccept(Span<byte> dest, in HandshakeDecision decision)
+    {
+        if (!decision.IsAccepted || decision.AcceptValue is not { Length: AcceptLength } acceptValue)
+        {
+            throw new ArgumentException("The decision does not accept the handshake.", nameof(decision));
+        }
+
+        Span<byte> accept = stackalloc byte[AcceptLength];
+        Encoding.ASCII.GetBytes(acceptValue, accept);
+        var writer = new HttpHeadWriter(dest);
+        WriteAcceptCore(ref writer, accept, decision.SubProtocol);
+        return writer.Length;
+    }
+
+    /// <summary>The length of the 101 response for <paramref name="subProtocol"/>.</summary>
+    public static int GetAcceptLength(string? subProtocol)
+    {
+        Span<byte> accept = stackalloc byte[AcceptLength];
+        var writer = HttpHeadWriter.Measure();
+        WriteAcceptCore(ref writer, accept, subProtocol);
+        return writer.Length;
+    }
+
+    /// <summary>
+    /// Writes a refusal: the status line, <c>Connection: close</c>, the headers the status calls for
+    /// (<c>Upgrade: websocket</c> and <c>Sec-WebSocket-Version: 13</c> with 426, <c>Allow: GET</c> with 405), and a
+    /// short text/plain body "status reason: detail". The caller closes the connection after sending it.
+    /// </summary>
+    /// <param name="dest">Receives the response; <see cref="GetRejectLength"/> bytes are needed.</param>
+    /// <param name="statusCode">One of 400, 403, 404, 405, 414, 426, 431, 500, 503, 505.</param>
+    /// <param name="detail">A short explanation; chars outside printable ASCII are sent as '?'.</param>
+    /// <returns>The number of bytes written.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="statusCode"/> is not one of the above.</exception>
+    /// <exception cref="ArgumentException"><paramref name="dest"/> is too short.</exception>
+    public static int WriteReject(Span<byte> dest, int statusCode, string? detail = null)
+    {
+        var writer = new HttpHeadWriter(dest);
+        WriteRejectCore(ref writer, statusCode, detail);
+        return writer.Length;
+    }
+
+    /// <summary>Writes the refusal of a refusing <paramref name="decision"/>.</summary>
+    public static int WriteReject(Span<byte> dest, in HandshakeDecision decision)
+    {
+        if (decision.IsAccepted)
+        {
+            throw new ArgumentException("The decision accepts the handshake.", nameof(decision));
+        }
+
+        return WriteReject(dest, decision.StatusCode, decision.Detail);
+    }
+
+    /// <summary>The length of the refusal <see cref="WriteReject(Span{byte}, int, string?)"/> writes.</summary>
+    public static int GetRejectLength(int statusCode, string? detail = null)
+    {
+        var writer = HttpHeadWriter.Measure();
+        WriteRejectCore(ref writer, statusCode, detail);
+        return writer.Length;
+    }
+
+    private static void WriteAcceptCore(ref HttpHeadWriter writer, scoped ReadOnlySpan<byte> accept, string? subProtocol)
+    {
+        if (subProtocol is not null && !HttpSyntax.IsToken(subProtocol))
+        {
+            throw new ArgumentException("A subprotocol must be a token.", nameof(subProtocol));
+        }
+
+        writer.Write("HTTP/1.1 101 Switching Protocols\r\n"u8);
+        writer.WriteHeader("Upgrade"u8, "websocket"u8);
+        writer.WriteHeader("Connection"u8, "Upgrade"u8);
+        writer.WriteHeader("Sec-WebSocket-Accept"u8, accept);
+        if (subProtocol is not null)
+        {
+            writer.Write("Sec-WebSocket-Protocol: "u8);
+            writer.WriteLatin1(subProtocol);
+            writer.Write("\r\n"u8);
+        }
+
+        writer.Write("\r\n"u8);
+    }
+
+    private static void WriteRejectCore(ref HttpHeadWriter writer, int statusCode, string? detail)
+    {
+        if (statusCode < 400 || HttpStatus.GetReasonPhrase(statusCode) is not { } reason)
+        {
+            throw new ArgumentOutOfRangeException(nameof(statusCode), statusCode, "Not a refusal status WsGen sends.");
+        }
+
+        int bodyLength = 3 + 1 + reason.Length + (string.IsNullOrEmpty(detail) ? 0 : 2 + detail.Length) + 1;
+
+        writer.Write("HTTP/1.1 "u8);
+        writer.WriteInt32(statusCode);
+        writer.Write(" "u8);
+        writer.WriteLatin1(reason);
+        writer.Write("\r\n"u8);
+        writer.WriteHeader("Connection"u8, "close"u8);
+        if (statusCode == HttpStatus.UpgradeRequired)
+        {
+            writer.WriteHeader("Upgrade"u8, "websocket"u8);
+            writer.WriteHeader("Sec-WebSocket-Version"u8, "13"u8);
+        }
+        else if (statusCode == HttpStatus.MethodNotAllowed)
+        {
+            writer.WriteHeader("Allow"u8, "GET"u8);
+        }
+
+        writer.WriteHeader("Content-Type"u8, "text/plain; charset=us-ascii"u8);
+        writer.Write("Content-Length: "u8);
+        writer.WriteInt32(bodyLength);
+        writer.Write("\r\n\r\n"u8);
+
+        writer.WriteInt32(statusCode);
+        writer.Write(" "u8);
+        writer.WriteLatin1(reason);
+        if (!string.IsNullOrEmpty(detail))
+        {
+            writer.Write(": "u8);
+            writer.WritePrintableAscii(detail);
+        }
+
+        writer.Write("\n"u8);
+    }
+
+    private static string? FindOffered(IReadOnlyList<string> offered, string chosen)
+    {
+        for (int i = 0; i < offered.Count; i++)
+        {
+            if (string.Equals(offered[i], chosen, StringComparison.Ordinal))
+            {
+                return offered[i];
+            }
+        }
+
+        return null;
+    }
+}
