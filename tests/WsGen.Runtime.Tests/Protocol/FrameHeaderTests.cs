@@ -109,3 +109,38 @@ public class FrameHeaderTests
         Assert.Throws<ArgumentException>(() => FrameWriter.WriteFrame(new byte[6], WebSocketOpcode.Binary, true, new byte[5]));
     }
 }
+
+public class WebSocketFramesTests
+{
+    [Fact]
+    public void CreateWritesTheServerHeader()
+    {
+        byte[] payload = new byte[300];
+        WebSocketFrame frame = WebSocketFrames.Create(WebSocketOpcode.Binary, payload, fin: false);
+
+        Assert.Equal("027E012C", Convert.ToHexString(frame.Header.Span));
+        Assert.Equal(WebSocketOpcode.Binary, frame.Opcode);
+        Assert.False(frame.IsFinal);
+        Assert.Equal(300, frame.Payload.Length);
+    }
+
+    [Fact]
+    public void CreateRefusesBadControlFramesAndOpcodes()
+    {
+        Assert.Throws<ArgumentException>(() => WebSocketFrames.Create(WebSocketOpcode.Ping, new byte[126]));
+        Assert.Throws<ArgumentException>(() => WebSocketFrames.Create(WebSocketOpcode.Close, new byte[2], fin: false));
+        Assert.Throws<ArgumentException>(() => WebSocketFrames.Create((WebSocketOpcode)3, new byte[1]));
+    }
+
+    [Fact]
+    public void ReleaseReturnsThePooledBuffer()
+    {
+        var pool = new CountingBytePool(64);
+        Memory<byte> buffer = pool.Get();
+        WebSocketFrame frame = WebSocketFrames.Create(WebSocketOpcode.Text, buffer[..5], pool: pool, pooledBuffer: buffer);
+
+        frame.Release();
+
+        Assert.Equal(0, pool.Outstanding);
+    }
+}
