@@ -1,0 +1,14 @@
+using System.Net;
+
+namespace WsGen;
+
+/// <summary>A reactor that also listens: accepted connections are registered with its handler.</summary>
+public interface IServerReactor : IReactor, IEventLoop
+{
+    /// <summary>Starts listening on <paramref name="endPoint"/> and returns the bound endpoint (port 0 becomes the
+    /// real port). May be called before <see cref="IReactor.Run"/>, or on the loop thread.</summary>
+    IPEndPoint Listen(IPEndPoint endPoint);
+
+    /// <summary>Connections the loop holds, including those closing.</summary>
+    int ConnectionCount { get; }
+}

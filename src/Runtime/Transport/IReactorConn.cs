@@ -1,0 +1,22 @@
+namespace WsGen;
+
+/// <summary>
+/// The connection a reactor hands to its <see cref="IConnectionHandler"/>: an <see cref="INetConn"/> whose
+/// <see cref="INetConn.Write"/> is corked and backpressured, plus what only a loop's connection can offer.
+/// </summary>
+/// <remarks>
+/// <see cref="INetConn.Write"/> takes every byte (keeping what the socket cannot take yet) and returns the length
+/// offered, or returns 0 when the connection is closed, closing, or was aborted because the waiting bytes would
+/// exceed the reactor's limit. <see cref="INetConn.Close"/> is graceful: waiting bytes are flushed, the sending
+/// side is shut down, and the connection is released when the peer closes or a linger timeout passes.
+/// <see cref="IConnectionHandler.OnClose"/> is delivered after the current callback returns, never re-entrantly.
+/// Members must be called on the loop thread.
+/// </remarks>
+public interface IReactorConn : INetConn
+{
+    /// <summary>Bytes accepted by <see cref="INetConn.Write"/> that the socket has not taken yet.</summary>
+    long WaitingBytes { get; }
+
+    /// <summary>Closes the connection now, dropping waiting bytes. Idempotent.</summary>
+    void Abort();
+}
