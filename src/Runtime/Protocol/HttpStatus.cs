@@ -8,6 +8,7 @@ internal static class HttpStatus
     public const int Forbidden = 403;
     public const int NotFound = 404;
     public const int MethodNotAllowed = 405;
+    public const int RequestTimeout = 408;
     public const int UriTooLong = 414;
     public const int UpgradeRequired = 426;
     public const int RequestHeaderFieldsTooLarge = 431;
@@ -23,6 +24,7 @@ internal static class HttpStatus
         Forbidden => "Forbidden",
         NotFound => "Not Found",
         MethodNotAllowed => "Method Not Allowed",
+        RequestTimeout => "Request Timeout",
         UriTooLong => "URI Too Long",
         UpgradeRequired => "Upgrade Required",
         RequestHeaderFieldsTooLarge => "Request Header Fields Too Large",

@@ -1,0 +1,337 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using WsGen.Protocol;
+
+namespace WsGen;
+
+/// <summary>
+/// The client side of a WebSocket connection (ws:// only) over a blocking socket. One thread may read
+/// (<see cref="ReadFrame"/>) while others send; sends are serialized.
+/// </summary>
+/// <remarks>
+/// <see cref="ReadFrame"/> returns each message as one final frame (fragments are reassembled), pongs, and the
+/// close frame last. Pings are answered by the reader before it returns. Every returned frame must be released.
+/// </remarks>
+public sealed class WebSocketClient : IWebSocketConn, IDisposable
+{
+    private const int ReceiveBufferSize = 64 * 1024;
+
+    private readonly Socket _socket;
+    private readonly WebSocketClientOptions _options;
+    private readonly ReaderOptions _readerOptions;
+    private readonly BytePool _framePool = new(4096, buffersPerSlab: 16);
+    private readonly Queue<WebSocketFrame> _ready = new();
+    private readonly Lock _sendLock = new();
+    private readonly byte[] _receive = new byte[ReceiveBufferSize];
+    private WebSocketReader _reader;
+    private byte[] _send = ArrayPool<byte>.Shared.Rent(4096);
+    private bool _closeSent;
+    private bool _closeReceived;
+    private bool _disposed;
+    private WebSocketProtocolException? _failure;
+
+    private WebSocketClient(Socket socket, WebSocketClientOptions options, string? subProtocol)
+    {
+        _socket = socket;
+        _options = options;
+        SubProtocol = subProtocol;
+        _readerOptions = new ReaderOptions { MaxMessageSize = options.MaxMessageSize, ExpectMasked = false };
+    }
+
+    public string? SubProtocol { get; }
+
+    public bool IsOpen => !_closeSent && !_closeReceived && _failure is null && !_disposed;
+
+    public object? UserState { get; set; }
+
+    /// <summary>Connects to a ws:// address and completes the opening handshake.</summary>
+    /// <exception cref="WebSocketProtocolException">The server refused or botched the handshake.</exception>
+    public static WebSocketClient Connect(Uri uri, WebSocketClientOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        options ??= new WebSocketClientOptions();
+        if (uri.Scheme != "ws")
+            throw new ArgumentException("Only ws:// addresses are supported (TLS is not built in).", nameof(uri));
+
+        var address = IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) ? ip : Dns.GetHostAddresses(uri.DnsSafeHost)[0];
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            int timeout = (int)options.ConnectTimeout.TotalMilliseconds;
+            if (!socket.ConnectAsync(address, uri.Port).Wait(timeout))
+                throw new TimeoutException($"Could not connect to {uri} within {options.ConnectTimeout}.");
+            socket.ReceiveTimeout = timeout;
+            socket.SendTimeout = timeout;
+
+            string key = Handshake.CreateClientKey();
+            var keyBytes = Encoding.ASCII.GetBytes(key);
+            string host = uri.IsDefaultPort ? uri.Host : $"{uri.Host}:{uri.Port}";
+            var request = new byte[Handshake.GetClientRequestLength(host, uri.PathAndQuery, keyBytes, options.SubProtocols, options.Origin)];
+            Handshake.WriteClientRequest(request, host, uri.PathAndQuery, keyBytes, options.SubProtocols, options.Origin);
+            socket.Send(request);
+
+            var buffer = new byte[16 * 1024];
+            int length = 0;
+            while (true)
+            {
+                int n = socket.Receive(buffer, length, buffer.Length - length, SocketFlags.None);
+                if (n == 0)
+                    throw new WebSocketProtocolException(WebSocketCloseCode.AbnormalClosure, "The server closed the connection during the handshake.");
+                length += n;
+                var result = Handshake.ParseServerResponse(buffer.AsSpan(0, length), key, options.SubProtocols, out int consumed);
+                if (result.Status == ClientHandshakeStatus.NeedMore)
+                {
+                    if (length == buffer.Length)
+                        throw new WebSocketProtocolException(WebSocketCloseCode.ProtocolError, "The server's handshake response is too large.");
+                    continue;
+                }
+                if (result.Status == ClientHandshakeStatus.Failed)
+                    throw new WebSocketProtocolException(WebSocketCloseCode.ProtocolError, $"Handshake refused: {result.FailureReason}");
+
+                socket.ReceiveTimeout = 0;
+                socket.SendTimeout = 0;
+                var client = new WebSocketClient(socket, options, result.SubProtocol);
+                if (consumed < length)
+                    client.Consume(buffer.AsSpan(consumed, length - consumed));
+                return client;
+            }
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public WebSocketFrame ReadFrame()
+    {
+        while (true)
+        {
+            if (_ready.TryDequeue(out var frame))
+                return frame;
+            if (_failure is not null)
+                throw _failure;
+            if (_closeReceived || _disposed)
+                throw new InvalidOperationException("The connection is closed; the close frame was already returned.");
+
+            int n;
+            try
+            {
+                n = _socket.Receive(_receive);
+            }
+            catch (SocketException e)
+            {
+                _failure = new WebSocketProtocolException(WebSocketCloseCode.AbnormalClosure, $"The connection dropped: {e.SocketErrorCode}.");
+                continue;
+            }
+            if (n == 0)
+            {
+                _failure = new WebSocketProtocolException(WebSocketCloseCode.AbnormalClosure, "The server closed TCP without a close frame.");
+                continue;
+            }
+            Consume(_receive.AsSpan(0, n));
+        }
+    }
+
+    public void WriteFrame(WebSocketFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        if (frame.IsReleased)
+            throw new InvalidOperationException("The frame was released; its payload is no longer yours to send.");
+        SendFrame(frame.Opcode, frame.IsFinal, frame.Payload.Span);
+    }
+
+    public void Send(ReadOnlySpan<byte> payload, WebSocketOpcode opcode = WebSocketOpcode.Binary) => SendFrame(opcode, true, payload);
+
+    /// <summary>Sends a UTF-8 text message.</summary>
+    public void SendText(string text) => SendFrame(WebSocketOpcode.Text, true, Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Sends one frame as given, fragments included (FIN clear, then continuations).</summary>
+    public void SendFrame(WebSocketOpcode opcode, bool fin, ReadOnlySpan<byte> payload)
+    {
+        lock (_sendLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_closeSent && opcode != WebSocketOpcode.Pong)
+                throw new InvalidOperationException("The close frame was sent; nothing may follow it.");
+            WriteLocked(opcode, fin, payload);
+        }
+    }
+
+    /// <summary>Sends raw bytes as they are: for tests that must put malformed frames on the wire.</summary>
+    internal void SendRaw(ReadOnlySpan<byte> bytes)
+    {
+        lock (_sendLock)
+            _socket.Send(bytes);
+    }
+
+    public void Close() => Close(WebSocketCloseCode.NormalClosure);
+
+    /// <summary>Sends a close frame, waits (up to CloseTimeout) for the server's and for its FIN, then closes the socket.
+    /// Messages that arrive meanwhile are released unread.</summary>
+    public void Close(WebSocketCloseCode code, string reason = "")
+    {
+        lock (_sendLock)
+        {
+            if (!_closeSent && _failure is null && !_disposed)
+            {
+                Span<byte> frame = stackalloc byte[2 + 4 + 125];
+                int n = FrameWriter.WriteClose(frame, (ushort)code, reason, NewMask());
+                TrySend(frame[..n]);
+                _closeSent = true;
+            }
+        }
+        _socket.ReceiveTimeout = (int)_options.CloseTimeout.TotalMilliseconds;
+        try
+        {
+            while (!_closeReceived && _failure is null && !_disposed)
+                ReadFrame().Release();
+            WaitForFin();
+        }
+        catch (Exception e) when (e is WebSocketProtocolException or SocketException or InvalidOperationException)
+        {
+            // The server did not finish the close handshake in time; the socket is closed below regardless.
+        }
+        Dispose();
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        _socket.Dispose();
+        lock (_sendLock)
+        {
+            ArrayPool<byte>.Shared.Return(_send);
+            _send = [];
+        }
+        while (_ready.TryDequeue(out var frame))
+            frame.Release();
+        _reader.Dispose();
+    }
+
+    private void Consume(Span<byte> data)
+    {
+        if (_closeReceived || _failure is not null)
+            return;
+        var sink = new Sink(this);
+        var result = _reader.Read(data, _readerOptions, ref sink);
+        if (result.IsError)
+        {
+            _failure = new WebSocketProtocolException(result.Code, result.Reason);
+            lock (_sendLock)
+            {
+                if (!_closeSent)
+                {
+                    Span<byte> frame = stackalloc byte[2 + 4 + 125];
+                    int n = FrameWriter.WriteClose(frame, (ushort)result.Code, result.Reason, NewMask());
+                    TrySend(frame[..n]);
+                    _closeSent = true;
+                }
+            }
+        }
+    }
+
+    private void Enqueue(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
+    {
+        int headerLength = FrameWriter.HeaderSize(payload.Length, masked: false);
+        int total = headerLength + payload.Length;
+        IBytePool? pool = total <= _framePool.BufferSize ? _framePool : null;
+        Memory<byte> buffer = pool is not null ? _framePool.Get() : new byte[total];
+        FrameWriter.WriteHeader(buffer.Span, opcode, true, payload.Length);
+        payload.CopyTo(buffer.Span[headerLength..]);
+        _ready.Enqueue(new WebSocketFrame(buffer[..headerLength], buffer.Slice(headerLength, payload.Length), pool, pool is null ? default : buffer));
+    }
+
+    private void OnPeerClose(ushort code, ReadOnlySpan<byte> reason)
+    {
+        _closeReceived = true;
+        lock (_sendLock)
+        {
+            if (!_closeSent)
+            {
+                Span<byte> frame = stackalloc byte[2 + 4 + 2];
+                int n = code == (ushort)WebSocketCloseCode.NoStatusReceived
+                    ? FrameWriter.WriteHeader(frame, WebSocketOpcode.Close, true, 0, NewMask())
+                    : FrameWriter.WriteClose(frame, code, default, NewMask());
+                TrySend(frame[..n]);
+                _closeSent = true;
+            }
+        }
+        Span<byte> body = stackalloc byte[2 + 123];
+        int length = 0;
+        if (code != (ushort)WebSocketCloseCode.NoStatusReceived)
+        {
+            body[0] = (byte)(code >> 8);
+            body[1] = (byte)code;
+            reason.CopyTo(body[2..]);
+            length = 2 + reason.Length;
+        }
+        Enqueue(WebSocketOpcode.Close, body[..length]);
+    }
+
+    private void WaitForFin()
+    {
+        Span<byte> scratch = stackalloc byte[256];
+        while (_socket.Receive(scratch) > 0)
+        {
+        }
+    }
+
+    private void WriteLocked(WebSocketOpcode opcode, bool fin, ReadOnlySpan<byte> payload)
+    {
+        uint mask = NewMask();
+        int total = FrameWriter.HeaderSize(payload.Length, masked: true) + payload.Length;
+        if (_send.Length < total)
+        {
+            ArrayPool<byte>.Shared.Return(_send);
+            _send = ArrayPool<byte>.Shared.Rent(total);
+        }
+        int n = FrameWriter.WriteFrame(_send, opcode, fin, payload, mask);
+        _socket.Send(_send, 0, n, SocketFlags.None);
+    }
+
+    private void TrySend(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            _socket.Send(bytes);
+        }
+        catch (SocketException)
+        {
+            // The peer is gone; the failure is reported by the next read.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private static uint NewMask()
+    {
+        Span<byte> mask = stackalloc byte[4];
+        RandomNumberGenerator.Fill(mask);
+        return BitConverter.ToUInt32(mask);
+    }
+
+    private readonly struct Sink(WebSocketClient client) : IFrameSink
+    {
+        public void OnMessage(WebSocketOpcode opcode, Span<byte> payload) => client.Enqueue(opcode, payload);
+
+        public void OnPing(Span<byte> payload)
+        {
+            lock (client._sendLock)
+            {
+                if (!client._closeSent && !client._disposed)
+                    client.WriteLocked(WebSocketOpcode.Pong, true, payload);
+            }
+        }
+
+        public void OnPong(Span<byte> payload) => client.Enqueue(WebSocketOpcode.Pong, payload);
+
+        public void OnClose(ushort code, ReadOnlySpan<byte> reason) => client.OnPeerClose(code, reason);
+    }
+}

@@ -1,0 +1,28 @@
+namespace WsGen;
+
+/// <summary>Settings of a <see cref="WebSocketClient"/>.</summary>
+public sealed class WebSocketClientOptions
+{
+    /// <summary>Subprotocols to offer, by preference.</summary>
+    public IReadOnlyList<string> SubProtocols { get; set; } = [];
+
+    /// <summary>The Origin header to send, or null for none.</summary>
+    public string? Origin { get; set; }
+
+    /// <summary>Largest message accepted from the server; larger fails the connection with 1009.</summary>
+    public long MaxMessageSize { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Time allowed for the TCP connection and the opening handshake together.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long <see cref="WebSocketClient.Close()"/> waits for the server's close frame and FIN.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>The connection failed: the peer broke the protocol (with the close code WsGen sent),
+/// or the connection dropped (1006).</summary>
+public sealed class WebSocketProtocolException(WebSocketCloseCode code, string message) : Exception(message)
+{
+    /// <summary>The close code that describes the failure.</summary>
+    public WebSocketCloseCode Code { get; } = code;
+}

@@ -1,0 +1,233 @@
+using WsGen.Protocol;
+
+namespace WsGen.Server;
+
+/// <summary>
+/// The WebSocket layer of one loop: takes bytes from the reactor, upgrades connections, routes them to
+/// endpoints, and watches handshake, idle and close timeouts. Everything here runs on the loop thread.
+/// </summary>
+internal sealed class ServerLoop : IConnectionHandler
+{
+    private static readonly Action<object?> RunWork = static work => ((ILoopWork)work!).Run();
+
+    private readonly WebSocketServerOptions _options;
+    private readonly Router _router;
+    private readonly HandshakeLimits _limits;
+    private IEventLoop? _eventLoop;
+    private WebSocketConnection[] _connections = new WebSocketConnection[64];
+    private int _count;
+    private bool _shuttingDown;
+
+    public ServerLoop(WebSocketServerOptions options, Router router)
+    {
+        _options = options;
+        _router = router;
+        _limits = WebSocketServer.Limits(options);
+        Now = Environment.TickCount64;
+        CloseTimeoutMs = (long)options.CloseTimeout.TotalMilliseconds;
+    }
+
+    /// <summary>The loop's clock (milliseconds), advanced by <see cref="OnTick"/>: reading it costs no system call.</summary>
+    public long Now { get; private set; }
+
+    public long CloseTimeoutMs { get; }
+
+    public int ConnectionCount => _count;
+
+    public bool IsLoopThread => _eventLoop?.IsLoopThread ?? true;
+
+    /// <summary>Binds this layer to the loop that drives it (for cross-thread work).</summary>
+    public void Attach(IEventLoop eventLoop) => _eventLoop = eventLoop;
+
+    public void Post(ILoopWork work)
+    {
+        if (_eventLoop is null)
+            throw new InvalidOperationException("The server is not running.");
+        _eventLoop.Post(RunWork, work);
+    }
+
+    public void OnOpen(INetConn net)
+    {
+        if (_count >= _options.MaxConnections || _shuttingDown)
+        {
+            WriteRefusal(net, 503);
+            net.Close();
+            return;
+        }
+        var conn = new WebSocketConnection(this, net, Now) { Deadline = Now + (long)_options.HandshakeTimeout.TotalMilliseconds };
+        net.Context = conn;
+        if (_count == _connections.Length)
+            Array.Resize(ref _connections, _count * 2);
+        conn.Slot = _count;
+        _connections[_count++] = conn;
+    }
+
+    public void OnData(INetConn net, Span<byte> data)
+    {
+        if (net.Context is not WebSocketConnection conn)
+            return;
+        conn.LastActivity = Now;
+        conn.PingSent = false;
+        if (conn.State == WebSocketConnection.Phase.Handshaking)
+            ReceiveHandshake(conn, data);
+        else
+            conn.Receive(data);
+    }
+
+    public void OnWritable(INetConn net)
+    {
+    }
+
+    public void OnClose(INetConn net)
+    {
+        if (net.Context is not WebSocketConnection conn)
+            return;
+        net.Context = null;
+        conn.Disconnected();
+        int slot = conn.Slot;
+        if (slot < 0)
+            return;
+        var last = _connections[--_count];
+        _connections[slot] = last;
+        last.Slot = slot;
+        _connections[_count] = null!;
+        conn.Slot = -1;
+    }
+
+    public void OnTick(long nowMilliseconds)
+    {
+        Now = nowMilliseconds;
+        long idle = (long)_options.IdleTimeout.TotalMilliseconds;
+        // Backwards: a connection that closes synchronously swaps the last one into its slot, which was already seen.
+        for (int i = _count - 1; i >= 0; i--)
+        {
+            if (i >= _count)
+                continue;
+            var conn = _connections[i];
+            switch (conn.State)
+            {
+                case WebSocketConnection.Phase.Handshaking when Now >= conn.Deadline:
+                    conn.State = WebSocketConnection.Phase.Closed;
+                    WriteRefusal(conn.Net, 408);
+                    conn.Net.Close();
+                    break;
+                case WebSocketConnection.Phase.Open when idle > 0 && Now - conn.LastActivity >= idle:
+                    if (conn.PingSent)
+                    {
+                        conn.Close(WebSocketCloseCode.GoingAway, "idle timeout");
+                    }
+                    else
+                    {
+                        conn.SendPing();
+                        conn.LastActivity = Now;
+                    }
+                    break;
+                case WebSocketConnection.Phase.CloseSent when Now >= conn.Deadline:
+                    conn.CloseTimedOut();
+                    break;
+            }
+        }
+    }
+
+    public void OnShutdown()
+    {
+        _shuttingDown = true;
+        for (int i = _count - 1; i >= 0; i--)
+        {
+            if (i >= _count)
+                continue;
+            var conn = _connections[i];
+            if (conn.State == WebSocketConnection.Phase.Open)
+            {
+                conn.Close(WebSocketCloseCode.GoingAway, "server shutting down");
+            }
+            else if (conn.State == WebSocketConnection.Phase.Handshaking)
+            {
+                conn.State = WebSocketConnection.Phase.Closed;
+                conn.Net.Close();
+            }
+        }
+    }
+
+    private void ReceiveHandshake(WebSocketConnection conn, Span<byte> data)
+    {
+        Span<byte> head = data;
+        int appended = data.Length;
+        if (!conn.Handshake.IsEmpty)
+        {
+            appended = conn.Handshake.Append(data, _limits.MaxHeaderBytes + 1);
+            head = conn.Handshake.Bytes;
+        }
+
+        var status = HttpRequestParser.TryParse(head, _limits, out var request, out int consumed);
+        switch (status)
+        {
+            case HttpParseStatus.NeedMore:
+                if (conn.Handshake.IsEmpty)
+                    conn.Handshake.Append(data, _limits.MaxHeaderBytes + 1);
+                return;
+            case HttpParseStatus.Error:
+                Refuse(conn, request.Error.StatusCode);
+                return;
+        }
+
+        if (!Upgrade(conn, in request))
+            return;
+
+        // Frames that came right behind the request head: the rest of the head buffer, then what did not fit in it.
+        if (conn.Handshake.IsEmpty)
+        {
+            conn.Receive(data[consumed..]);
+        }
+        else
+        {
+            conn.Receive(conn.Handshake.Bytes[consumed..]);
+            conn.Receive(data[appended..]);
+            conn.Handshake.Dispose();
+        }
+    }
+
+    /// <summary>Routes and validates the request; writes the 101 response or the refusal.</summary>
+    private bool Upgrade(WebSocketConnection conn, in HttpRequestHead request)
+    {
+        var endpoint = _router.Find(request.Path);
+        if (endpoint is null)
+        {
+            Refuse(conn, 404);
+            return false;
+        }
+        if (endpoint.OpenConnections >= endpoint.Options.MaxConnections || _shuttingDown)
+        {
+            Refuse(conn, 503);
+            return false;
+        }
+
+        var decision = WsGen.Protocol.Handshake.Validate(in request, endpoint.HandshakeOptions);
+        if (!decision.IsAccepted)
+        {
+            Refuse(conn, decision.StatusCode);
+            return false;
+        }
+
+        Span<byte> response = stackalloc byte[WsGen.Protocol.Handshake.GetAcceptLength(decision.SubProtocol)];
+        int n = WsGen.Protocol.Handshake.WriteAccept(response, in decision);
+        conn.Net.Write(response[..n]);
+        conn.Opened(endpoint, decision.SubProtocol);
+        return conn.State == WebSocketConnection.Phase.Open;
+    }
+
+    private void Refuse(WebSocketConnection conn, int status)
+    {
+        conn.State = WebSocketConnection.Phase.Closed;
+        conn.Handshake.Dispose();
+        WriteRefusal(conn.Net, status);
+        conn.Net.Close();
+    }
+
+    private static void WriteRefusal(INetConn net, int status)
+    {
+        Span<byte> response = stackalloc byte[WsGen.Protocol.Handshake.GetRejectLength(status)];
+        int n = WsGen.Protocol.Handshake.WriteReject(response, status);
+        net.Write(response[..n]);
+    }
+}

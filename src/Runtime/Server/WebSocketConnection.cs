@@ -1,0 +1,292 @@
+using System.Text;
+using System.Text.Unicode;
+using WsGen.Protocol;
+using WsGen.Server;
+
+namespace WsGen;
+
+/// <summary>
+/// The server side of one WebSocket connection. Lives on one loop thread; <see cref="Send"/> and
+/// <see cref="Close(WebSocketCloseCode, string)"/> may be called from any thread (off the loop they are handed to it).
+/// </summary>
+/// <remarks>
+/// An idle connection holds only this object and the loop's connection object: no buffer. Sends made while the
+/// loop handles this connection's bytes are corked into one system call.
+/// </remarks>
+public sealed class WebSocketConnection : IWebSocketConn
+{
+    internal enum Phase : byte { Handshaking, Open, CloseSent, Closed }
+
+    private const int SmallFrameInline = 512;
+
+    private readonly ServerLoop _loop;
+    internal readonly INetConn Net;
+    internal Endpoint? Endpoint;
+    internal WebSocketReader Reader;
+    internal HandshakeBuffer Handshake;
+    internal Phase State;
+    internal bool PingSent;
+    private bool _closeReported;
+    internal int Slot = -1;
+    internal long Deadline;
+    internal long LastActivity;
+    private CloseStatus _closeStatus;
+
+    internal WebSocketConnection(ServerLoop loop, INetConn net, long now)
+    {
+        _loop = loop;
+        Net = net;
+        LastActivity = now;
+    }
+
+    /// <summary>The request path the client connected to (without the query).</summary>
+    public string Path => Endpoint?.Path ?? "";
+
+    public string? SubProtocol { get; internal set; }
+
+    public bool IsOpen => State == Phase.Open;
+
+    public object? UserState { get; set; }
+
+    /// <summary>Server connections push messages to the endpoint's OnMessage; there is nothing to pull.</summary>
+    public WebSocketFrame ReadFrame() =>
+        throw new NotSupportedException("Server connections deliver messages to the endpoint's OnMessage; ReadFrame is for client connections.");
+
+    public void WriteFrame(WebSocketFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        if (frame.IsReleased)
+            throw new InvalidOperationException("The frame was released; its payload is no longer yours to send.");
+        SendFrame(frame.Payload.Span, frame.Opcode, frame.IsFinal);
+    }
+
+    public void Send(ReadOnlySpan<byte> payload, WebSocketOpcode opcode = WebSocketOpcode.Binary) =>
+        SendFrame(payload, opcode, fin: true);
+
+    /// <summary>Sends a UTF-8 text message.</summary>
+    public void SendText(string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        SendFrame(bytes, WebSocketOpcode.Text, fin: true);
+    }
+
+    private void SendFrame(ReadOnlySpan<byte> payload, WebSocketOpcode opcode, bool fin)
+    {
+        ValidateOutgoing(payload, opcode, fin);
+        if (!_loop.IsLoopThread)
+        {
+            _loop.Post(new CrossThreadSend(this, payload.ToArray(), opcode, fin));
+            return;
+        }
+        if (State != Phase.Open)
+            return;
+        WriteFrameOnLoop(payload, opcode, fin);
+    }
+
+    private static void ValidateOutgoing(ReadOnlySpan<byte> payload, WebSocketOpcode opcode, bool fin)
+    {
+        switch (opcode)
+        {
+            case WebSocketOpcode.Text:
+                if (!Utf8.IsValid(payload))
+                    throw new ArgumentException("A text message must be valid UTF-8.", nameof(payload));
+                break;
+            case WebSocketOpcode.Binary:
+            case WebSocketOpcode.Continuation:
+                break;
+            case WebSocketOpcode.Ping:
+            case WebSocketOpcode.Pong:
+                if (payload.Length > 125 || !fin)
+                    throw new ArgumentException("A ping or pong carries at most 125 bytes in one frame.", nameof(payload));
+                break;
+            default:
+                throw new ArgumentException($"Opcode {opcode} cannot be sent this way; use Close to close.", nameof(opcode));
+        }
+    }
+
+    /// <summary>Writes one frame into the loop's output: small frames with one write, large ones header then payload.</summary>
+    internal void WriteFrameOnLoop(ReadOnlySpan<byte> payload, WebSocketOpcode opcode, bool fin)
+    {
+        if (payload.Length <= SmallFrameInline)
+        {
+            Span<byte> frame = stackalloc byte[SmallFrameInline + 14];
+            int n = FrameWriter.WriteFrame(frame, opcode, fin, payload);
+            Net.Write(frame[..n]);
+            return;
+        }
+        Span<byte> header = stackalloc byte[14];
+        int h = FrameWriter.WriteHeader(header, opcode, fin, payload.Length);
+        Net.Write(header[..h]);
+        Net.Write(payload);
+    }
+
+    public void Close() => Close(WebSocketCloseCode.NormalClosure);
+
+    /// <summary>Starts the close handshake: sends a close frame, then waits up to the server's CloseTimeout for the
+    /// peer's before closing TCP. OnClose reports <paramref name="code"/>.</summary>
+    public void Close(WebSocketCloseCode code, string reason = "")
+    {
+        if (!CloseCodes.IsValidReceived((ushort)code))
+            throw new ArgumentOutOfRangeException(nameof(code), $"{(ushort)code} may not be sent in a close frame.");
+        if (!_loop.IsLoopThread)
+        {
+            _loop.Post(new CrossThreadClose(this, code, reason));
+            return;
+        }
+        if (State != Phase.Open)
+            return;
+        WriteClose(code, reason);
+        _closeStatus = new CloseStatus(code, reason);
+        State = Phase.CloseSent;
+        Deadline = _loop.Now + _loop.CloseTimeoutMs;
+    }
+
+    private void WriteClose(WebSocketCloseCode code, ReadOnlySpan<char> reason)
+    {
+        Span<byte> frame = stackalloc byte[2 + 125];
+        int n = FrameWriter.WriteClose(frame, (ushort)code, reason);
+        Net.Write(frame[..n]);
+    }
+
+    // ---- called by the loop ----
+
+    /// <summary>The upgrade succeeded: from now on bytes are WebSocket frames.</summary>
+    internal void Opened(Endpoint endpoint, string? subProtocol)
+    {
+        Endpoint = endpoint;
+        SubProtocol = subProtocol;
+        State = Phase.Open;
+        endpoint.OpenConnections++;
+        try
+        {
+            endpoint.Handler.OnOpen(this);
+        }
+        catch (Exception)
+        {
+            Fail(WebSocketCloseCode.InternalServerError, "endpoint OnOpen failed");
+        }
+    }
+
+    /// <summary>Frame bytes arrived (unmasked in place by the reader).</summary>
+    internal void Receive(Span<byte> data)
+    {
+        if (State is Phase.Handshaking or Phase.Closed)
+            return;
+        var sink = new Sink(this);
+        var result = Reader.Read(data, Endpoint!.ReaderOptions, ref sink);
+        if (result.IsError)
+            Fail(result.Code, result.Reason);
+    }
+
+    /// <summary>Fails the connection (RFC 6455 7.1.7): sends a close frame with <paramref name="code"/>, reports it,
+    /// and closes TCP once the frame is out (the loop drains the peer so no reset swallows the frame).</summary>
+    internal void Fail(WebSocketCloseCode code, string reason)
+    {
+        if (State == Phase.Closed)
+            return;
+        if (State == Phase.Open)
+            WriteClose(code, reason);
+        State = Phase.Closed;
+        ReportClose(new CloseStatus(code, reason));
+        Net.Close();
+    }
+
+    /// <summary>The close timeout passed without the peer's close frame.</summary>
+    internal void CloseTimedOut()
+    {
+        State = Phase.Closed;
+        ReportClose(_closeStatus);
+        Net.Close();
+    }
+
+    /// <summary>The loop closed the socket.</summary>
+    internal void Disconnected()
+    {
+        if (Endpoint is not null)
+            ReportClose(State == Phase.CloseSent ? _closeStatus : new CloseStatus(WebSocketCloseCode.AbnormalClosure));
+        State = Phase.Closed;
+        Reader.Dispose();
+        Handshake.Dispose();
+    }
+
+    private void ReportClose(CloseStatus status)
+    {
+        if (_closeReported || Endpoint is null)
+            return;
+        _closeReported = true;
+        Endpoint.OpenConnections--;
+        try
+        {
+            Endpoint.Handler.OnClose(this, status);
+        }
+        catch (Exception)
+        {
+            // The connection is gone either way; an endpoint's failure in OnClose must not stop the loop.
+        }
+    }
+
+    private void OnPeerClose(ushort code, ReadOnlySpan<byte> reason)
+    {
+        if (State == Phase.Open)
+        {
+            // Echo the peer's code (RFC 6455 5.5.1); a close without a body is answered without one.
+            Span<byte> frame = stackalloc byte[2 + 2];
+            int n = code == (ushort)WebSocketCloseCode.NoStatusReceived
+                ? FrameWriter.WriteHeader(frame, WebSocketOpcode.Close, true, 0)
+                : FrameWriter.WriteClose(frame, code, default);
+            Net.Write(frame[..n]);
+            _closeStatus = new CloseStatus((WebSocketCloseCode)code, reason.IsEmpty ? "" : Encoding.UTF8.GetString(reason));
+        }
+        State = Phase.Closed;
+        ReportClose(_closeStatus);
+        Net.Close();
+    }
+
+    private void OnMessage(WebSocketOpcode opcode, Span<byte> payload)
+    {
+        if (State != Phase.Open)
+            return;
+        try
+        {
+            Endpoint!.Handler.OnMessage(this, opcode, payload);
+        }
+        catch (Exception)
+        {
+            Fail(WebSocketCloseCode.InternalServerError, "endpoint OnMessage failed");
+        }
+    }
+
+    private void OnPing(Span<byte> payload)
+    {
+        if (State == Phase.Open)
+            WriteFrameOnLoop(payload, WebSocketOpcode.Pong, fin: true);
+    }
+
+    internal void SendPing()
+    {
+        WriteFrameOnLoop(default, WebSocketOpcode.Ping, fin: true);
+        PingSent = true;
+    }
+
+    private struct Sink(WebSocketConnection conn) : IFrameSink
+    {
+        public void OnMessage(WebSocketOpcode opcode, Span<byte> payload) => conn.OnMessage(opcode, payload);
+        public void OnPing(Span<byte> payload) => conn.OnPing(payload);
+        public void OnPong(Span<byte> payload) => conn.PingSent = false;
+        public void OnClose(ushort code, ReadOnlySpan<byte> reason) => conn.OnPeerClose(code, reason);
+    }
+
+    private sealed class CrossThreadSend(WebSocketConnection conn, byte[] payload, WebSocketOpcode opcode, bool fin) : ILoopWork
+    {
+        public void Run()
+        {
+            if (conn.State == Phase.Open)
+                conn.WriteFrameOnLoop(payload, opcode, fin);
+        }
+    }
+
+    private sealed class CrossThreadClose(WebSocketConnection conn, WebSocketCloseCode code, string reason) : ILoopWork
+    {
+        public void Run() => conn.Close(code, reason);
+    }
+}

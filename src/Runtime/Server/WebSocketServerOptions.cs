@@ -1,0 +1,53 @@
+using System.Net;
+
+namespace WsGen;
+
+/// <summary>Settings of a <see cref="WebSocketServer"/>.</summary>
+public sealed class WebSocketServerOptions
+{
+    /// <summary>Where to listen. Port 0 picks a free port (see <see cref="WebSocketServer.LocalEndPoint"/>).</summary>
+    public IPEndPoint EndPoint { get; set; } = new(IPAddress.Loopback, 9001);
+
+    /// <summary>The whole upgrade request must arrive within this time (slowloris); otherwise 408 and close.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A connection silent for this long is sent a ping; silent for as long again, it is closed with 1001.
+    /// <see cref="TimeSpan.Zero"/> turns idle detection off.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>After WsGen sends a close frame, how long it waits for the peer's before closing TCP.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Largest request head (request line and headers), in bytes; larger gets 431.</summary>
+    public int MaxHandshakeBytes { get; set; } = 8 * 1024;
+
+    /// <summary>Most header lines in the request head; more gets 431.</summary>
+    public int MaxHeaderCount { get; set; } = 64;
+
+    /// <summary>Connections over all endpoints, handshakes included; the next one gets 503 before the upgrade.</summary>
+    public int MaxConnections { get; set; } = 1_000_000;
+
+    /// <summary>Which loop to run: null picks the best for the platform; "epoll" or "sockets" force one
+    /// (the environment variable WSGEN_REACTOR does the same).</summary>
+    public string? Reactor { get; set; }
+
+    /// <summary>Buffer sizes and backpressure limits of the loop.</summary>
+    public ReactorOptions ReactorOptions { get; set; } = new();
+}
+
+/// <summary>Settings of one endpoint.</summary>
+public sealed class WebSocketEndpointOptions
+{
+    /// <summary>Largest message (after reassembly of fragments), in bytes; larger fails the connection with 1009.</summary>
+    public long MaxMessageSize { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Open connections of this endpoint; the next handshake gets 503.</summary>
+    public int MaxConnections { get; set; } = int.MaxValue;
+
+    /// <summary>Subprotocols this endpoint speaks, by preference; the first one the client also offers is chosen.
+    /// When the client offers some and none match, the handshake still succeeds without a subprotocol.</summary>
+    public IReadOnlyList<string> SubProtocols { get; set; } = [];
+
+    /// <summary>Checks the Origin header (null when absent); false refuses the handshake with 403.</summary>
+    public Func<string?, bool>? CheckOrigin { get; set; }
+}
