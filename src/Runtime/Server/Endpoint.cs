@@ -2,25 +2,25 @@ using WsGen.Protocol;
 
 namespace WsGen.Server;
 
-/// <summary>A mapped path with its handler, limits and the reader settings its connections share.</summary>
+/// <summary>A mapped path with its index in the dispatcher, its limits, and the settings its connections share.</summary>
 internal sealed class Endpoint
 {
-    public Endpoint(string path, IWebSocketEndpoint handler, WebSocketEndpointOptions options, HandshakeLimits limits)
+    public Endpoint(int index, EndpointRoute route, HandshakeLimits limits)
     {
-        Path = path;
-        Handler = handler;
-        Options = options;
-        ReaderOptions = new ReaderOptions { MaxMessageSize = options.MaxMessageSize, ExpectMasked = true };
+        Index = index;
+        Path = route.Path;
+        Options = route.Options;
+        ReaderOptions = new ReaderOptions { MaxMessageSize = Options.MaxMessageSize, ExpectMasked = true };
         HandshakeOptions = new HandshakeOptions
         {
             Limits = limits,
-            CheckOrigin = options.CheckOrigin,
-            SelectSubProtocol = options.SubProtocols.Count == 0 ? null : SelectSubProtocol,
+            CheckOrigin = Options.CheckOrigin,
+            SelectSubProtocol = Options.SubProtocols.Count == 0 ? null : SelectSubProtocol,
         };
     }
 
+    public int Index { get; }
     public string Path { get; }
-    public IWebSocketEndpoint Handler { get; }
     public WebSocketEndpointOptions Options { get; }
     public ReaderOptions ReaderOptions { get; }
     public HandshakeOptions HandshakeOptions { get; }
@@ -29,7 +29,7 @@ internal sealed class Endpoint
     public int OpenConnections { get; set; }
 
     /// <summary>The first subprotocol of ours that the client offered, or null.</summary>
-    public string? SelectSubProtocol(IReadOnlyList<string> offered)
+    private string? SelectSubProtocol(IReadOnlyList<string> offered)
     {
         foreach (var ours in Options.SubProtocols)
             foreach (var theirs in offered)

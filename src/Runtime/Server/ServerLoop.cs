@@ -5,8 +5,9 @@ namespace WsGen.Server;
 /// <summary>
 /// The WebSocket layer of one loop: takes bytes from the reactor, upgrades connections, routes them to
 /// endpoints, and watches handshake, idle and close timeouts. Everything here runs on the loop thread.
+/// The message path lives in <see cref="ServerLoop{TDispatcher}"/>, generic over the endpoints' dispatcher.
 /// </summary>
-internal sealed class ServerLoop : IConnectionHandler
+internal abstract class ServerLoop : IConnectionHandler
 {
     private static readonly Action<object?> RunWork = static work => ((ILoopWork)work!).Run();
 
@@ -18,7 +19,7 @@ internal sealed class ServerLoop : IConnectionHandler
     private int _count;
     private bool _shuttingDown;
 
-    public ServerLoop(WebSocketServerOptions options, Router router)
+    protected ServerLoop(WebSocketServerOptions options, Router router)
     {
         _options = options;
         _router = router;
@@ -62,17 +63,16 @@ internal sealed class ServerLoop : IConnectionHandler
         _connections[_count++] = conn;
     }
 
-    public void OnData(INetConn net, Span<byte> data)
-    {
-        if (net.Context is not WebSocketConnection conn)
-            return;
-        conn.LastActivity = Now;
-        conn.PingSent = false;
-        if (conn.State == WebSocketConnection.Phase.Handshaking)
-            ReceiveHandshake(conn, data);
-        else
-            conn.Receive(data);
-    }
+    public abstract void OnData(INetConn net, Span<byte> data);
+
+    /// <summary>Frame bytes of an open connection: the reader unmasks them in place and the dispatcher gets the messages.</summary>
+    public abstract void Receive(WebSocketConnection conn, Span<byte> data);
+
+    public abstract void DispatchOpen(WebSocketConnection conn);
+
+    public abstract void DispatchClose(WebSocketConnection conn, CloseStatus status);
+
+    public abstract void DispatchError(WebSocketConnection conn, Exception error);
 
     public void OnWritable(INetConn net)
     {
@@ -149,7 +149,7 @@ internal sealed class ServerLoop : IConnectionHandler
         }
     }
 
-    private void ReceiveHandshake(WebSocketConnection conn, Span<byte> data)
+    protected void ReceiveHandshake(WebSocketConnection conn, Span<byte> data)
     {
         Span<byte> head = data;
         int appended = data.Length;
@@ -177,12 +177,12 @@ internal sealed class ServerLoop : IConnectionHandler
         // Frames that came right behind the request head: the rest of the head buffer, then what did not fit in it.
         if (conn.Handshake.IsEmpty)
         {
-            conn.Receive(data[consumed..]);
+            Receive(conn, data[consumed..]);
         }
         else
         {
-            conn.Receive(conn.Handshake.Bytes[consumed..]);
-            conn.Receive(data[appended..]);
+            Receive(conn, conn.Handshake.Bytes[consumed..]);
+            Receive(conn, data[appended..]);
             conn.Handshake.Dispose();
         }
     }
@@ -229,5 +229,71 @@ internal sealed class ServerLoop : IConnectionHandler
         Span<byte> response = stackalloc byte[WsGen.Protocol.Handshake.GetRejectLength(status)];
         int n = WsGen.Protocol.Handshake.WriteReject(response, status);
         net.Write(response[..n]);
+    }
+}
+
+/// <summary>The loop's message path, specialized for one dispatcher struct: the reader's sink calls the
+/// dispatcher directly, with no interface or virtual call per message.</summary>
+internal sealed class ServerLoop<TDispatcher> : ServerLoop where TDispatcher : struct, IEndpointDispatcher
+{
+    private TDispatcher _dispatcher;
+
+    public ServerLoop(WebSocketServerOptions options, Router router, TDispatcher dispatcher)
+        : base(options, router)
+    {
+        _dispatcher = dispatcher;
+    }
+
+    public override void OnData(INetConn net, Span<byte> data)
+    {
+        if (net.Context is not WebSocketConnection conn)
+            return;
+        conn.LastActivity = Now;
+        conn.PingSent = false;
+        if (conn.State == WebSocketConnection.Phase.Handshaking)
+            ReceiveHandshake(conn, data);
+        else
+            Receive(conn, data);
+    }
+
+    public override void Receive(WebSocketConnection conn, Span<byte> data)
+    {
+        if (conn.State is WebSocketConnection.Phase.Handshaking or WebSocketConnection.Phase.Closed)
+            return;
+        var sink = new Sink(this, conn);
+        var result = conn.Reader.Read(data, conn.Endpoint!.ReaderOptions, ref sink);
+        if (result.IsError)
+            conn.Fail(result.Code, result.Reason);
+    }
+
+    public override void DispatchOpen(WebSocketConnection conn) => _dispatcher.OnOpen(conn.Endpoint!.Index, conn);
+
+    public override void DispatchClose(WebSocketConnection conn, CloseStatus status) => _dispatcher.OnClose(conn.Endpoint!.Index, conn, status);
+
+    public override void DispatchError(WebSocketConnection conn, Exception error) => _dispatcher.OnError(conn.Endpoint!.Index, conn, error);
+
+    private void DeliverMessage(WebSocketConnection conn, WebSocketOpcode opcode, Span<byte> payload)
+    {
+        if (conn.State != WebSocketConnection.Phase.Open)
+            return;
+        try
+        {
+            _dispatcher.OnMessage(conn.Endpoint!.Index, conn, opcode, payload);
+        }
+        catch (Exception e)
+        {
+            conn.HandlerFailed(e);
+        }
+    }
+
+    private readonly struct Sink(ServerLoop<TDispatcher> loop, WebSocketConnection conn) : IFrameSink
+    {
+        public void OnMessage(WebSocketOpcode opcode, Span<byte> payload) => loop.DeliverMessage(conn, opcode, payload);
+
+        public void OnPing(Span<byte> payload) => conn.OnPing(payload);
+
+        public void OnPong(Span<byte> payload) => conn.PingSent = false;
+
+        public void OnClose(ushort code, ReadOnlySpan<byte> reason) => conn.OnPeerClose(code, reason);
     }
 }

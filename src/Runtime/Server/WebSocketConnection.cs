@@ -159,23 +159,26 @@ public sealed class WebSocketConnection : IWebSocketConn
         endpoint.OpenConnections++;
         try
         {
-            endpoint.Handler.OnOpen(this);
+            _loop.DispatchOpen(this);
         }
-        catch (Exception)
+        catch (Exception e)
         {
-            Fail(WebSocketCloseCode.InternalServerError, "endpoint OnOpen failed");
+            HandlerFailed(e);
         }
     }
 
-    /// <summary>Frame bytes arrived (unmasked in place by the reader).</summary>
-    internal void Receive(Span<byte> data)
+    /// <summary>The endpoint threw: it hears of it through OnError, and the peer gets 1011.</summary>
+    internal void HandlerFailed(Exception error)
     {
-        if (State is Phase.Handshaking or Phase.Closed)
-            return;
-        var sink = new Sink(this);
-        var result = Reader.Read(data, Endpoint!.ReaderOptions, ref sink);
-        if (result.IsError)
-            Fail(result.Code, result.Reason);
+        try
+        {
+            _loop.DispatchError(this, error);
+        }
+        catch (Exception)
+        {
+            // OnError itself failed; the connection is failed below all the same.
+        }
+        Fail(WebSocketCloseCode.InternalServerError, "endpoint failed");
     }
 
     /// <summary>Fails the connection (RFC 6455 7.1.7): sends a close frame with <paramref name="code"/>, reports it,
@@ -217,7 +220,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         Endpoint.OpenConnections--;
         try
         {
-            Endpoint.Handler.OnClose(this, status);
+            _loop.DispatchClose(this, status);
         }
         catch (Exception)
         {
@@ -225,7 +228,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         }
     }
 
-    private void OnPeerClose(ushort code, ReadOnlySpan<byte> reason)
+    internal void OnPeerClose(ushort code, ReadOnlySpan<byte> reason)
     {
         if (State == Phase.Open)
         {
@@ -242,21 +245,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         Net.Close();
     }
 
-    private void OnMessage(WebSocketOpcode opcode, Span<byte> payload)
-    {
-        if (State != Phase.Open)
-            return;
-        try
-        {
-            Endpoint!.Handler.OnMessage(this, opcode, payload);
-        }
-        catch (Exception)
-        {
-            Fail(WebSocketCloseCode.InternalServerError, "endpoint OnMessage failed");
-        }
-    }
-
-    private void OnPing(Span<byte> payload)
+    internal void OnPing(Span<byte> payload)
     {
         if (State == Phase.Open)
             WriteFrameOnLoop(payload, WebSocketOpcode.Pong, fin: true);
@@ -266,14 +255,6 @@ public sealed class WebSocketConnection : IWebSocketConn
     {
         WriteFrameOnLoop(default, WebSocketOpcode.Ping, fin: true);
         PingSent = true;
-    }
-
-    private struct Sink(WebSocketConnection conn) : IFrameSink
-    {
-        public void OnMessage(WebSocketOpcode opcode, Span<byte> payload) => conn.OnMessage(opcode, payload);
-        public void OnPing(Span<byte> payload) => conn.OnPing(payload);
-        public void OnPong(Span<byte> payload) => conn.PingSent = false;
-        public void OnClose(ushort code, ReadOnlySpan<byte> reason) => conn.OnPeerClose(code, reason);
     }
 
     private sealed class CrossThreadSend(WebSocketConnection conn, byte[] payload, WebSocketOpcode opcode, bool fin) : ILoopWork

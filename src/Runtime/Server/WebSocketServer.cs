@@ -17,7 +17,9 @@ namespace WsGen;
 public sealed class WebSocketServer : IDisposable
 {
     private readonly WebSocketServerOptions _options;
-    private readonly List<Endpoint> _endpoints = [];
+    private readonly List<EndpointRoute> _routes = [];
+    private readonly List<IWebSocketEndpoint> _handwired = [];
+    private Func<Router, ServerLoop>? _createLoop;
     private IServerReactor? _reactor;
     private ServerLoop? _loop;
     private Thread? _thread;
@@ -43,15 +45,40 @@ public sealed class WebSocketServer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(endpoint);
+        if (_createLoop is not null && _handwired.Count == 0)
+            throw new InvalidOperationException("This server runs a dispatcher already; Map and UseDispatcher do not mix.");
+        AddRoute(new EndpointRoute(path, options ?? new WebSocketEndpointOptions()));
+        _handwired.Add(endpoint);
+        _createLoop = router => new ServerLoop<InterfaceDispatcher>(_options, router, new InterfaceDispatcher([.. _handwired]));
+        return this;
+    }
+
+    /// <summary>Serves the endpoints of <paramref name="dispatcher"/> (what the <c>[WebSocketEndpoint]</c> generator
+    /// emits): endpoint i of the dispatcher is served at <c>routes[i]</c>. Call once, before the server starts.</summary>
+    public WebSocketServer UseDispatcher<TDispatcher>(TDispatcher dispatcher, IReadOnlyList<EndpointRoute> routes)
+        where TDispatcher : struct, IEndpointDispatcher
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        if (_createLoop is not null)
+            throw new InvalidOperationException("This server has its endpoints already; Map and UseDispatcher do not mix.");
+        foreach (var route in routes)
+            AddRoute(route);
+        _createLoop = router => new ServerLoop<TDispatcher>(_options, router, dispatcher);
+        return this;
+    }
+
+    private void AddRoute(EndpointRoute route)
+    {
+        ArgumentNullException.ThrowIfNull(route.Path);
+        ArgumentNullException.ThrowIfNull(route.Options);
         if (_loop is not null)
             throw new InvalidOperationException("Map endpoints before the server starts.");
-        if (path != "*" && !path.StartsWith('/'))
-            throw new ArgumentException("A path starts with '/' (or is \"*\" for every path).", nameof(path));
-        foreach (var e in _endpoints)
-            if (e.Path == path)
-                throw new ArgumentException($"The path {path} is mapped already.", nameof(path));
-        _endpoints.Add(new Endpoint(path, endpoint, options ?? new WebSocketEndpointOptions(), Limits(_options)));
-        return this;
+        if (route.Path != "*" && !route.Path.StartsWith('/'))
+            throw new ArgumentException("A path starts with '/' (or is \"*\" for every path).", nameof(route));
+        foreach (var r in _routes)
+            if (r.Path == route.Path)
+                throw new ArgumentException($"The path {route.Path} is mapped already.", nameof(route));
+        _routes.Add(route);
     }
 
     /// <summary>Binds and starts the loop on a thread of its own; returns the bound address.</summary>
@@ -100,9 +127,10 @@ public sealed class WebSocketServer : IDisposable
     {
         if (_loop is not null)
             throw new InvalidOperationException("The server was started already.");
-        if (_endpoints.Count == 0)
+        if (_createLoop is null)
             throw new InvalidOperationException("Map at least one endpoint before starting the server.");
-        _loop = new ServerLoop(_options, new Router(_endpoints));
+        var limits = Limits(_options);
+        _loop = _createLoop(new Router(_routes.Select((route, i) => new Endpoint(i, route, limits))));
         _reactor = _options.Reactor switch
         {
             null or "" => ReactorFactory.Create(_loop, _options.ReactorOptions),
