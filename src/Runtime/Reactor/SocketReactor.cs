@@ -30,6 +30,8 @@ public sealed class SocketReactor : IServerReactor
     private readonly byte[] _receiveBuffer;
     private readonly byte[] _cork;
     private readonly ConcurrentQueue<LoopWork> _work = new();
+    /// <summary>Wakes the loop. Never disposed: late completions may still release it, and without
+    /// AvailableWaitHandle it holds no OS handle.</summary>
     private readonly SemaphoreSlim _signal = new(0);
     private readonly List<Socket> _listeners = [];
     private readonly HashSet<SocketLoopConn> _connections = [];
@@ -188,14 +190,20 @@ public sealed class SocketReactor : IServerReactor
             if (work.Kind == WorkKind.Accepted)
                 ((Socket)work.Target).Dispose();
         }
-
-        _signal.Dispose();
     }
 
     // ---- completions (any thread) ----------------------------------------------------------------------------
 
     private void Enqueue(in LoopWork work)
     {
+        if (Volatile.Read(ref _disposed))
+        {
+            // Late completions of a disposed loop (its sockets were closed): nothing will run them.
+            if (work.Kind == WorkKind.Accepted)
+                ((Socket)work.Target).Dispose();
+            return;
+        }
+
         _work.Enqueue(work);
         Wake();
     }
