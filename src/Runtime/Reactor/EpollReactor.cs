@@ -231,6 +231,12 @@ public sealed unsafe class EpollReactor : IServerReactor
         }
 
         Array.Clear(_connections);
+        while (_posted.TryDequeue(out PostedWork work))
+        {
+            if (work.Action == _registerOnLoop)
+                ((SocketConn)work.State!).Close();
+        }
+
         Libc.close(_wakeFd);
         Libc.close(_epollFd);
         NativeMemory.Free(_events);

@@ -290,7 +290,11 @@ public sealed class SocketReactor : IServerReactor
                 var writer = (SocketLoopConn)work.Target;
                 writer.SendPending = false;
                 if (writer.State == LoopConnState.Closed)
+                {
+                    ReleaseQueue(writer);
                     break;
+                }
+
                 if (work.Error != SocketError.Success)
                     Finish(writer);
                 else
@@ -547,17 +551,17 @@ public sealed class SocketReactor : IServerReactor
         }
     }
 
+    /// <summary>Returns the connection's send queue and its buffers. While a send is in flight its buffer stays
+    /// untouched (it could otherwise carry another connection's bytes): the completion releases it.</summary>
     private void ReleaseQueue(SocketLoopConn conn)
     {
-        SendQueue? queue = conn.Waiting;
-        conn.Waiting = null;
         conn.ReadPaused = false;
-        if (queue is not null)
-        {
-            queue.Clear();
-            if (!conn.SendPending)
-                _spareQueues.Push(queue);
-        }
+        SendQueue? queue = conn.Waiting;
+        if (queue is null || conn.SendPending)
+            return;
+        conn.Waiting = null;
+        queue.Clear();
+        _spareQueues.Push(queue);
     }
 
     private void FlushCork(SocketLoopConn conn)
