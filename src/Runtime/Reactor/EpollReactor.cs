@@ -455,7 +455,11 @@ public sealed unsafe class EpollReactor : IServerReactor
     {
         if (conn.State != LoopConnState.Open)
         {
-            Discard(conn);
+            // A hang-up after the peer's end of stream was seen would be reported again and again: give up.
+            if (conn.PeerClosed && (events & (Libc.EPOLLERR | Libc.EPOLLHUP)) != 0)
+                Finish(conn);
+            else
+                Discard(conn);
             return;
         }
 

@@ -59,12 +59,22 @@ public sealed class ReactorCloseTests
     [MemberData(nameof(ReactorHarness.Kinds), MemberType = typeof(ReactorHarness))]
     public void Abort_closes_at_once(string kind)
     {
-        var handler = new TestHandler { DataHook = (conn, _) => ((IReactorConn)conn).Abort() };
+        bool closedDuringCallback = true;
+        int writeAfterAbort = -1;
+        var handler = new TestHandler();
+        handler.DataHook = (conn, _) =>
+        {
+            ((IReactorConn)conn).Abort();
+            writeAfterAbort = conn.Write("late"u8);
+            closedDuringCallback = handler.CloseCounts.ContainsKey(conn);
+        };
         using var harness = new ReactorHarness(kind, handler);
         using Socket client = harness.Connect();
         client.SendAll("x"u8);
 
         Assert.True(SocketTestExtensions.WaitUntil(() => handler.CloseCounts.Count == 1));
+        Assert.False(closedDuringCallback, "OnClose ran inside the callback that aborted");
+        Assert.Equal(0, writeAfterAbort);
         try
         {
             Assert.Equal(0, client.Receive(new byte[16]));
