@@ -36,6 +36,7 @@ public sealed unsafe class EpollReactor : IServerReactor
     private const int MaxPostedPerTurn = 4096;
     private const int TickMilliseconds = 1000;
     private const int SweepMilliseconds = 50;
+    private const int AcceptBackoffMilliseconds = 100;
 
     private const ulong ListenerTag = 1UL << 32;
     private const ulong WakeTag = 2UL << 32;
@@ -65,6 +66,8 @@ public sealed unsafe class EpollReactor : IServerReactor
     private bool _deliveringCloses;
     private long _drainDeadline;
     private long _nextSweep;
+    private long _acceptResumeAt;
+    private bool _acceptPaused;
     private bool _disposed;
 
     /// <summary>A loop that calls <paramref name="handler"/>, with <paramref name="options"/> or the defaults.</summary>
@@ -197,6 +200,8 @@ public sealed unsafe class EpollReactor : IServerReactor
 
                 if (_closing.Count > 0 && now >= _nextSweep)
                     SweepClosing(now);
+                if (_acceptPaused && now >= _acceptResumeAt)
+                    SetListenerInterest(Libc.EPOLLIN);
             }
 
             AbortAll();
@@ -231,6 +236,12 @@ public sealed unsafe class EpollReactor : IServerReactor
         }
 
         Array.Clear(_connections);
+        while (_posted.TryDequeue(out PostedWork work))
+        {
+            if (work.Action == _registerOnLoop)
+                ((SocketConn)work.State!).Close();
+        }
+
         Libc.close(_wakeFd);
         Libc.close(_epollFd);
         NativeMemory.Free(_events);
@@ -449,7 +460,11 @@ public sealed unsafe class EpollReactor : IServerReactor
     {
         if (conn.State != LoopConnState.Open)
         {
-            Discard(conn);
+            // A hang-up after the peer's end of stream was seen would be reported again and again: give up.
+            if (conn.PeerClosed && (events & (Libc.EPOLLERR | Libc.EPOLLHUP)) != 0)
+                Finish(conn);
+            else
+                Discard(conn);
             return;
         }
 
@@ -540,7 +555,10 @@ public sealed unsafe class EpollReactor : IServerReactor
             }
             catch (System.Net.Sockets.SocketException)
             {
-                // Out of descriptors or memory: leave the connection queued and retry at the next turn.
+                // Out of descriptors or memory. Level-triggered epoll would report the listener again at once, so
+                // stop watching the listeners for a moment; the pending connections wait in the backlog.
+                SetListenerInterest(0);
+                _acceptResumeAt = Now + AcceptBackoffMilliseconds;
                 return;
             }
 
@@ -688,6 +706,20 @@ public sealed unsafe class EpollReactor : IServerReactor
         DeliverCloses();
     }
 
+    /// <summary>Watches the listeners for <paramref name="events"/> (EPOLLIN, or 0 while accepting backs off).</summary>
+    private void SetListenerInterest(uint events)
+    {
+        _acceptPaused = events == 0;
+        lock (_listeners)
+        {
+            for (int i = 0; i < _listeners.Count; i++)
+            {
+                if (_listeners[i].Fd >= 0)
+                    Libc.EpollControl(_epollFd, Libc.EPOLL_CTL_MOD, _listeners[i].Fd, events, ListenerTag | (uint)i);
+            }
+        }
+    }
+
     private void CloseListeners()
     {
         lock (_listeners)
@@ -723,6 +755,8 @@ public sealed unsafe class EpollReactor : IServerReactor
         long timeout = nextTick - now;
         if (_closing.Count > 0)
             timeout = Math.Min(timeout, SweepMilliseconds);
+        if (_acceptPaused)
+            timeout = Math.Min(timeout, _acceptResumeAt - now);
         if (_shuttingDown)
             timeout = Math.Min(timeout, Math.Min(SweepMilliseconds, _drainDeadline - now));
         return (int)Math.Clamp(timeout, 0, TickMilliseconds);

@@ -14,7 +14,9 @@ public sealed class ReactorOptions
     public int PauseReadingThreshold { get; init; } = 256 * 1024;
 
     /// <summary>Policy: a write that would make a connection's waiting bytes exceed this limit aborts the connection
-    /// (the handler gets <see cref="IConnectionHandler.OnClose"/>) and returns 0 (128 MiB).</summary>
+    /// (the handler gets <see cref="IConnectionHandler.OnClose"/>) and returns 0 (128 MiB). A write taken into the cork
+    /// during a callback for its own connection returns its length; if the cork's bytes then cross the limit when
+    /// the callback returns, the connection is aborted at that point.</summary>
     public long MaxBackpressure { get; init; } = 128L * 1024 * 1024;
 
     /// <summary>After shutdown was requested, how long the loop waits for the handler to close its connections

@@ -35,7 +35,7 @@ internal sealed class SocketLoopConn : IReactorConn
     public object? Context { get; set; }
 
     /// <inheritdoc/>
-    public long WaitingBytes => Waiting?.Length ?? 0;
+    public long WaitingBytes => State == LoopConnState.Closed ? 0 : Waiting?.Length ?? 0;
 
     /// <summary>A direct non-blocking read from the socket. The loop normally reads for the handler (see
     /// <see cref="IConnectionHandler.OnData"/>); returns 0 once the connection is closing or closed.</summary>

@@ -30,6 +30,8 @@ public sealed class SocketReactor : IServerReactor
     private readonly byte[] _receiveBuffer;
     private readonly byte[] _cork;
     private readonly ConcurrentQueue<LoopWork> _work = new();
+    /// <summary>Wakes the loop. Never disposed: late completions may still release it, and without
+    /// AvailableWaitHandle it holds no OS handle.</summary>
     private readonly SemaphoreSlim _signal = new(0);
     private readonly List<Socket> _listeners = [];
     private readonly HashSet<SocketLoopConn> _connections = [];
@@ -188,14 +190,20 @@ public sealed class SocketReactor : IServerReactor
             if (work.Kind == WorkKind.Accepted)
                 ((Socket)work.Target).Dispose();
         }
-
-        _signal.Dispose();
     }
 
     // ---- completions (any thread) ----------------------------------------------------------------------------
 
     private void Enqueue(in LoopWork work)
     {
+        if (Volatile.Read(ref _disposed))
+        {
+            // Late completions of a disposed loop (its sockets were closed): nothing will run them.
+            if (work.Kind == WorkKind.Accepted)
+                ((Socket)work.Target).Dispose();
+            return;
+        }
+
         _work.Enqueue(work);
         Wake();
     }
@@ -282,7 +290,11 @@ public sealed class SocketReactor : IServerReactor
                 var writer = (SocketLoopConn)work.Target;
                 writer.SendPending = false;
                 if (writer.State == LoopConnState.Closed)
+                {
+                    ReleaseQueue(writer);
                     break;
+                }
+
                 if (work.Error != SocketError.Success)
                     Finish(writer);
                 else
@@ -539,17 +551,17 @@ public sealed class SocketReactor : IServerReactor
         }
     }
 
+    /// <summary>Returns the connection's send queue and its buffers. While a send is in flight its buffer stays
+    /// untouched (it could otherwise carry another connection's bytes): the completion releases it.</summary>
     private void ReleaseQueue(SocketLoopConn conn)
     {
-        SendQueue? queue = conn.Waiting;
-        conn.Waiting = null;
         conn.ReadPaused = false;
-        if (queue is not null)
-        {
-            queue.Clear();
-            if (!conn.SendPending)
-                _spareQueues.Push(queue);
-        }
+        SendQueue? queue = conn.Waiting;
+        if (queue is null || conn.SendPending)
+            return;
+        conn.Waiting = null;
+        queue.Clear();
+        _spareQueues.Push(queue);
     }
 
     private void FlushCork(SocketLoopConn conn)

@@ -1,0 +1,102 @@
+using System.Net.Sockets;
+
+namespace WsGen.Tests.Reactor;
+
+public sealed class ReactorBackpressureTests
+{
+    private static readonly ReactorOptions SmallBuffers = new()
+    {
+        ReceiveBufferSize = 16 * 1024,
+        SendBufferSize = 16 * 1024,
+        PauseReadingThreshold = 64 * 1024,
+        SocketSendBufferSize = 32 * 1024,
+        SocketReceiveBufferSize = 32 * 1024,
+    };
+
+    [Theory]
+    [MemberData(nameof(ReactorHarness.Kinds), MemberType = typeof(ReactorHarness))]
+    public void A_client_that_stops_reading_pauses_reading_until_it_reads_again(string kind)
+    {
+        var handler = new TestHandler();
+        long waitingAtData = 0;
+        handler.BeforeData = conn => InterlockedMax(ref waitingAtData, conn.WaitingBytes);
+        using var harness = new ReactorHarness(kind, handler, SmallBuffers);
+        using Socket client = harness.Connect(receiveBufferSize: 32 * 1024);
+        byte[] sent = SocketTestExtensions.Pattern(4 * 1024 * 1024);
+        var sender = Task.Run(() => client.SendAll(sent));
+
+        // The client reads nothing: bytes pile up on the server until reading pauses.
+        IReactorConn conn = null!;
+        Assert.True(SocketTestExtensions.WaitUntil(() => handler.Open.Keys.FirstOrDefault() is IReactorConn c && (conn = c) is not null));
+        long sampled = 0;
+        Assert.True(SocketTestExtensions.WaitUntil(() =>
+        {
+            sampled = Math.Max(sampled, harness.OnLoop(() => conn.WaitingBytes));
+            return sampled > SmallBuffers.PauseReadingThreshold;
+        }));
+        for (int i = 0; i < 20; i++)
+            sampled = Math.Max(sampled, harness.OnLoop(() => conn.WaitingBytes));
+
+        // Reading resumes once the client reads: every byte comes back, in order.
+        byte[] received = client.ReceiveExactly(sent.Length);
+        Assert.True(sender.Wait(ReactorHarness.Generous));
+        Assert.Equal(sent, received);
+
+        Assert.True(sampled <= SmallBuffers.PauseReadingThreshold + SmallBuffers.ReceiveBufferSize, $"{sampled} bytes waited");
+        Assert.True(Interlocked.Read(ref waitingAtData) <= SmallBuffers.PauseReadingThreshold, "OnData ran while reading should have been paused");
+        Assert.Equal(0, harness.OnLoop(() => conn.WaitingBytes));
+    }
+
+    [Theory]
+    [MemberData(nameof(ReactorHarness.Kinds), MemberType = typeof(ReactorHarness))]
+    public void Exceeding_MaxBackpressure_aborts_that_connection_only(string kind)
+    {
+        var options = new ReactorOptions
+        {
+            ReceiveBufferSize = 16 * 1024,
+            PauseReadingThreshold = 64 * 1024,
+            MaxBackpressure = 1024 * 1024,
+            SocketSendBufferSize = 32 * 1024,
+        };
+        var handler = new TestHandler();
+        INetConn? flooded = null;
+        int refused = 0;
+        byte[] block = new byte[256 * 1024];
+        handler.DataHook = (conn, data) =>
+        {
+            if (data[0] != (byte)'F')
+            {
+                conn.Write(data);
+                return;
+            }
+
+            flooded = conn;
+            for (int i = 0; i < 16; i++)
+            {
+                if (conn.Write(block) == 0)
+                    refused++;
+            }
+        };
+        using var harness = new ReactorHarness(kind, handler, options);
+        using Socket flooder = harness.Connect(receiveBufferSize: 32 * 1024);
+        using Socket other = harness.Connect();
+
+        flooder.SendAll("F"u8);
+        Assert.True(SocketTestExtensions.WaitUntil(() => flooded is not null && handler.CloseCounts.ContainsKey(flooded)));
+        Assert.Equal(1, handler.CloseCounts[flooded!]);
+        Assert.True(refused > 0);
+
+        // Letters only: no chunk of this message starts with the flood command.
+        byte[] message = SocketTestExtensions.Pattern(100_000).Select(b => (byte)('a' + (b % 26))).ToArray();
+        other.SendAll(message);
+        Assert.Equal(message, other.ReceiveExactly(message.Length));
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        long current;
+        while ((current = Interlocked.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+}
