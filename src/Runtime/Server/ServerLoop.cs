@@ -19,12 +19,16 @@ internal abstract class ServerLoop : IConnectionHandler
     private int _count;
     private bool _shuttingDown;
 
-    protected ServerLoop(WebSocketServerOptions options, Router router)
+    /// <param name="options">The server's settings.</param>
+    /// <param name="router">The endpoints by path.</param>
+    /// <param name="startTime">The clock's reading now: <see cref="Environment.TickCount64"/> for the real loops, the
+    /// fake clock's for a <see cref="FakeReactor"/>.</param>
+    protected ServerLoop(WebSocketServerOptions options, Router router, long startTime)
     {
         _options = options;
         _router = router;
         _limits = WebSocketServer.Limits(options);
-        Now = Environment.TickCount64;
+        Now = startTime;
         CloseTimeoutMs = (long)options.CloseTimeout.TotalMilliseconds;
     }
 
@@ -238,8 +242,8 @@ internal sealed class ServerLoop<TDispatcher> : ServerLoop where TDispatcher : s
 {
     private TDispatcher _dispatcher;
 
-    public ServerLoop(WebSocketServerOptions options, Router router, TDispatcher dispatcher)
-        : base(options, router)
+    public ServerLoop(WebSocketServerOptions options, Router router, TDispatcher dispatcher, long startTime)
+        : base(options, router, startTime)
     {
         _dispatcher = dispatcher;
     }

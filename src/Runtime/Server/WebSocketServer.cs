@@ -49,7 +49,7 @@ public sealed class WebSocketServer : IDisposable
             throw new InvalidOperationException("This server runs a dispatcher already; Map and UseDispatcher do not mix.");
         AddRoute(new EndpointRoute(path, options ?? new WebSocketEndpointOptions()));
         _handwired.Add(endpoint);
-        _createLoop = router => new ServerLoop<InterfaceDispatcher>(_options, router, new InterfaceDispatcher([.. _handwired]));
+        _createLoop = router => new ServerLoop<InterfaceDispatcher>(_options, router, new InterfaceDispatcher([.. _handwired]), Environment.TickCount64);
         return this;
     }
 
@@ -63,7 +63,7 @@ public sealed class WebSocketServer : IDisposable
             throw new InvalidOperationException("This server has its endpoints already; Map and UseDispatcher do not mix.");
         foreach (var route in routes)
             AddRoute(route);
-        _createLoop = router => new ServerLoop<TDispatcher>(_options, router, dispatcher);
+        _createLoop = router => new ServerLoop<TDispatcher>(_options, router, dispatcher, Environment.TickCount64);
         return this;
     }
 
