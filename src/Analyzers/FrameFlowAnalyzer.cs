@@ -1,0 +1,69 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using WsGen.Analyzers.Flow;
+
+namespace WsGen.Analyzers;
+
+/// <summary>
+/// Runs the frame flow analysis once per method body and hands the findings to the three rules
+/// (<see cref="PayloadUseAfterReleaseRule"/>, <see cref="DoubleReleaseRule"/>, <see cref="UnreleasedFrameRule"/>).
+/// Does nothing in a compilation that does not reference <c>WsGen.WebSocketFrame</c>.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        DiagnosticDescriptors.PayloadUsedAfterRelease,
+        DiagnosticDescriptors.DoubleRelease,
+        DiagnosticDescriptors.FrameNotReleased);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (FrameTypes.Create(start.Compilation) is not { } types)
+                return;
+            start.RegisterOperationBlockAction(block => AnalyzeBlock(block, types));
+        });
+    }
+
+    private static void AnalyzeBlock(OperationBlockAnalysisContext context, FrameTypes types)
+    {
+        if (context.OwningSymbol is not IMethodSymbol method)
+            return;
+        foreach (var body in context.OperationBlocks)
+        {
+            if (body is not IMethodBodyBaseOperation || !MayConcernFrames(body.Syntax, method, types))
+                continue;
+            var cfg = context.GetControlFlowGraph(body);
+            var findings = FrameFlowAnalysis.Analyze(cfg, method, types, context.CancellationToken);
+            PayloadUseAfterReleaseRule.Report(findings, context.ReportDiagnostic);
+            DoubleReleaseRule.Report(findings, context.ReportDiagnostic);
+            UnreleasedFrameRule.Report(findings, context.ReportDiagnostic);
+        }
+    }
+
+    /// <summary>A cheap syntactic filter: without a call named Release or ReadFrame, and without an owned
+    /// frame parameter, no rule can report, so the control-flow graph is not even built.</summary>
+    private static bool MayConcernFrames(SyntaxNode body, IMethodSymbol method, FrameTypes types)
+    {
+        foreach (var parameter in method.Parameters)
+        {
+            if (types.IsOwnedParameter(parameter))
+                return true;
+        }
+        foreach (var token in body.DescendantTokens())
+        {
+            if (token.IsKind(SyntaxKind.IdentifierToken) && token.ValueText is "Release" or "ReadFrame")
+                return true;
+        }
+        return false;
+    }
+}
