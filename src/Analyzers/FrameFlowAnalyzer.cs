@@ -40,7 +40,7 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
             return;
         foreach (var body in context.OperationBlocks)
         {
-            if (body is not IMethodBodyBaseOperation || !MayConcernFrames(body.Syntax, method, types))
+            if (body is not (IMethodBodyBaseOperation or IBlockOperation) || !MayConcernFrames(body.Syntax, method, types))
                 continue;
             var cfg = context.GetControlFlowGraph(body);
             var findings = FrameFlowAnalysis.Analyze(cfg, method, types, context.CancellationToken);
