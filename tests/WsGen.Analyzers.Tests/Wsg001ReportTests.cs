@@ -182,10 +182,10 @@ public sealed class Wsg001ReportTests
             while (Check())
             {
                 UseMemory({|#0:m|});
-                f.Release();
+                {|#1:f.Release()|};
             }
         }
-        """, At(Rule, 0, "m", "on some path"));
+        """, At(Rule, 0, "m", "on some path"), At(DiagnosticDescriptors.DoubleRelease, 1, "f.Release()", "on some path"));
 
     [Fact]
     public Task Reports_UseInNextDoWhileIteration() => Verify("""
@@ -196,7 +196,7 @@ public sealed class Wsg001ReportTests
             do
             {
                 Use({|WSG001:s|});
-                f.Release();
+                {|WSG002:f.Release()|};
             } while (Check());
         }
         """);
@@ -332,10 +332,9 @@ public sealed class Wsg001ReportTests
 
     [Fact]
     public Task Reports_UseAfterTryCatchThatReleases() => Verify("""
-        void M(IWebSocketConn conn)
+        void M(WebSocketFrame f)
         {
-            var f = conn.ReadFrame();
-            try
+                try
             {
                 f.Release();
             }

@@ -125,8 +125,12 @@ internal readonly struct Entry : IEquatable<Entry>
             state = a.State == b.State ? a.State : ReleaseState.Maybe;
             site = ReferenceEquals(a.ReleaseSite, b.ReleaseSite) ? a.ReleaseSite : null;
         }
-        var origin = Equals(a.Origin, b.Origin) ? a.Origin : null;
-        return new Entry(a.Kind, group, state, site, origin, origin is not null && (a.Unsettled || b.Unsettled));
+        // A null frame owns nothing: the other path decides what the method owns.
+        var (origin, unsettled) = a.State == ReleaseState.Null ? (b.Origin, b.Unsettled)
+            : b.State == ReleaseState.Null ? (a.Origin, a.Unsettled)
+            : Equals(a.Origin, b.Origin) ? (a.Origin, a.Unsettled || b.Unsettled)
+            : (null, false);
+        return new Entry(a.Kind, group, state, site, origin, origin is not null && unsettled);
     }
 }
 

@@ -111,7 +111,8 @@ internal sealed partial class FrameFlowAnalysis
     {
         if (!_types.IsFrame(type))
         {
-            if (DerivedOf(state, value) is { } derived)
+            // A value taken from an already released payload was reported where it was read: follow it no further.
+            if (DerivedOf(state, value) is { State: ReleaseState.NotReleased or ReleaseState.Null } derived)
                 state.Set(key, derived);
             else
                 state.Remove(key);

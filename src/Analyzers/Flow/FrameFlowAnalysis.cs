@@ -80,7 +80,7 @@ internal sealed partial class FrameFlowAnalysis
             converged = true;
             foreach (var block in blocks)
             {
-                var state = BlockEntry(block, initial, entries, exits);
+                var state = BlockEntry(block, initial, entries, exits, graph);
                 if (state is null || (entries[block.Ordinal] is { } old && old.Equals(state) && exits[block.Ordinal] is not null))
                     continue;
                 entries[block.Ordinal] = state;
@@ -136,13 +136,13 @@ internal sealed partial class FrameFlowAnalysis
 
     /// <summary>The state at the start of <paramref name="block"/>: the join of what flows in along its edges,
     /// and for a catch, filter or finally handler, of every state inside the protected try region.</summary>
-    private FlowState? BlockEntry(BasicBlock block, FlowState initial, FlowState?[] entries, FlowState?[] exits)
+    private FlowState? BlockEntry(BasicBlock block, FlowState initial, FlowState?[] entries, FlowState?[] exits, Graph graph)
     {
         if (block.Kind == BasicBlockKind.Entry)
             return initial.Clone();
         FlowState? result = null;
         foreach (var branch in block.Predecessors)
-            result = JoinInto(result, AlongBranch(branch, exits), block);
+            result = JoinInto(result, AlongBranch(branch, exits, graph), block);
         if (ProtectedRegion(block) is { } tryRegion)
         {
             for (var i = tryRegion.FirstBlockOrdinal; i <= tryRegion.LastBlockOrdinal; i++)
@@ -159,19 +159,51 @@ internal sealed partial class FrameFlowAnalysis
 
     /// <summary>The state flowing along <paramref name="branch"/>: through the finally handlers it runs, and
     /// refined by the branch condition (null checks, IsReleased).</summary>
-    private FlowState? AlongBranch(ControlFlowBranch branch, FlowState?[] exits)
+    private FlowState? AlongBranch(ControlFlowBranch branch, FlowState?[] exits, Graph graph)
     {
         var source = branch.Source;
-        if (!branch.FinallyRegions.IsEmpty)
-            return exits[branch.FinallyRegions[branch.FinallyRegions.Length - 1].LastBlockOrdinal];
         if (exits[source.Ordinal] is not { } state)
             return null;
-        if (source.ConditionKind == ControlFlowConditionKind.None || source.BranchValue is not { } condition)
-            return state;
-        var whenTrue = source.ConditionKind == ControlFlowConditionKind.WhenTrue;
-        var refined = state.Clone();
-        Refine(refined, condition, branch.IsConditionalSuccessor ? whenTrue : !whenTrue);
-        return refined;
+        if (source.ConditionKind != ControlFlowConditionKind.None && source.BranchValue is { } condition)
+        {
+            var whenTrue = source.ConditionKind == ControlFlowConditionKind.WhenTrue;
+            state = state.Clone();
+            Refine(state, condition, branch.IsConditionalSuccessor ? whenTrue : !whenTrue);
+        }
+        foreach (var region in branch.FinallyRegions)
+        {
+            if (RunFinally(region, state, graph) is not { } after)
+                return null;
+            state = after;
+        }
+        return state;
+    }
+
+    /// <summary>The state after the finally handler <paramref name="region"/> runs from <paramref name="start"/>:
+    /// the handler's blocks walked to a fixed point on their own, so that a branch leaving a try sees exactly
+    /// what the finally did to the state the branch had.</summary>
+    private FlowState? RunFinally(ControlFlowRegion region, FlowState start, Graph graph)
+    {
+        var blocks = graph.Cfg.Blocks;
+        var entries = new FlowState?[blocks.Length];
+        var exits = new FlowState?[blocks.Length];
+        for (var round = 0; round < MaxRounds; round++)
+        {
+            var changed = false;
+            for (var i = region.FirstBlockOrdinal; i <= region.LastBlockOrdinal; i++)
+            {
+                var block = blocks[i];
+                var state = i == region.FirstBlockOrdinal ? start : BlockEntry(block, start, entries, exits, graph);
+                if (state is null || (entries[i] is { } old && old.Equals(state) && exits[i] is not null))
+                    continue;
+                entries[i] = state;
+                exits[i] = Transfer(block, state.Clone(), graph);
+                changed = true;
+            }
+            if (!changed)
+                return exits[region.LastBlockOrdinal];
+        }
+        return null;
     }
 
     /// <summary>For the first block of a catch, filter or finally handler: the try region it protects.</summary>
