@@ -38,9 +38,13 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
     {
         if (context.OwningSymbol is not IMethodSymbol method)
             return;
+        // A method body arrives as its block (or, for some members, as the whole method body): analyze
+        // one of the two, never both.
+        var hasMethodBody = context.OperationBlocks.Any(b => b is IMethodBodyBaseOperation);
         foreach (var body in context.OperationBlocks)
         {
-            if (body is not (IMethodBodyBaseOperation or IBlockOperation) || !MayConcernFrames(body.Syntax, method, types))
+            var isBody = body is IMethodBodyBaseOperation || (!hasMethodBody && body is IBlockOperation);
+            if (!isBody || !MayConcernFrames(body.Syntax, method, types))
                 continue;
             var cfg = context.GetControlFlowGraph(body);
             var findings = FrameFlowAnalysis.Analyze(cfg, method, types, context.CancellationToken);
