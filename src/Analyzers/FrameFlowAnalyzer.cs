@@ -46,8 +46,18 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
             var isBody = body is IMethodBodyBaseOperation || (!hasMethodBody && body is IBlockOperation);
             if (!isBody || !MayConcernFrames(body.Syntax, method, types))
                 continue;
-            var cfg = context.GetControlFlowGraph(body);
-            var findings = FrameFlowAnalysis.Analyze(cfg, method, types, context.CancellationToken);
+            FrameFindings findings;
+            try
+            {
+                var cfg = context.GetControlFlowGraph(body);
+                findings = FrameFlowAnalysis.Analyze(cfg, method, types, context.CancellationToken);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+            {
+                // A shape the flow graph APIs reject (typically code that does not compile yet): stay silent
+                // rather than fail the build with AD0001.
+                continue;
+            }
             PayloadUseAfterReleaseRule.Report(findings, context.ReportDiagnostic);
             DoubleReleaseRule.Report(findings, context.ReportDiagnostic);
             UnreleasedFrameRule.Report(findings, context.ReportDiagnostic);
