@@ -1,0 +1,83 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using WsGen.Analyzers.Flow;
+
+namespace WsGen.Analyzers;
+
+/// <summary>
+/// Runs the frame flow analysis once per method body and hands the findings to the three rules
+/// (<see cref="PayloadUseAfterReleaseRule"/>, <see cref="DoubleReleaseRule"/>, <see cref="UnreleasedFrameRule"/>).
+/// Does nothing in a compilation that does not reference <c>WsGen.WebSocketFrame</c>.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        DiagnosticDescriptors.PayloadUsedAfterRelease,
+        DiagnosticDescriptors.DoubleRelease,
+        DiagnosticDescriptors.FrameNotReleased);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (FrameTypes.Create(start.Compilation) is not { } types)
+                return;
+            start.RegisterOperationBlockAction(block => AnalyzeBlock(block, types));
+        });
+    }
+
+    private static void AnalyzeBlock(OperationBlockAnalysisContext context, FrameTypes types)
+    {
+        if (context.OwningSymbol is not IMethodSymbol method)
+            return;
+        // A method body arrives as its block (or, for some members, as the whole method body): analyze
+        // one of the two, never both.
+        var hasMethodBody = context.OperationBlocks.Any(b => b is IMethodBodyBaseOperation);
+        foreach (var body in context.OperationBlocks)
+        {
+            var isBody = body is IMethodBodyBaseOperation || (!hasMethodBody && body is IBlockOperation);
+            if (!isBody || !MayConcernFrames(body.Syntax, method, types))
+                continue;
+            FrameFindings findings;
+            try
+            {
+                var cfg = context.GetControlFlowGraph(body);
+                findings = FrameFlowAnalysis.Analyze(cfg, method, types, context.CancellationToken);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+            {
+                // A shape the flow graph APIs reject (typically code that does not compile yet): stay silent
+                // rather than fail the build with AD0001.
+                continue;
+            }
+            PayloadUseAfterReleaseRule.Report(findings, context.ReportDiagnostic);
+            DoubleReleaseRule.Report(findings, context.ReportDiagnostic);
+            UnreleasedFrameRule.Report(findings, context.ReportDiagnostic);
+        }
+    }
+
+    /// <summary>A cheap syntactic filter: without a call named Release or ReadFrame, and without an owned
+    /// frame parameter, no rule can report, so the control-flow graph is not even built.</summary>
+    private static bool MayConcernFrames(SyntaxNode body, IMethodSymbol method, FrameTypes types)
+    {
+        foreach (var parameter in method.Parameters)
+        {
+            if (types.IsOwnedParameter(parameter))
+                return true;
+        }
+        foreach (var token in body.DescendantTokens())
+        {
+            if (token.IsKind(SyntaxKind.IdentifierToken) && token.ValueText is "Release" or "ReadFrame")
+                return true;
+        }
+        return false;
+    }
+}
