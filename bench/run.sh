@@ -241,6 +241,11 @@ for name in "${RUN[@]}"; do
   fi
   # The idle scenario gets a fresh process, so that its RSS reflects connections, not past load.
   if start_server "$name" idle; then
+    # Warm-up (not measured): 1000 handshakes and a second of echo, so that code paths are compiled and
+    # one-time memory (JIT, tiered recompilation, first GC regions) is in the baseline, not in the per-connection figure.
+    "$WSLOAD" -p "$SRV_PORT" -i -c 1000 -t 1 -q >/dev/null 2>&1 || true
+    "$WSLOAD" -p "$SRV_PORT" -c 50 -t 1 -q >/dev/null 2>&1 || true
+    sleep 1
     log "${LABEL[$name]}: $IDLE_CONNS idle connections, held ${IDLE_HOLD} s"
     out=$WORK/$name.idle.wsload rc=0
     "$WSLOAD" -p "$SRV_PORT" -i -c "$IDLE_CONNS" -n 4 -P "$SRV_PID" -t "$IDLE_HOLD" -q >"$out" 2>"$out.err" || rc=$?
@@ -281,7 +286,7 @@ report() {
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: nproc=$(nproc), CPU: $(grep -m 1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r)"
   echo "- .NET SDK $(cd "$ROOT" && dotnet --version), runtime $(dotnet --list-runtimes | grep -m 1 -o 'Microsoft.NETCore.App [0-9][^ ]*' | cut -d' ' -f2), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "- load: wsload, ${DURATION} s per scenario after a 1 s warm-up; idle: ${IDLE_CONNS} connections held ${IDLE_HOLD} s"
+  echo "- load: wsload, ${DURATION} s per scenario after a 1 s warm-up; idle: ${IDLE_CONNS} connections held ${IDLE_HOLD} s, on a fresh server warmed up by 1000 short-lived connections"
   echo
   for name in "${RUN[@]}"; do cols+=("${LABEL[$name]} msg/s"); done
   if ((has_base)); then for name in "${OTHERS[@]}"; do cols+=("${LABEL[$name]}/${LABEL[$BASELINE]}"); done; fi

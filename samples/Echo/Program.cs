@@ -44,7 +44,10 @@ if (stats)
     var statsThread = new Thread(() =>
     {
         while (!stop.Token.WaitHandle.WaitOne(1000))
-            Console.WriteLine($"stats messages={echo.Messages} allocated={GC.GetTotalAllocatedBytes(false)}");
+            {
+            var gc = GC.GetGCMemoryInfo();
+            Console.WriteLine($"stats messages={echo.Messages} allocated={GC.GetTotalAllocatedBytes(false)} heap={gc.HeapSizeBytes} committed={gc.TotalCommittedBytes} connections={server.ConnectionCount}");
+        }
     }) { IsBackground = true };
     statsThread.Start();
 }

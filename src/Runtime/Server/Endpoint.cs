@@ -10,7 +10,7 @@ internal sealed class Endpoint
         Index = index;
         Path = route.Path;
         Options = route.Options;
-        ReaderOptions = new ReaderOptions { MaxMessageSize = Options.MaxMessageSize, ExpectMasked = true };
+        ReaderOptions = new ReaderOptions { MaxMessageSize = Options.MaxMessageSize, ExpectMasked = true, Pool = Options.FramePool };
         HandshakeOptions = new HandshakeOptions
         {
             Limits = limits,

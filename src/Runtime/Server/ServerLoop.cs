@@ -101,7 +101,7 @@ internal abstract class ServerLoop : IConnectionHandler
     public void OnTick(long nowMilliseconds)
     {
         Now = nowMilliseconds;
-        long idle = (long)_options.IdleTimeout.TotalMilliseconds;
+        long serverIdle = (long)_options.IdleTimeout.TotalMilliseconds;
         // Backwards: a connection that closes synchronously swaps the last one into its slot, which was already seen.
         for (int i = _count - 1; i >= 0; i--)
         {
@@ -115,7 +115,7 @@ internal abstract class ServerLoop : IConnectionHandler
                     WriteRefusal(conn.Net, 408);
                     conn.Net.Close();
                     break;
-                case WebSocketConnection.Phase.Open when idle > 0 && Now - conn.LastActivity >= idle:
+                case WebSocketConnection.Phase.Open when IsIdle(conn, serverIdle):
                     if (conn.PingSent)
                     {
                         conn.Close(WebSocketCloseCode.GoingAway, "idle timeout");
@@ -131,6 +131,13 @@ internal abstract class ServerLoop : IConnectionHandler
                     break;
             }
         }
+    }
+
+    private bool IsIdle(WebSocketConnection conn, long serverIdle)
+    {
+        var own = conn.Endpoint!.Options.IdleTimeout;
+        long idle = own.HasValue ? (long)own.Value.TotalMilliseconds : serverIdle;
+        return idle > 0 && Now - conn.LastActivity >= idle;
     }
 
     public void OnShutdown()

@@ -50,4 +50,11 @@ public sealed class WebSocketEndpointOptions
 
     /// <summary>Checks the Origin header (null when absent); false refuses the handshake with 403.</summary>
     public Func<string?, bool>? CheckOrigin { get; set; }
+
+    /// <summary>Overrides the server's <see cref="WebSocketServerOptions.IdleTimeout"/> for this endpoint.</summary>
+    public TimeSpan? IdleTimeout { get; set; }
+
+    /// <summary>Buffers for frames split across reads (and for the frames handed to handlers that own them); when
+    /// null, buffers come from the shared <see cref="System.Buffers.ArrayPool{T}"/>.</summary>
+    public IBytePool? FramePool { get; set; }
 }
