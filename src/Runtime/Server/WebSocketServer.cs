@@ -131,14 +131,14 @@ public sealed class WebSocketServer : IDisposable
             throw new InvalidOperationException("Map at least one endpoint before starting the server.");
         var limits = Limits(_options);
         _loop = _createLoop(new Router(_routes.Select((route, i) => new Endpoint(i, route, limits))));
-        _reactor = _options.Reactor switch
+        _reactor = _options.CreateReactor is { } create ? create(_loop, _options.ReactorOptions) : _options.Reactor switch
         {
             null or "" => ReactorFactory.Create(_loop, _options.ReactorOptions),
             "epoll" => new EpollReactor(_loop, _options.ReactorOptions),
             "sockets" => new SocketReactor(_loop, _options.ReactorOptions),
             var other => throw new ArgumentException($"Unknown reactor '{other}': use \"epoll\" or \"sockets\"."),
         };
-        ReactorName = _reactor is EpollReactor ? "epoll" : "sockets";
+        ReactorName = _reactor.GetType().Name.Replace("Reactor", "").ToLowerInvariant();
         _loop.Attach(_reactor);
         LocalEndPoint = _reactor.Listen(_options.EndPoint);
         return LocalEndPoint;

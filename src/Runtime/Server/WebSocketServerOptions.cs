@@ -31,6 +31,10 @@ public sealed class WebSocketServerOptions
     /// (the environment variable WSGEN_REACTOR does the same).</summary>
     public string? Reactor { get; set; }
 
+    /// <summary>Creates the loop, when set (the generated code passes the loop of the target platform); it wins over
+    /// <see cref="Reactor"/>.</summary>
+    public Func<IConnectionHandler, ReactorOptions, IServerReactor>? CreateReactor { get; set; }
+
     /// <summary>Buffer sizes and backpressure limits of the loop.</summary>
     public ReactorOptions ReactorOptions { get; set; } = new();
 }
