@@ -201,6 +201,14 @@ internal abstract class ServerLoop : IConnectionHandler
     /// <summary>Routes and validates the request; writes the 101 response or the refusal.</summary>
     private bool Upgrade(WebSocketConnection conn, in HttpRequestHead request)
     {
+        if (request.Upgrade is null && request.Method == "GET" && _router.FindPage(request.Path) is { } page)
+        {
+            conn.State = WebSocketConnection.Phase.Closed;
+            conn.Handshake.Dispose();
+            conn.Net.Write(page.Response);
+            conn.Net.Close();
+            return false;
+        }
         var endpoint = _router.Find(request.Path);
         if (endpoint is null)
         {

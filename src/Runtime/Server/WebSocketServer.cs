@@ -19,6 +19,7 @@ public sealed class WebSocketServer : IDisposable
     private readonly WebSocketServerOptions _options;
     private readonly List<EndpointRoute> _routes = [];
     private readonly List<IWebSocketEndpoint> _handwired = [];
+    private readonly Dictionary<string, StaticPage> _pages = new(StringComparer.Ordinal);
     private Func<Router, ServerLoop>? _createLoop;
     private IServerReactor? _reactor;
     private ServerLoop? _loop;
@@ -64,6 +65,21 @@ public sealed class WebSocketServer : IDisposable
         foreach (var route in routes)
             AddRoute(route);
         _createLoop = router => new ServerLoop<TDispatcher>(_options, router, dispatcher, Environment.TickCount64);
+        return this;
+    }
+
+    /// <summary>Answers plain HTTP GET requests (no WebSocket upgrade) at <paramref name="path"/> with
+    /// <paramref name="body"/>, for example the HTML page that opens a WebSocket to an endpoint. The response closes the
+    /// connection. Call before the server starts.</summary>
+    public WebSocketServer MapPage(string path, string contentType, ReadOnlySpan<byte> body)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(contentType);
+        if (_loop is not null)
+            throw new InvalidOperationException("Map pages before the server starts.");
+        if (!path.StartsWith('/'))
+            throw new ArgumentException("A path starts with '/'.", nameof(path));
+        _pages[path] = new StaticPage(contentType, body);
         return this;
     }
 
@@ -130,7 +146,7 @@ public sealed class WebSocketServer : IDisposable
         if (_createLoop is null)
             throw new InvalidOperationException("Map at least one endpoint before starting the server.");
         var limits = Limits(_options);
-        _loop = _createLoop(new Router(_routes.Select((route, i) => new Endpoint(i, route, limits))));
+        _loop = _createLoop(new Router(_routes.Select((route, i) => new Endpoint(i, route, limits)), _pages));
         _reactor = _options.CreateReactor is { } create ? create(_loop, _options.ReactorOptions) : _options.Reactor switch
         {
             null or "" => ReactorFactory.Create(_loop, _options.ReactorOptions),
