@@ -17,7 +17,7 @@ public sealed class EchoEndpoint : IWebSocketEndpoint
     public void OnMessage(WebSocketConnection conn, WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
     {
         conn.Send(payload, opcode);
-        Volatile.Write(ref _messages, _messages + 1);
+        Interlocked.Increment(ref _messages);   // loops may run this concurrently (--loops)
     }
 
     public void OnClose(WebSocketConnection conn, CloseStatus status)

@@ -1,5 +1,6 @@
 // The echo sample: serves ws://127.0.0.1:9001/ on any path and echoes text and binary messages up to 64 MiB.
-//   dotnet run -c Release --project samples/Echo [-- --port N] [--reactor epoll|sockets] [--stats]
+//   dotnet run -c Release --project samples/Echo [-- --port N] [--reactor epoll|sockets] [--loops N] [--stats]
+// --loops N runs N loops, one per CPU, all on the port; the echo endpoint keeps no state, so that is safe.
 using System.Net;
 using System.Runtime.InteropServices;
 using Echo;
@@ -8,6 +9,7 @@ using WsGen;
 int port = 9001;
 string? reactor = null;
 bool stats = false;
+int loops = 1;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -18,11 +20,14 @@ for (int i = 0; i < args.Length; i++)
         case "--reactor" when i + 1 < args.Length:
             reactor = args[++i];
             break;
+        case "--loops" when i + 1 < args.Length && int.TryParse(args[i + 1], out loops):
+            i++;
+            break;
         case "--stats":
             stats = true;
             break;
         default:
-            Console.Error.WriteLine("usage: Echo [--port N] [--reactor epoll|sockets] [--stats]");
+            Console.Error.WriteLine("usage: Echo [--port N] [--reactor epoll|sockets] [--loops N] [--stats]");
             return 2;
     }
 }
@@ -32,6 +37,7 @@ using var server = new WebSocketServer(new WebSocketServerOptions
 {
     EndPoint = new IPEndPoint(IPAddress.Loopback, port),
     Reactor = reactor,
+    Loops = loops,
 });
 server.Map("*", echo, new WebSocketEndpointOptions { MaxMessageSize = 64 * 1024 * 1024 });
 
@@ -53,7 +59,7 @@ if (stats)
 }
 
 server.Start();
-Console.WriteLine($"WsGen echo listening on ws://{server.LocalEndPoint}/ ({server.ReactorName})");
+Console.WriteLine($"WsGen echo listening on ws://{server.LocalEndPoint}/ ({server.ReactorName}, {server.LoopCount} loop{(server.LoopCount == 1 ? "" : "s")})");
 stop.Token.WaitHandle.WaitOne();
 server.Stop();
 return 0;

@@ -25,8 +25,22 @@ internal sealed class Endpoint
     public ReaderOptions ReaderOptions { get; }
     public HandshakeOptions HandshakeOptions { get; }
 
-    /// <summary>Connections of this endpoint that are open (counted from OnOpen to OnClose).</summary>
-    public int OpenConnections { get; set; }
+    private int _openConnections;
+
+    /// <summary>Connections of this endpoint that are open (counted from the upgrade to OnClose), over all loops.</summary>
+    public int OpenConnections => Volatile.Read(ref _openConnections);
+
+    /// <summary>Takes a place for one more connection; false when the endpoint is full. Atomic: loops share endpoints.</summary>
+    public bool TryReserve()
+    {
+        if (Interlocked.Increment(ref _openConnections) <= Options.MaxConnections)
+            return true;
+        Interlocked.Decrement(ref _openConnections);
+        return false;
+    }
+
+    /// <summary>Gives back the place of a connection that ended.</summary>
+    public void Release() => Interlocked.Decrement(ref _openConnections);
 
     /// <summary>The first subprotocol of ours that the client offered, or null.</summary>
     private string? SelectSubProtocol(IReadOnlyList<string> offered)

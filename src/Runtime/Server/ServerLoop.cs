@@ -14,6 +14,7 @@ internal abstract class ServerLoop : IConnectionHandler
     private readonly WebSocketServerOptions _options;
     private readonly Router _router;
     private readonly HandshakeLimits _limits;
+    private readonly ConnectionBudget _budget;
     private IEventLoop? _eventLoop;
     private WebSocketConnection[] _connections = new WebSocketConnection[64];
     private int _count;
@@ -23,8 +24,10 @@ internal abstract class ServerLoop : IConnectionHandler
     /// <param name="router">The endpoints by path.</param>
     /// <param name="startTime">The clock's reading now: <see cref="Environment.TickCount64"/> for the real loops, the
     /// fake clock's for a <see cref="FakeReactor"/>.</param>
-    protected ServerLoop(WebSocketServerOptions options, Router router, long startTime)
+    /// <param name="budget">The server-wide connection count, shared by every loop of the server.</param>
+    protected ServerLoop(WebSocketServerOptions options, Router router, long startTime, ConnectionBudget? budget)
     {
+        _budget = budget ?? new ConnectionBudget(options.MaxConnections);
         _options = options;
         _router = router;
         _limits = WebSocketServer.Limits(options);
@@ -53,7 +56,7 @@ internal abstract class ServerLoop : IConnectionHandler
 
     public void OnOpen(INetConn net)
     {
-        if (_count >= _options.MaxConnections || _shuttingDown)
+        if (_shuttingDown || !_budget.TryReserve())
         {
             WriteRefusal(net, 503);
             net.Close();
@@ -88,6 +91,7 @@ internal abstract class ServerLoop : IConnectionHandler
             return;
         net.Context = null;
         conn.Disconnected();
+        _budget.Release();
         int slot = conn.Slot;
         if (slot < 0)
             return;
@@ -215,16 +219,15 @@ internal abstract class ServerLoop : IConnectionHandler
             Refuse(conn, 404);
             return false;
         }
-        if (endpoint.OpenConnections >= endpoint.Options.MaxConnections || _shuttingDown)
-        {
-            Refuse(conn, 503);
-            return false;
-        }
-
         var decision = WsGen.Protocol.Handshake.Validate(in request, endpoint.HandshakeOptions);
         if (!decision.IsAccepted)
         {
             Refuse(conn, decision.StatusCode);
+            return false;
+        }
+        if (_shuttingDown || !endpoint.TryReserve())
+        {
+            Refuse(conn, 503);
             return false;
         }
 
@@ -257,8 +260,8 @@ internal sealed class ServerLoop<TDispatcher> : ServerLoop where TDispatcher : s
 {
     private TDispatcher _dispatcher;
 
-    public ServerLoop(WebSocketServerOptions options, Router router, TDispatcher dispatcher, long startTime)
-        : base(options, router, startTime)
+    public ServerLoop(WebSocketServerOptions options, Router router, TDispatcher dispatcher, long startTime, ConnectionBudget? budget = null)
+        : base(options, router, startTime, budget)
     {
         _dispatcher = dispatcher;
     }

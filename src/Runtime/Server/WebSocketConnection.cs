@@ -156,7 +156,6 @@ public sealed class WebSocketConnection : IWebSocketConn
         Endpoint = endpoint;
         SubProtocol = subProtocol;
         State = Phase.Open;
-        endpoint.OpenConnections++;
         try
         {
             _loop.DispatchOpen(this);
@@ -217,7 +216,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         if (_closeReported || Endpoint is null)
             return;
         _closeReported = true;
-        Endpoint.OpenConnections--;
+        Endpoint.Release();
         try
         {
             _loop.DispatchClose(this, status);

@@ -20,10 +20,10 @@ public sealed class WebSocketServer : IDisposable
     private readonly List<EndpointRoute> _routes = [];
     private readonly List<IWebSocketEndpoint> _handwired = [];
     private readonly Dictionary<string, StaticPage> _pages = new(StringComparer.Ordinal);
-    private Func<Router, ServerLoop>? _createLoop;
-    private IServerReactor? _reactor;
-    private ServerLoop? _loop;
-    private Thread? _thread;
+    private Func<Router, ConnectionBudget, ServerLoop>? _createLoop;
+    private ServerLoop[]? _loops;
+    private IServerReactor[]? _reactors;
+    private Thread[]? _threads;
     private CancellationTokenSource? _stop;
 
     public WebSocketServer(WebSocketServerOptions? options = null)
@@ -34,8 +34,23 @@ public sealed class WebSocketServer : IDisposable
     /// <summary>The address the server listens on once started (the real port when 0 was asked for).</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
-    /// <summary>Connections held right now, handshakes included.</summary>
-    public int ConnectionCount => _loop?.ConnectionCount ?? 0;
+    /// <summary>Connections held right now over all loops, handshakes included.</summary>
+    public int ConnectionCount
+    {
+        get
+        {
+            int count = 0;
+            foreach (var loop in _loops ?? [])
+                count += loop.ConnectionCount;
+            return count;
+        }
+    }
+
+    /// <summary>Connections held by each loop (for tests and diagnostics).</summary>
+    internal int[] ConnectionsPerLoop => [.. (_loops ?? []).Select(l => l.ConnectionCount)];
+
+    /// <summary>The number of loops serving, once started (see <see cref="WebSocketServerOptions.Loops"/>).</summary>
+    public int LoopCount => _loops?.Length ?? 0;
 
     /// <summary>The name of the loop in use ("epoll", "sockets"), once started.</summary>
     public string? ReactorName { get; private set; }
@@ -50,7 +65,7 @@ public sealed class WebSocketServer : IDisposable
             throw new InvalidOperationException("This server runs a dispatcher already; Map and UseDispatcher do not mix.");
         AddRoute(new EndpointRoute(path, options ?? new WebSocketEndpointOptions()));
         _handwired.Add(endpoint);
-        _createLoop = router => new ServerLoop<InterfaceDispatcher>(_options, router, new InterfaceDispatcher([.. _handwired]), Environment.TickCount64);
+        _createLoop = (router, budget) => new ServerLoop<InterfaceDispatcher>(_options, router, new InterfaceDispatcher([.. _handwired]), Environment.TickCount64, budget);
         return this;
     }
 
@@ -64,7 +79,7 @@ public sealed class WebSocketServer : IDisposable
             throw new InvalidOperationException("This server has its endpoints already; Map and UseDispatcher do not mix.");
         foreach (var route in routes)
             AddRoute(route);
-        _createLoop = router => new ServerLoop<TDispatcher>(_options, router, dispatcher, Environment.TickCount64);
+        _createLoop = (router, budget) => new ServerLoop<TDispatcher>(_options, router, dispatcher, Environment.TickCount64, budget);
         return this;
     }
 
@@ -75,7 +90,7 @@ public sealed class WebSocketServer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(contentType);
-        if (_loop is not null)
+        if (_loops is not null)
             throw new InvalidOperationException("Map pages before the server starts.");
         if (!path.StartsWith('/'))
             throw new ArgumentException("A path starts with '/'.", nameof(path));
@@ -87,7 +102,7 @@ public sealed class WebSocketServer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(route.Path);
         ArgumentNullException.ThrowIfNull(route.Options);
-        if (_loop is not null)
+        if (_loops is not null)
             throw new InvalidOperationException("Map endpoints before the server starts.");
         if (route.Path != "*" && !route.Path.StartsWith('/'))
             throw new ArgumentException("A path starts with '/' (or is \"*\" for every path).", nameof(route));
@@ -97,43 +112,46 @@ public sealed class WebSocketServer : IDisposable
         _routes.Add(route);
     }
 
-    /// <summary>Binds and starts the loop on a thread of its own; returns the bound address.</summary>
+    /// <summary>Binds and starts the loops, each on a thread of its own; returns the bound address.</summary>
     public IPEndPoint Start()
     {
         var endPoint = Bind();
         _stop = new CancellationTokenSource();
-        var reactor = _reactor!;
-        var token = _stop.Token;
-        _thread = new Thread(() => reactor.Run(token)) { Name = "WsGen loop", IsBackground = true };
-        _thread.Start();
+        StartThreads(first: 0, _stop.Token);
         return endPoint;
     }
 
-    /// <summary>Binds and runs the loop on the calling thread until <paramref name="cancellationToken"/> is cancelled;
-    /// then closes every connection with 1001 and returns once they are gone (or the drain timeout passed).</summary>
+    /// <summary>Binds and runs the first loop on the calling thread (the others on threads of their own) until
+    /// <paramref name="cancellationToken"/> is cancelled; then closes every connection with 1001 and returns once
+    /// they are gone (or the drain timeout passed).</summary>
     public void Run(CancellationToken cancellationToken)
     {
         Bind();
-        _reactor!.Run(cancellationToken);
+        StartThreads(first: 1, cancellationToken);
+        RunLoop(0, cancellationToken);
+        foreach (var thread in _threads!)
+            thread.Join();
     }
 
-    /// <summary>Stops a server started with <see cref="Start"/>: closes every connection with 1001, then the loop.</summary>
+    /// <summary>Stops a server started with <see cref="Start"/>: closes every connection with 1001, then the loops.</summary>
     public void Stop()
     {
-        if (_stop is null || _thread is null)
+        if (_stop is null || _threads is null)
             return;
         _stop.Cancel();
-        _thread.Join();
+        foreach (var thread in _threads)
+            thread.Join();
         _stop.Dispose();
         _stop = null;
-        _thread = null;
+        _threads = null;
     }
 
     public void Dispose()
     {
         Stop();
-        _reactor?.Dispose();
-        _reactor = null;
+        foreach (var reactor in _reactors ?? [])
+            reactor.Dispose();
+        _reactors = null;
     }
 
     internal static HandshakeLimits Limits(WebSocketServerOptions options) =>
@@ -141,22 +159,73 @@ public sealed class WebSocketServer : IDisposable
 
     private IPEndPoint Bind()
     {
-        if (_loop is not null)
+        if (_loops is not null)
             throw new InvalidOperationException("The server was started already.");
         if (_createLoop is null)
             throw new InvalidOperationException("Map at least one endpoint before starting the server.");
+        int count = _options.Loops;
+        if (count < 1)
+            throw new InvalidOperationException("WebSocketServerOptions.Loops must be at least 1.");
+
         var limits = Limits(_options);
-        _loop = _createLoop(new Router(_routes.Select((route, i) => new Endpoint(i, route, limits)), _pages));
-        _reactor = _options.CreateReactor is { } create ? create(_loop, _options.ReactorOptions) : _options.Reactor switch
+        var router = new Router(_routes.Select((route, i) => new Endpoint(i, route, limits)), _pages);
+        var budget = new ConnectionBudget(_options.MaxConnections);
+        var topology = count > 1 ? NumaTopology.Detect() : null;
+        var pools = topology is null ? null : new NumaPoolManager<byte[]>(topology, _ => ArrayBytePool.CreateArrayPool(BackpressureBufferSize, 1024));
+        _loops = new ServerLoop[count];
+        _reactors = new IServerReactor[count];
+        var endPoint = _options.EndPoint;
+        for (int i = 0; i < count; i++)
         {
-            null or "" => ReactorFactory.Create(_loop, _options.ReactorOptions),
-            "epoll" => new EpollReactor(_loop, _options.ReactorOptions),
-            "sockets" => new SocketReactor(_loop, _options.ReactorOptions),
+            // Several loops listen on one port (SO_REUSEPORT: the kernel spreads connections), each with the
+            // backpressure buffers of the CPU it is pinned to.
+            var reactorOptions = count == 1 ? _options.ReactorOptions : _options.ReactorOptions with
+            {
+                ReusePort = true,
+                BackpressurePool = new ArrayBytePool(pools!.PoolForCPU(CpuOf(i, topology!)), BackpressureBufferSize),
+            };
+            var loop = _createLoop(router, budget);
+            var reactor = CreateReactor(loop, reactorOptions);
+            loop.Attach(reactor);
+            _loops[i] = loop;
+            _reactors[i] = reactor;
+            endPoint = reactor.Listen(endPoint);
+        }
+        ReactorName = _reactors[0].GetType().Name.Replace("Reactor", "").ToLowerInvariant();
+        LocalEndPoint = endPoint;
+        return endPoint;
+    }
+
+    private const int BackpressureBufferSize = 16 * 1024;
+
+    private IServerReactor CreateReactor(ServerLoop loop, ReactorOptions options) =>
+        _options.CreateReactor is { } create ? create(loop, options) : _options.Reactor switch
+        {
+            null or "" => ReactorFactory.Create(loop, options),
+            "epoll" => new EpollReactor(loop, options),
+            "sockets" => new SocketReactor(loop, options),
             var other => throw new ArgumentException($"Unknown reactor '{other}': use \"epoll\" or \"sockets\"."),
         };
-        ReactorName = _reactor.GetType().Name.Replace("Reactor", "").ToLowerInvariant();
-        _loop.Attach(_reactor);
-        LocalEndPoint = _reactor.Listen(_options.EndPoint);
-        return LocalEndPoint;
+
+    private static int CpuOf(int loop, NumaTopology topology) => topology.CpuIds[loop % topology.CpuCount];
+
+    private void StartThreads(int first, CancellationToken token)
+    {
+        var threads = new List<Thread>();
+        for (int i = first; i < _loops!.Length; i++)
+        {
+            int index = i;
+            var thread = new Thread(() => RunLoop(index, token)) { Name = $"WsGen loop {i}", IsBackground = true };
+            thread.Start();
+            threads.Add(thread);
+        }
+        _threads = [.. threads];
+    }
+
+    private void RunLoop(int index, CancellationToken token)
+    {
+        if (_loops!.Length > 1 && OperatingSystem.IsLinux())
+            WsGen.Native.Libc.PinCurrentThread(CpuOf(index, NumaTopology.Detect()));
+        _reactors![index].Run(token);
     }
 }

@@ -27,6 +27,11 @@ public sealed class WebSocketServerOptions
     /// <summary>Connections over all endpoints, handshakes included; the next one gets 503 before the upgrade.</summary>
     public int MaxConnections { get; set; } = 1_000_000;
 
+    /// <summary>How many loops serve, each on its own thread pinned to its own CPU, all listening on the port
+    /// (SO_REUSEPORT). 1 by default: endpoint methods then never run concurrently. With more, each connection stays on
+    /// one loop but endpoints are called from several threads at once, so state they share must be thread-safe.</summary>
+    public int Loops { get; set; } = 1;
+
     /// <summary>Which loop to run: null picks the best for the platform; "epoll" or "sockets" force one
     /// (the environment variable WSGEN_REACTOR does the same).</summary>
     public string? Reactor { get; set; }

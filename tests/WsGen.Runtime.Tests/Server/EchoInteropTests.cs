@@ -107,6 +107,24 @@ public sealed class EchoInteropTests
 
     [Theory]
     [MemberData(nameof(Reactors))]
+    public async Task TwoLoopsOnOnePort_ShareTheConnections_AndEveryOneEchoes(string reactor)
+    {
+        using var server = TestServers.StartEcho(reactor, o => o.Loops = 2);
+        Assert.Equal(2, server.LoopCount);
+        var clients = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => ConnectAsync(server)));
+        Assert.Equal(200, server.ConnectionCount);
+        Assert.All(server.ConnectionsPerLoop, count => Assert.True(count > 0, "SO_REUSEPORT should spread connections over both loops"));
+        await Task.WhenAll(clients.Select(async (client, i) =>
+        {
+            var payload = Encoding.UTF8.GetBytes($"client {i}");
+            Assert.Equal(payload, await EchoAsync(client, payload, WebSocketMessageType.Text));
+        }));
+        foreach (var c in clients)
+            c.Dispose();
+    }
+
+    [Theory]
+    [MemberData(nameof(Reactors))]
     public async Task NpmWsClient_PassesItsChecks(string reactor)
     {
         using var server = TestServers.StartEcho(reactor);
