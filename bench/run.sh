@@ -27,7 +27,7 @@ RESULTS=$ROOT/bench/results/latest.md
 # any other spec is a shell command. Every server gets `--port N --stats` appended and must serve
 # ws://127.0.0.1:N/ and print `stats messages=<n> allocated=<bytes>` once a second.
 SERVER_DEFS=(
-  "wsgen|WsGen|samples/Echo/Echo.csproj"
+  "wsgen|WsGen epoll|samples/Echo/Echo.csproj --reactor epoll"
   "kestrel|Kestrel|bench/KestrelEcho/KestrelEcho.csproj"
 )
 BASELINE=kestrel
