@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 using WsGen.Native;
 using WsGen.Transport;
 
@@ -8,6 +9,8 @@ namespace WsGen.Reactor;
 
 /// <summary>The kqueue backend of <see cref="KqueueReactor"/>: level-triggered EVFILT_READ/EVFILT_WRITE filters
 /// (enabled and disabled as interest changes), an EVFILT_USER event to wake up, BSD sockets.</summary>
+[SupportedOSPlatform("macos")]
+[SupportedOSPlatform("freebsd")]
 internal sealed unsafe class KqueueLoop : NativeLoop
 {
     private const int MaxEvents = 256;

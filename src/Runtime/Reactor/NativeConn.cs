@@ -23,7 +23,7 @@ internal sealed class NativeConn : IReactorConn
     /// <summary>What the loop currently watches the socket for.</summary>
     internal Interest Interest;
 
-    /// <summary>Reading paused, peer closed, and the operations a completion-based loop has in flight.</summary>
+    /// <summary>Reading paused, peer closed.</summary>
     internal ConnFlags Flags;
 
     /// <summary>Bytes that wait for the socket, or null when none do.</summary>
@@ -91,10 +91,4 @@ internal enum ConnFlags : byte
     None = 0,
     ReadPaused = 1,
     PeerClosed = 2,
-
-    /// <summary>IOCP: a zero-byte receive is in flight.</summary>
-    ReceivePending = 4,
-
-    /// <summary>IOCP: an overlapped send of the first waiting segment is in flight.</summary>
-    SendPending = 8,
 }
