@@ -5,11 +5,12 @@ namespace WsGen.Tests.Reactor;
 
 public sealed class NativeConnTests
 {
-    [Fact]
-    public void An_idle_connection_holds_no_buffer()
+    [Theory]
+    [MemberData(nameof(ReactorHarness.NativeKinds), MemberType = typeof(ReactorHarness))]
+    public void An_idle_connection_holds_no_buffer(string kind)
     {
         var handler = new TestHandler();
-        using var harness = new ReactorHarness("epoll", handler);
+        using var harness = new ReactorHarness(kind, handler);
         using var client = harness.Connect();
         client.SendAll(SocketTestExtensions.Pattern(300_000));
         client.ReceiveExactly(300_000);
@@ -26,8 +27,9 @@ public sealed class NativeConnTests
         Assert.True(fields.Length <= 10, $"NativeConn has {fields.Length} fields");
     }
 
-    [Fact]
-    public void Echo_in_steady_state_allocates_nothing_on_the_loop_thread()
+    [Theory]
+    [MemberData(nameof(ReactorHarness.NativeKinds), MemberType = typeof(ReactorHarness))]
+    public void Echo_in_steady_state_allocates_nothing_on_the_loop_thread(string kind)
     {
         const int Warmup = 200;
         const int Measured = 1000;
@@ -44,7 +46,7 @@ public sealed class NativeConnTests
             if (calls == Warmup + Measured)
                 after = GC.GetAllocatedBytesForCurrentThread();
         };
-        using var harness = new ReactorHarness("epoll", handler);
+        using var harness = new ReactorHarness(kind, handler);
         using var client = harness.Connect();
         byte[] message = SocketTestExtensions.Pattern(1000);
 
