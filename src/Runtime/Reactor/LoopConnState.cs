@@ -1,6 +1,6 @@
 namespace WsGen.Reactor;
 
-/// <summary>Life cycle of a loop connection (<see cref="EpollConn"/>, <see cref="SocketLoopConn"/>).</summary>
+/// <summary>Life cycle of a loop connection (<see cref="NativeConn"/>, <see cref="SocketLoopConn"/>).</summary>
 internal enum LoopConnState : byte
 {
     Open,

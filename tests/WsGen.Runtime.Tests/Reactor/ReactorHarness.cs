@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace WsGen.Tests.Reactor;
 
-/// <summary>Runs a reactor (epoll or sockets) on a background thread, listening on a loopback port.</summary>
+/// <summary>Runs a reactor (epoll, kqueue, iocp or sockets) on a background thread, listening on a loopback port.</summary>
 internal sealed class ReactorHarness : IDisposable
 {
     public static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
@@ -15,18 +15,37 @@ internal sealed class ReactorHarness : IDisposable
     public ReactorHarness(string kind, TestHandler handler, ReactorOptions? options = null)
     {
         Handler = handler;
-        Reactor = kind switch
-        {
-            "epoll" => new EpollReactor(handler, options),
-            "sockets" => new SocketReactor(handler, options),
-            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-        };
+        Reactor = ReactorFactory.Create(kind, handler, options);
         EndPoint = Reactor.Listen(new IPEndPoint(IPAddress.Loopback, 0));
         _thread = new Thread(RunLoop) { IsBackground = true, Name = "reactor-" + kind };
         _thread.Start();
     }
 
-    public static TheoryData<string> Kinds => ["epoll", "sockets"];
+    /// <summary>The loops that run on this OS: its native loop (epoll on Linux, kqueue on macOS/FreeBSD, iocp on
+    /// Windows) and the portable one. Each conformance theory runs against all of them.</summary>
+    public static TheoryData<string> Kinds => [.. KindList];
+
+    /// <summary>The native loops of this OS (<see cref="WsGen.Reactor.NativeLoop"/> backends).</summary>
+    public static TheoryData<string> NativeKinds => [.. KindList.Where(k => k != "sockets")];
+
+    /// <summary>Loops that can register a <see cref="WsGen.Transport.SocketConn"/>, a Linux descriptor.</summary>
+    public static TheoryData<string> LinuxDescriptorKinds => ["epoll", "sockets"];
+
+    public static IReadOnlyList<string> KindList
+    {
+        get
+        {
+            var kinds = new List<string>();
+            if (EpollReactor.IsSupported)
+                kinds.Add("epoll");
+            if (KqueueReactor.IsSupported)
+                kinds.Add("kqueue");
+            if (IocpReactor.IsSupported)
+                kinds.Add("iocp");
+            kinds.Add("sockets");
+            return kinds;
+        }
+    }
 
     public IServerReactor Reactor { get; }
 

@@ -81,7 +81,12 @@ public sealed class ReactorLoopTests
 
             Environment.SetEnvironmentVariable(ReactorFactory.EnvironmentVariable, null);
             using (IServerReactor reactor = ReactorFactory.Create(new TestHandler()))
-                Assert.IsType(OperatingSystem.IsLinux() ? typeof(EpollReactor) : typeof(SocketReactor), reactor);
+                Assert.IsType(
+                    OperatingSystem.IsLinux() ? typeof(EpollReactor)
+                    : OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? typeof(KqueueReactor)
+                    : OperatingSystem.IsWindows() ? typeof(IocpReactor)
+                    : typeof(SocketReactor),
+                    reactor);
         }
         finally
         {

@@ -3,31 +3,33 @@ using WsGen.Reactor;
 
 namespace WsGen.Tests.Reactor;
 
-public sealed class EpollConnTests
+public sealed class NativeConnTests
 {
-    [Fact]
-    public void An_idle_connection_holds_no_buffer()
+    [Theory]
+    [MemberData(nameof(ReactorHarness.NativeKinds), MemberType = typeof(ReactorHarness))]
+    public void An_idle_connection_holds_no_buffer(string kind)
     {
         var handler = new TestHandler();
-        using var harness = new ReactorHarness("epoll", handler);
+        using var harness = new ReactorHarness(kind, handler);
         using var client = harness.Connect();
         client.SendAll(SocketTestExtensions.Pattern(300_000));
         client.ReceiveExactly(300_000);
 
-        var conn = (EpollConn)handler.Open.Keys.Single();
-        var fields = typeof(EpollConn).GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
+        var conn = (NativeConn)handler.Open.Keys.Single();
+        var fields = typeof(NativeConn).GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
         var references = harness.OnLoop(() => fields
-            .Where(f => !f.FieldType.IsValueType && f.Name != nameof(EpollConn.Loop))
+            .Where(f => !f.FieldType.IsValueType && f.Name != nameof(NativeConn.Loop))
             .Select(f => (f.Name, Value: f.GetValue(conn)))
             .ToArray());
 
         Assert.All(references, r => Assert.Null(r.Value));
         Assert.All(fields, f => Assert.False(f.FieldType.IsValueType && !f.FieldType.IsPrimitive && !f.FieldType.IsEnum, $"{f.Name} is a struct"));
-        Assert.True(fields.Length <= 10, $"EpollConn has {fields.Length} fields");
+        Assert.True(fields.Length <= 10, $"NativeConn has {fields.Length} fields");
     }
 
-    [Fact]
-    public void Echo_in_steady_state_allocates_nothing_on_the_loop_thread()
+    [Theory]
+    [MemberData(nameof(ReactorHarness.NativeKinds), MemberType = typeof(ReactorHarness))]
+    public void Echo_in_steady_state_allocates_nothing_on_the_loop_thread(string kind)
     {
         const int Warmup = 200;
         const int Measured = 1000;
@@ -44,7 +46,7 @@ public sealed class EpollConnTests
             if (calls == Warmup + Measured)
                 after = GC.GetAllocatedBytesForCurrentThread();
         };
-        using var harness = new ReactorHarness("epoll", handler);
+        using var harness = new ReactorHarness(kind, handler);
         using var client = harness.Connect();
         byte[] message = SocketTestExtensions.Pattern(1000);
 

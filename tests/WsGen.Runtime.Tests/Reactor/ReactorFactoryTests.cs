@@ -1,0 +1,74 @@
+namespace WsGen.Tests.Reactor;
+
+public sealed class ReactorFactoryTests
+{
+    [Theory]
+    [InlineData("sockets")]
+    [InlineData("SOCKETS")]
+    [InlineData(" Sockets ")]
+    public void Sockets_is_chosen_by_name_on_every_os(string name)
+    {
+        using IServerReactor reactor = ReactorFactory.Create(name, new TestHandler());
+        Assert.IsType<SocketReactor>(reactor);
+    }
+
+    [Theory]
+    [InlineData("epoll", typeof(EpollReactor))]
+    [InlineData("kqueue", typeof(KqueueReactor))]
+    [InlineData("iocp", typeof(IocpReactor))]
+    public void A_native_loop_is_created_on_its_os_and_refused_elsewhere(string name, Type expected)
+    {
+        bool supported = name switch
+        {
+            "epoll" => OperatingSystem.IsLinux(),
+            "kqueue" => (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD()) && Environment.Is64BitProcess,
+            _ => OperatingSystem.IsWindows() && Environment.Is64BitProcess,
+        };
+        if (supported)
+        {
+            using IServerReactor reactor = ReactorFactory.Create(name, new TestHandler());
+            Assert.IsType(expected, reactor);
+        }
+        else
+        {
+            Assert.Throws<PlatformNotSupportedException>(() => ReactorFactory.Create(name, new TestHandler()));
+        }
+    }
+
+    [Fact]
+    public void The_default_is_the_native_loop_of_the_os()
+    {
+        string expected = OperatingSystem.IsLinux() ? "epoll"
+            : OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? "kqueue"
+            : OperatingSystem.IsWindows() ? "iocp"
+            : "sockets";
+        Assert.Equal(expected, ReactorFactory.DefaultKind);
+
+        using IServerReactor byNull = ReactorFactory.Create((string?)null, new TestHandler());
+        using IServerReactor byEmpty = ReactorFactory.Create("", new TestHandler());
+        using IServerReactor byName = ReactorFactory.Create(expected, new TestHandler());
+        Assert.Equal(byName.GetType(), byNull.GetType());
+        Assert.Equal(byName.GetType(), byEmpty.GetType());
+    }
+
+    [Theory]
+    [InlineData("io_uring_typo")]
+    [InlineData("select")]
+    public void An_unknown_name_is_rejected(string name)
+    {
+        var error = Assert.Throws<ArgumentException>(() => ReactorFactory.Create(name, new TestHandler()));
+        Assert.Contains(name, error.Message);
+    }
+
+    [Fact]
+    public void Constructing_a_foreign_native_loop_throws()
+    {
+        if (!OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
+            Assert.Throws<PlatformNotSupportedException>(() => new KqueueReactor(new TestHandler()));
+        if (!OperatingSystem.IsWindows())
+            Assert.Throws<PlatformNotSupportedException>(() => new IocpReactor(new TestHandler()));
+        if (!OperatingSystem.IsLinux())
+            Assert.Throws<PlatformNotSupportedException>(() => new EpollReactor(new TestHandler()));
+        Assert.False(KqueueReactor.IsSupported && IocpReactor.IsSupported);
+    }
+}
