@@ -199,13 +199,9 @@ public sealed class WebSocketServer : IDisposable
     private const int BackpressureBufferSize = 16 * 1024;
 
     private IServerReactor CreateReactor(ServerLoop loop, ReactorOptions options) =>
-        _options.CreateReactor is { } create ? create(loop, options) : _options.Reactor switch
-        {
-            null or "" => ReactorFactory.Create(loop, options),
-            "epoll" => new EpollReactor(loop, options),
-            "sockets" => new SocketReactor(loop, options),
-            var other => throw new ArgumentException($"Unknown reactor '{other}': use \"epoll\" or \"sockets\"."),
-        };
+        _options.CreateReactor is { } create ? create(loop, options)
+        : _options.Reactor is { Length: > 0 } kind ? ReactorFactory.Create(kind, loop, options)
+        : ReactorFactory.Create(loop, options);   // the platform's default, or WSGEN_REACTOR
 
     private static int CpuOf(int loop, NumaTopology topology) => topology.CpuIds[loop % topology.CpuCount];
 
