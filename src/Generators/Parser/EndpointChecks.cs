@@ -241,7 +241,7 @@ internal static class EndpointChecks
         if (values.ReceiveBufferSize < MinReceiveBufferSize)
             problems.Add(new EndpointProblem(EndpointProblemKind.InvalidSize, At("ReceiveBufferSize"), "ReceiveBufferSize", Format(values.ReceiveBufferSize), "be at least 1 KiB (1024)"));
         if (values.MaxMessageSize > 0 && values.MaxBackpressure > 0 && (long)values.MaxBackpressure < (long)values.MaxMessageSize + MaxFrameHeaderSize)
-            problems.Add(new EndpointProblem(EndpointProblemKind.InconsistentSizes, At("MaxBackpressure"), Format(values.MaxBackpressure), Format(values.MaxMessageSize), Format((long)values.MaxMessageSize + MaxFrameHeaderSize)));
+            problems.Add(new EndpointProblem(EndpointProblemKind.InconsistentSizes, ArgumentLocation(syntax, "MaxBackpressure") is { } set ? set : At("MaxMessageSize"), Format(values.MaxBackpressure), Format(values.MaxMessageSize), Format((long)values.MaxMessageSize + MaxFrameHeaderSize)));
         if (values.IdleTimeoutSeconds < 0)
             problems.Add(new EndpointProblem(EndpointProblemKind.NegativeIdleTimeout, At("IdleTimeoutSeconds"), Format(values.IdleTimeoutSeconds)));
 
