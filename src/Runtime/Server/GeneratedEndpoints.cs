@@ -57,7 +57,6 @@ public static class GeneratedEndpoints
     /// </summary>
     public static void Observe(ValueTask task, WebSocketConnection conn)
     {
-        ArgumentNullException.ThrowIfNull(conn);
         if (task.IsCompleted)
         {
             task.GetAwaiter().GetResult();
