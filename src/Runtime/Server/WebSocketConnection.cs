@@ -180,6 +180,16 @@ public sealed class WebSocketConnection : IWebSocketConn
         Fail(WebSocketCloseCode.InternalServerError, "endpoint failed");
     }
 
+    /// <summary>An asynchronous handler failed (its ValueTask faulted after the call returned): runs
+    /// <see cref="HandlerFailed"/> on the loop thread, posting it there when called from elsewhere.</summary>
+    internal void HandlerFailedFromAnyThread(Exception error)
+    {
+        if (_loop.IsLoopThread)
+            HandlerFailed(error);
+        else
+            _loop.Post(new CrossThreadFailure(this, error));
+    }
+
     /// <summary>Fails the connection (RFC 6455 7.1.7): sends a close frame with <paramref name="code"/>, reports it,
     /// and closes TCP once the frame is out (the loop drains the peer so no reset swallows the frame).</summary>
     internal void Fail(WebSocketCloseCode code, string reason)
@@ -263,6 +273,11 @@ public sealed class WebSocketConnection : IWebSocketConn
             if (conn.State == Phase.Open)
                 conn.WriteFrameOnLoop(payload, opcode, fin);
         }
+    }
+
+    private sealed class CrossThreadFailure(WebSocketConnection conn, Exception error) : ILoopWork
+    {
+        public void Run() => conn.HandlerFailed(error);
     }
 
     private sealed class CrossThreadClose(WebSocketConnection conn, WebSocketCloseCode code, string reason) : ILoopWork

@@ -1,0 +1,238 @@
+using System;
+using System.Collections.Generic;
+
+namespace WsGen.Generators;
+
+/// <summary>
+/// Emits WsGenApp.g.cs: the dispatcher struct that calls every endpoint's handlers directly, and the
+/// <c>WsGenApp</c> entry point that serves them with the loop of the target platform.
+/// </summary>
+internal static class AppEmitter
+{
+    public const string HintName = "WsGenApp.g.cs";
+
+    private const string Conn = "global::WsGen.WebSocketConnection";
+    private const string Support = "global::WsGen.GeneratedEndpoints";
+
+    /// <summary>One loop the generated <c>CreateReactor</c> may return: <paramref name="Condition"/> (null: always)
+    /// and the reactor type, constructed as <c>new Type(handler, options)</c>.</summary>
+    internal readonly record struct LoopChoice(string? Condition, string ReactorType);
+
+    /// <summary>
+    /// The loops for <paramref name="platform"/>, tried in order; the last one must be unconditional. Extend here, one
+    /// line per reactor, as native loops land (io_uring before epoll on Linux, kqueue for Bsd, IOCP for Windows).
+    /// </summary>
+    internal static IReadOnlyList<LoopChoice> LoopsFor(TargetPlatform platform) => platform switch
+    {
+        TargetPlatform.Linux =>
+        [
+            new(null, "global::WsGen.EpollReactor"),
+        ],
+        TargetPlatform.Bsd =>
+        [
+            new(null, "global::WsGen.SocketReactor"),
+        ],
+        TargetPlatform.Windows =>
+        [
+            new(null, "global::WsGen.SocketReactor"),
+        ],
+        _ =>
+        [
+            new("global::System.OperatingSystem.IsLinux()", "global::WsGen.EpollReactor"),
+            new(null, "global::WsGen.SocketReactor"),
+        ],
+    };
+
+    public static string Emit(AppModel app)
+    {
+        var w = new IndentedWriter();
+        Header.Write(w);
+        w.Line("namespace " + app.Namespace + ";");
+        w.Line();
+        EmitApp(w, app);
+        w.Line();
+        EmitDispatcher(w, app.Endpoints);
+        return w.ToString();
+    }
+
+    private static void EmitApp(IndentedWriter w, AppModel app)
+    {
+        var endpoints = app.Endpoints;
+        long connections = 0;
+        int receiveBuffer = 0, backpressure = 0;
+        foreach (var e in endpoints)
+        {
+            connections += e.Settings.MaxConnections;
+            receiveBuffer = Math.Max(receiveBuffer, e.Settings.ReceiveBufferSize);
+            backpressure = Math.Max(backpressure, e.Settings.MaxBackpressure);
+        }
+
+        w.Line("/// <summary>Serves the <c>[WebSocketEndpoint]</c> classes of this assembly with the loop of the target platform.</summary>");
+        w.Line("public static partial class WsGenApp");
+        w.Open();
+        w.Line("/// <summary>Connections over all endpoints: the sum of their MaxConnections.</summary>");
+        w.Line("public const int MaxConnections = " + Literals.Int(Math.Min(connections, int.MaxValue)) + ";");
+        w.Line();
+        w.Line("/// <summary>The loop's receive buffer: the largest ReceiveBufferSize among the endpoints.</summary>");
+        w.Line("public const int ReceiveBufferSize = " + Literals.Int(receiveBuffer) + ";");
+        w.Line();
+        w.Line("/// <summary>The loop's backpressure limit: the largest MaxBackpressure among the endpoints.</summary>");
+        w.Line("public const int MaxBackpressure = " + Literals.Int(backpressure) + ";");
+        w.Line();
+
+        w.Line("/// <summary>The endpoints' routes; route i is served by endpoint i of the dispatcher.</summary>");
+        w.Line("public static global::WsGen.EndpointRoute[] CreateRoutes() =>");
+        w.Line("[");
+        w.Indent();
+        foreach (var e in endpoints)
+        {
+            w.Line("new(" + e.FullyQualifiedName + ".EndpointPath, new global::WsGen.WebSocketEndpointOptions");
+            w.Open();
+            w.Line("MaxMessageSize = " + e.FullyQualifiedName + ".MaxMessageSize,");
+            w.Line("MaxConnections = " + e.FullyQualifiedName + ".MaxConnections,");
+            w.Line("IdleTimeout = global::System.TimeSpan.FromSeconds(" + e.FullyQualifiedName + ".IdleTimeoutSeconds),");
+            if (e.Settings.SubProtocols.Count > 0)
+            {
+                var tokens = new List<string>();
+                foreach (var token in e.Settings.SubProtocols)
+                    tokens.Add(Literals.String(token));
+                w.Line("SubProtocols = [" + string.Join(", ", tokens) + "],");
+            }
+            w.Close("),");
+        }
+        w.Unindent();
+        w.Line("];");
+        w.Line();
+
+        w.Line("/// <summary>");
+        w.Line("/// A server for every endpoint of this assembly. Sets on <paramref name=\"options\"/>: the loop of the target platform");
+        w.Line("/// (unless CreateReactor or Reactor is set already), the loop's ReceiveBufferSize and MaxBackpressure from the");
+        w.Line("/// attributes (the other ReactorOptions are kept) and MaxConnections, the sum over the endpoints.");
+        w.Line("/// </summary>");
+        w.Line("public static global::WsGen.WebSocketServer CreateServer(global::WsGen.WebSocketServerOptions? options = null)");
+        w.Open();
+        w.Line("options ??= new global::WsGen.WebSocketServerOptions();");
+        w.Line("if (options.CreateReactor is null && options.Reactor is null)");
+        w.Line("    options.CreateReactor = CreateReactor;");
+        w.Line("options.ReactorOptions = " + Support + ".WithEndpointSizes(options.ReactorOptions, ReceiveBufferSize, MaxBackpressure);");
+        w.Line("options.MaxConnections = MaxConnections;");
+        w.Line("var server = new global::WsGen.WebSocketServer(options);");
+        w.Line("server.UseDispatcher(WsGenDispatcher.Create(), CreateRoutes());");
+        w.Line("return server;");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>Serves every endpoint on the calling thread until <paramref name=\"cancellationToken\"/> is cancelled,");
+        w.Line("/// then closes the connections with 1001 and returns.</summary>");
+        w.Line("public static void Run(global::WsGen.WebSocketServerOptions? options, global::System.Threading.CancellationToken cancellationToken)");
+        w.Open();
+        w.Line("using var server = CreateServer(options);");
+        w.Line("server.Run(cancellationToken);");
+        w.Close();
+        w.Line();
+
+        EmitCreateReactor(w, app.Platform);
+        w.Close();
+    }
+
+    /// <summary>The per-platform choice of loop: the only place that names reactor types.</summary>
+    private static void EmitCreateReactor(IndentedWriter w, TargetPlatform platform)
+    {
+        w.Line("/// <summary>The loop for this build's target (" + Describe(platform) + ").</summary>");
+        w.Line("private static global::WsGen.IServerReactor CreateReactor(global::WsGen.IConnectionHandler handler, global::WsGen.ReactorOptions options)");
+        w.Open();
+        foreach (var loop in LoopsFor(platform))
+        {
+            if (loop.Condition is null)
+            {
+                w.Line("return new " + loop.ReactorType + "(handler, options);");
+                break;
+            }
+            w.Line("if (" + loop.Condition + ")");
+            w.Line("    return new " + loop.ReactorType + "(handler, options);");
+        }
+        w.Close();
+    }
+
+    private static string Describe(TargetPlatform platform) => platform switch
+    {
+        TargetPlatform.Linux => "RuntimeIdentifier linux-*",
+        TargetPlatform.Bsd => "RuntimeIdentifier osx-* or freebsd-*",
+        TargetPlatform.Windows => "RuntimeIdentifier win-*",
+        _ => "no RuntimeIdentifier: chosen at start",
+    };
+
+    private static void EmitDispatcher(IndentedWriter w, EquatableArray<EndpointModel> endpoints)
+    {
+        w.Line("/// <summary>Calls the handlers of the endpoints directly; the server's loop is generic over this struct.</summary>");
+        w.Line("file readonly struct WsGenDispatcher : global::WsGen.IEndpointDispatcher");
+        w.Open();
+        for (int i = 0; i < endpoints.Count; i++)
+            w.Line("private readonly " + endpoints[i].FullyQualifiedName + " _endpoint" + i + ";");
+        w.Line();
+
+        var parameters = new List<string>();
+        for (int i = 0; i < endpoints.Count; i++)
+            parameters.Add(endpoints[i].FullyQualifiedName + " endpoint" + i);
+        w.Line("private WsGenDispatcher(" + string.Join(", ", parameters) + ")");
+        w.Open();
+        for (int i = 0; i < endpoints.Count; i++)
+            w.Line("_endpoint" + i + " = endpoint" + i + ";");
+        w.Close();
+        w.Line();
+
+        var creations = new List<string>();
+        foreach (var e in endpoints)
+            creations.Add("new " + e.FullyQualifiedName + "()");
+        w.Line("/// <summary>A dispatcher with one instance of every endpoint, for the server's lifetime.</summary>");
+        w.Line("public static WsGenDispatcher Create() => new(" + string.Join(", ", creations) + ");");
+        w.Line();
+
+        EmitSwitch(w, endpoints, "public void OnOpen(int endpoint, " + Conn + " conn)", e => e.OnOpen, _ => "OnOpen(conn)");
+        w.Line();
+        EmitSwitch(w, endpoints,
+            "public void OnMessage(int endpoint, " + Conn + " conn, global::WsGen.WebSocketOpcode opcode, global::System.ReadOnlySpan<byte> payload)",
+            e => e.OnMessage,
+            e => e.OnMessage.TakesFrame
+                ? "OnMessage(conn, " + Support + ".CreateFrame(opcode, payload, " + e.FullyQualifiedName + ".FramePool))"
+                : "OnMessage(conn, payload, opcode)");
+        w.Line();
+        EmitSwitch(w, endpoints, "public void OnClose(int endpoint, " + Conn + " conn, global::WsGen.CloseStatus status)", e => e.OnClose, _ => "OnClose(conn, status)");
+        w.Line();
+        EmitSwitch(w, endpoints, "public void OnError(int endpoint, " + Conn + " conn, global::System.Exception error)", e => e.OnError, _ => "OnError(conn, error)", isError: true);
+        w.Close();
+    }
+
+    private static void EmitSwitch(IndentedWriter w, EquatableArray<EndpointModel> endpoints, string signature,
+        Func<EndpointModel, HandlerModel?> handler, Func<EndpointModel, string> call, bool isError = false)
+    {
+        w.Line(signature);
+        w.Open();
+        bool any = false;
+        for (int i = 0; i < endpoints.Count; i++)
+            any |= handler(endpoints[i]) is not null;
+        if (any)
+        {
+            w.Line("switch (endpoint)");
+            w.Open();
+            for (int i = 0; i < endpoints.Count; i++)
+            {
+                if (handler(endpoints[i]) is not { } h)
+                    continue;
+                string invocation = "_endpoint" + i + "." + call(endpoints[i]);
+                w.Line("case " + i + ":");
+                w.Indent();
+                if (!h.ReturnsValueTask)
+                    w.Line(invocation + ";");
+                else if (isError)
+                    w.Line(Support + ".ObserveError(" + invocation + ");");
+                else
+                    w.Line(Support + ".Observe(" + invocation + ", conn);");
+                w.Line("break;");
+                w.Unindent();
+            }
+            w.Close();
+        }
+        w.Close();
+    }
+}

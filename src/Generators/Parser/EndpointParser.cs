@@ -1,0 +1,83 @@
+using System.Collections.Generic;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+
+namespace WsGen.Generators;
+
+/// <summary>Turns a class carrying <c>[WebSocketEndpoint]</c> into an <see cref="EndpointModel"/>, or null when it
+/// breaks a rule of <see cref="EndpointChecks"/> (the analyzer reports why).</summary>
+internal static class EndpointParser
+{
+    /// <summary>The namespace WsGenApp goes to when the first endpoint is in the global namespace.</summary>
+    public const string FallbackNamespace = "WsGen.Generated";
+
+    public static EndpointModel? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        if (context.TargetSymbol is not INamedTypeSymbol type || context.Attributes.Length != 1)
+            return null;
+        var problems = new List<EndpointProblem>();
+        var facts = EndpointChecks.Inspect(type, context.Attributes[0], problems, cancellationToken);
+        if (problems.Count > 0 || facts.OnMessage is not { } onMessage)
+            return null;
+
+        var values = facts.Values;
+        var subProtocols = new string[values.SubProtocols.Count];
+        for (int i = 0; i < subProtocols.Length; i++)
+            subProtocols[i] = values.SubProtocols[i]!;
+        var settings = new EndpointSettings(
+            values.Path!,
+            values.MaxConnections,
+            values.MaxMessageSize,
+            values.ReceiveBufferSize,
+            values.MaxBackpressure,
+            values.IdleTimeoutSeconds,
+            new EquatableArray<string>(subProtocols));
+
+        var ns = type.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : "";
+        return new EndpointModel(
+            ns,
+            type.Name,
+            type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+            settings,
+            Handler(facts.OnOpen),
+            Handler(onMessage)!,
+            Handler(facts.OnClose),
+            Handler(facts.OnError));
+    }
+
+    private static HandlerModel? Handler(HandlerShape? shape) =>
+        shape is { } s ? new HandlerModel(s.ReturnsValueTask, s.TakesFrame) : null;
+
+    /// <summary>The platform a RuntimeIdentifier names.</summary>
+    public static TargetPlatform PlatformOf(string? runtimeIdentifier)
+    {
+        if (string.IsNullOrEmpty(runtimeIdentifier))
+            return TargetPlatform.Any;
+        string rid = runtimeIdentifier!.ToLowerInvariant();
+        if (rid.StartsWith("linux", System.StringComparison.Ordinal))
+            return TargetPlatform.Linux;
+        if (rid.StartsWith("osx", System.StringComparison.Ordinal) || rid.StartsWith("freebsd", System.StringComparison.Ordinal))
+            return TargetPlatform.Bsd;
+        if (rid.StartsWith("win", System.StringComparison.Ordinal))
+            return TargetPlatform.Windows;
+        return TargetPlatform.Any;
+    }
+
+    /// <summary>The endpoints in dispatch order (by fully qualified name, ordinal, so that file order does not
+    /// matter), or null when two share a path (WSG105 reports it; the runtime would refuse the routes).</summary>
+    public static AppModel? CreateApp(IReadOnlyList<EndpointModel> endpoints, TargetPlatform platform)
+    {
+        if (endpoints.Count == 0)
+            return null;
+        var sorted = new EndpointModel[endpoints.Count];
+        for (int i = 0; i < sorted.Length; i++)
+            sorted[i] = endpoints[i];
+        System.Array.Sort(sorted, (a, b) => string.CompareOrdinal(a.FullyQualifiedName, b.FullyQualifiedName));
+        var paths = new HashSet<string>(System.StringComparer.Ordinal);
+        foreach (var endpoint in sorted)
+            if (!paths.Add(endpoint.Settings.Path))
+                return null;
+        string ns = sorted[0].Namespace.Length > 0 ? sorted[0].Namespace : FallbackNamespace;
+        return new AppModel(ns, new EquatableArray<EndpointModel>(sorted), platform);
+    }
+}

@@ -1,0 +1,117 @@
+namespace WsGen;
+
+/// <summary>
+/// The few runtime calls the code generated for <see cref="WebSocketEndpointAttribute"/> classes makes: building an
+/// owned frame from a borrowed payload, and observing the <see cref="ValueTask"/> a handler returns.
+/// </summary>
+/// <remarks>Hand-written code may call these too; they hold no state.</remarks>
+public static class GeneratedEndpoints
+{
+    /// <summary>
+    /// An owned, final frame carrying a copy of <paramref name="payload"/>, for an <c>OnMessage(conn, WebSocketFrame)</c>
+    /// handler. The copy lies in a buffer of <paramref name="pool"/>, which <see cref="WebSocketFrame.Release"/> gives
+    /// back. Policy: when every buffer of the pool is in use (handlers keep more frames than the pool holds), or the
+    /// payload is longer than a buffer, the frame is built over a new array instead; the message is never dropped and
+    /// the connection is not failed, and Release() on such a frame only marks it released.
+    /// </summary>
+    public static WebSocketFrame CreateFrame(WebSocketOpcode opcode, ReadOnlySpan<byte> payload, BytePool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        if (payload.Length <= pool.BufferSize && pool.TryGet(out var buffer))
+        {
+            payload.CopyTo(buffer.Span);
+            return WebSocketFrames.Create(opcode, buffer[..payload.Length], fin: true, pool, buffer);
+        }
+        return WebSocketFrames.Create(opcode, payload.ToArray());
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="options"/> with the loop sizes the endpoints' attributes ask for: the receive buffer
+    /// and the backpressure limit (the pause-reading threshold is lowered to the limit when it was above it). Every
+    /// other setting is kept; a property added to <see cref="ReactorOptions"/> must be copied here too.
+    /// </summary>
+    public static ReactorOptions WithEndpointSizes(ReactorOptions options, int receiveBufferSize, long maxBackpressure)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new ReactorOptions
+        {
+            ReceiveBufferSize = receiveBufferSize,
+            SendBufferSize = options.SendBufferSize,
+            PauseReadingThreshold = (int)Math.Min(options.PauseReadingThreshold, maxBackpressure),
+            MaxBackpressure = maxBackpressure,
+            DrainTimeout = options.DrainTimeout,
+            LingerTimeout = options.LingerTimeout,
+            BackpressurePool = options.BackpressurePool,
+            Backlog = options.Backlog,
+            ReusePort = options.ReusePort,
+            SocketSendBufferSize = options.SocketSendBufferSize,
+            SocketReceiveBufferSize = options.SocketReceiveBufferSize,
+        };
+    }
+
+    /// <summary>
+    /// Observes the task a handler returned. A completed task costs nothing (a faulted one throws here, on the loop
+    /// thread, where the loop passes the exception to OnError and closes the connection with 1011). A pending task is
+    /// awaited; if it faults, the exception reaches the endpoint's OnError on the loop thread and the connection is
+    /// closed with 1011 (when it is still open).
+    /// </summary>
+    public static void Observe(ValueTask task, WebSocketConnection conn)
+    {
+        if (task.IsCompleted)
+        {
+            task.GetAwaiter().GetResult();
+            return;
+        }
+        _ = ObserveAsync(task, conn);
+    }
+
+    /// <summary>Observes the task an OnError handler returned: its own failure is dropped (there is nobody left to
+    /// tell), so that a failing OnError cannot loop.</summary>
+    public static void ObserveError(ValueTask task)
+    {
+        if (task.IsCompleted)
+        {
+            try
+            {
+                task.GetAwaiter().GetResult();
+            }
+            catch (Exception)
+            {
+                // OnError failed; the connection is being failed with 1011 anyway.
+            }
+            return;
+        }
+        _ = ObserveErrorAsync(task);
+    }
+
+    private static async Task ObserveAsync(ValueTask task, WebSocketConnection conn)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            try
+            {
+                conn.HandlerFailedFromAnyThread(e);
+            }
+            catch (InvalidOperationException)
+            {
+                // The server stopped meanwhile: the connection is gone and OnClose was reported.
+            }
+        }
+    }
+
+    private static async Task ObserveErrorAsync(ValueTask task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // See ObserveError.
+        }
+    }
+}

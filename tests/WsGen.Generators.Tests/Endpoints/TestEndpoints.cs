@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+
+namespace WsGen.Generators.Tests.Endpoints;
+
+/// <summary>Echoes every message from the loop's buffer (the borrowed, zero-copy delivery).</summary>
+[WebSocketEndpoint("/echo", MaxMessageSize = 2 * 1024 * 1024, MaxBackpressure = 8 * 1024 * 1024)]
+public partial class SpanEcho
+{
+    public void OnMessage(IWebSocketConn conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode) => conn.Send(payload, opcode);
+}
+
+/// <summary>Echoes every message through an owned frame from the endpoint's pool, and counts the lifecycle calls.</summary>
+[WebSocketEndpoint("/frames", MaxConnections = 4, SubProtocols = ["echo.v1"])]
+public partial class FrameEcho
+{
+    public static int Opened;
+    public static int Closed;
+
+    public ValueTask OnOpen(WebSocketConnection conn)
+    {
+        Interlocked.Increment(ref Opened);
+        return default;
+    }
+
+    public async ValueTask OnMessage(WebSocketConnection conn, WebSocketFrame frame)
+    {
+        if (frame.Payload.Length == 1 && frame.Payload.Span[0] == (byte)'y')
+            await Task.Yield();
+        conn.WriteFrame(frame);
+        frame.Release();
+    }
+
+    public void OnClose(IWebSocketConn conn, CloseStatus status) => Interlocked.Increment(ref Closed);
+}
+
+/// <summary>Fails every message: synchronously for "sync", after an await otherwise; OnError records the errors.</summary>
+[WebSocketEndpoint("/fail")]
+public partial class Failing
+{
+    public static readonly ConcurrentQueue<string> Errors = new();
+
+    public ValueTask OnMessage(IWebSocketConn conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode) =>
+        payload.SequenceEqual("sync"u8) ? throw new InvalidOperationException("sync failure") : FailLaterAsync();
+
+    private static async ValueTask FailLaterAsync()
+    {
+        await Task.Delay(10);
+        throw new InvalidOperationException("async failure");
+    }
+
+    public void OnError(IWebSocketConn conn, Exception error) => Errors.Enqueue(error.Message);
+}
