@@ -1,5 +1,5 @@
 // The echo sample: serves ws://127.0.0.1:9001/ on any path and echoes text and binary messages up to 64 MiB.
-//   dotnet run -c Release --project samples/Echo [-- --port N] [--reactor epoll|sockets] [--loops N] [--stats]
+//   dotnet run -c Release --project samples/Echo [-- --port N] [--reactor epoll|io_uring|sockets] [--loops N] [--hand-wired] [--stats]
 // --loops N runs N loops, one per CPU, all on the port; the echo endpoint keeps no state, so that is safe.
 using System.Net;
 using System.Runtime.InteropServices;
@@ -10,6 +10,7 @@ int port = 9001;
 string? reactor = null;
 bool stats = false;
 int loops = 1;
+bool handWired = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -23,23 +24,28 @@ for (int i = 0; i < args.Length; i++)
         case "--loops" when i + 1 < args.Length && int.TryParse(args[i + 1], out loops):
             i++;
             break;
+        case "--hand-wired":
+            handWired = true;
+            break;
         case "--stats":
             stats = true;
             break;
         default:
-            Console.Error.WriteLine("usage: Echo [--port N] [--reactor epoll|sockets] [--loops N] [--stats]");
+            Console.Error.WriteLine("usage: Echo [--port N] [--reactor epoll|io_uring|sockets] [--loops N] [--hand-wired] [--stats]");
             return 2;
     }
 }
 
-var echo = new EchoEndpoint();
-using var server = new WebSocketServer(new WebSocketServerOptions
+var options = new WebSocketServerOptions
 {
     EndPoint = new IPEndPoint(IPAddress.Loopback, port),
     Reactor = reactor,
     Loops = loops,
-});
-server.Map("*", echo, new WebSocketEndpointOptions { MaxMessageSize = 64 * 1024 * 1024 });
+};
+// The generated path (WsGenApp, emitted from [WebSocketEndpoint]) unless --hand-wired asks for Map, for comparison.
+using var server = handWired ? new WebSocketServer(options) : WsGenApp.CreateServer(options);
+if (handWired)
+    server.Map("*", new EchoEndpoint(), new WebSocketEndpointOptions { MaxMessageSize = EchoEndpoint.MaxMessageSize });
 
 using var stop = new CancellationTokenSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
@@ -52,7 +58,7 @@ if (stats)
         while (!stop.Token.WaitHandle.WaitOne(1000))
             {
             var gc = GC.GetGCMemoryInfo();
-            Console.WriteLine($"stats messages={echo.Messages} allocated={GC.GetTotalAllocatedBytes(false)} heap={gc.HeapSizeBytes} committed={gc.TotalCommittedBytes} connections={server.ConnectionCount}");
+            Console.WriteLine($"stats messages={EchoEndpoint.Messages} allocated={GC.GetTotalAllocatedBytes(false)} heap={gc.HeapSizeBytes} committed={gc.TotalCommittedBytes} connections={server.ConnectionCount}");
         }
     }) { IsBackground = true };
     statsThread.Start();

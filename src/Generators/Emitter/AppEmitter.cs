@@ -30,15 +30,19 @@ internal static class AppEmitter
         ],
         TargetPlatform.Bsd =>
         [
+            new("global::WsGen.KqueueReactor.IsSupported", "global::WsGen.KqueueReactor"),
             new(null, "global::WsGen.SocketReactor"),
         ],
         TargetPlatform.Windows =>
         [
+            new("global::WsGen.IocpReactor.IsSupported", "global::WsGen.IocpReactor"),
             new(null, "global::WsGen.SocketReactor"),
         ],
         _ =>
         [
             new("global::System.OperatingSystem.IsLinux()", "global::WsGen.EpollReactor"),
+            new("global::WsGen.KqueueReactor.IsSupported", "global::WsGen.KqueueReactor"),
+            new("global::WsGen.IocpReactor.IsSupported", "global::WsGen.IocpReactor"),
             new(null, "global::WsGen.SocketReactor"),
         ],
     };

@@ -12,7 +12,7 @@ public interface IWebSocketEndpoint
 
     /// <summary>A complete Text or Binary message. <paramref name="payload"/> is borrowed: it lies in the loop's
     /// receive buffer (zero-copy) and is valid only during the call. Text has been validated as UTF-8.</summary>
-    void OnMessage(WebSocketConnection conn, WebSocketOpcode opcode, ReadOnlySpan<byte> payload);
+    void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode);
 
     /// <summary>The connection ended: the peer's close code, the code WsGen failed it with (1002, 1007, 1009 ...),
     /// 1001 on shutdown or idle timeout, or 1006 when TCP dropped without a close frame. Called exactly once

@@ -6,7 +6,7 @@ internal readonly struct InterfaceDispatcher(IWebSocketEndpoint[] endpoints) : I
     public void OnOpen(int endpoint, WebSocketConnection conn) => endpoints[endpoint].OnOpen(conn);
 
     public void OnMessage(int endpoint, WebSocketConnection conn, WebSocketOpcode opcode, ReadOnlySpan<byte> payload) =>
-        endpoints[endpoint].OnMessage(conn, opcode, payload);
+        endpoints[endpoint].OnMessage(conn, payload, opcode);
 
     public void OnClose(int endpoint, WebSocketConnection conn, CloseStatus status) => endpoints[endpoint].OnClose(conn, status);
 

@@ -130,7 +130,7 @@ internal sealed class RecordingEndpoint : IWebSocketEndpoint
 
     public void OnOpen(WebSocketConnection conn) => Opened.Add(conn);
 
-    public void OnMessage(WebSocketConnection conn, WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
+    public void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode)
     {
         Messages.Add((opcode, payload.ToArray()));
         if (Throw)

@@ -59,7 +59,7 @@ public sealed class ZeroAllocationTests
         {
         }
 
-        public void OnMessage(WebSocketConnection conn, WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
+        public void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode)
         {
             conn.Send(payload, opcode);
             _count++;

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace WsGen.Tests.Samples;
+
+/// <summary>Runs a sample as its own process (the test project references the samples, so their builds sit next to
+/// the tests) on a free port, and reads the address it printed.</summary>
+internal sealed partial class SampleProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private SampleProcess(Process process, IPEndPoint endPoint)
+    {
+        _process = process;
+        EndPoint = endPoint;
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public static SampleProcess Start(string sample, params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, sample + ".dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: the test project should reference samples/{sample}");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add("--port");
+        start.ArgumentList.Add("0");
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        var process = Process.Start(start)!;
+        var line = Task.Run(process.StandardOutput.ReadLine);
+        if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is null)
+        {
+            process.Kill();
+            throw new Xunit.Sdk.XunitException($"{sample} did not start: {process.StandardError.ReadToEnd()}");
+        }
+        var match = Address().Match(line.Result);
+        Assert.True(match.Success, $"{sample} printed no address: {line.Result}");
+        return new SampleProcess(process, IPEndPoint.Parse(match.Value));
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"127\.0\.0\.1:\d+")]
+    private static partial Regex Address();
+}

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using WsGen.Tests.Server;
+
+namespace WsGen.Tests.Samples;
+
+/// <summary>The samples as users run them: separate processes, driven by real peers.</summary>
+public sealed class SampleTests
+{
+    [Fact]
+    public async Task Echo_EchoesUpTo64MiB_AndSurvivesAHostileClient()
+    {
+        using var echo = SampleProcess.Start("Echo");
+        using var client = new ClientWebSocket();
+        await client.ConnectAsync(new Uri($"ws://{echo.EndPoint}/any"), CancellationToken.None);
+
+        using (var hostile = RawWebSocket.Open(echo.EndPoint))
+        {
+            hostile.SendFrame(0x81, [0xFF, 0xFE]);
+            Assert.Equal(1007, hostile.ReadCloseCode());
+        }
+
+        foreach (int size in new[] { 0, 100, 64 << 20 })
+        {
+            var payload = RandomNumberGenerator.GetBytes(size);
+            Assert.Equal(payload, await EchoInteropTests.EchoAsync(client, payload, WebSocketMessageType.Binary));
+        }
+        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+    }
+
+    [Fact]
+    public void Chat_ServesItsPage_ToARealBrowserThatJoinsSpeaksAndAnswers()
+    {
+        var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists);
+        Assert.True(chromium is not null, "no Chromium: install the Debian package chromium (.ci/run does)");
+
+        using var chat = SampleProcess.Start("Chat");
+        using var member = WebSocketClient.Connect(new Uri($"ws://{chat.EndPoint}/chat"));
+        var profile = Directory.CreateTempSubdirectory("wsgen-chromium-");
+        var start = new ProcessStartInfo(chromium!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var flag in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile.FullName}",
+                     $"http://{chat.EndPoint}/?name=chromium&say=hello%20from%20a%20browser" })
+            start.ArgumentList.Add(flag);
+        using var browser = Process.Start(start)!;
+        try
+        {
+            Assert.True(ReadUntil(member, "chromium: hello from a browser"), "the browser's message was not broadcast");
+            member.SendText("tester: @chromium ping 42");
+            Assert.True(ReadUntil(member, "chromium saw: ping 42"), "the browser did not answer");
+        }
+        finally
+        {
+            browser.Kill(entireProcessTree: true);
+            browser.WaitForExit();
+            profile.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Reads broadcast messages until one equals <paramref name="expected"/>, for up to a minute.</summary>
+    private static bool ReadUntil(WebSocketClient client, string expected)
+    {
+        var read = Task.Run(() =>
+        {
+            while (true)
+            {
+                var frame = client.ReadFrame();
+                var text = Encoding.UTF8.GetString(frame.Payload.Span);
+                frame.Release();
+                if (text == expected)
+                    return true;
+            }
+        });
+        if (read.Wait(TimeSpan.FromSeconds(60)))
+            return read.Result;
+        client.Dispose();
+        return false;
+    }
+}
