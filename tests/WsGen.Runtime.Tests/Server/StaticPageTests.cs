@@ -38,5 +38,5 @@ public sealed class StaticPageTests
         frame.Release();
     }
 
-    public static TheoryData<string> Reactors => TestServers.Reactors;
+    public static TheoryData<string> Reactors => TestServers.Loops;
 }

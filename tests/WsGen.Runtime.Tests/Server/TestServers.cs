@@ -6,15 +6,34 @@ namespace WsGen.Tests.Server;
 /// <summary>Starts WsGen servers on a free loopback port for a test, with the reactor the test names.</summary>
 internal static class TestServers
 {
-    /// <summary>Both loops WsGen runs on Linux: every integration test runs on each.</summary>
-    public static TheoryData<string> Reactors => new() { "epoll", "sockets" };
+    /// <summary>The generated path: the echo sample's <c>[WebSocketEndpoint]</c> served by its generated WsGenApp.</summary>
+    public const string Generated = "generated";
 
+    /// <summary>Every way the echo endpoint is served here: wired by hand on each loop WsGen runs on Linux, and through
+    /// the code the generator emitted (with the loop it chose). Every integration test runs on each.</summary>
+    public static TheoryData<string> Reactors => new() { "epoll", "sockets", Generated };
+
+    /// <summary>The loops alone, for tests that wire their own server or need endpoint settings the attribute fixes.</summary>
+    public static TheoryData<string> Loops => new() { "epoll", "sockets" };
+
+    /// <summary>Starts the echo endpoint on a free port. <paramref name="endpoint"/> settings apply to the hand-wired
+    /// path only (the generated one takes its sizes from the attribute).</summary>
     public static WebSocketServer StartEcho(string reactor, Action<WebSocketServerOptions>? configure = null, WebSocketEndpointOptions? endpoint = null)
     {
-        var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Reactor = reactor };
+        bool generated = reactor == Generated;
+        var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Reactor = generated ? null : reactor };
         configure?.Invoke(options);
-        var server = new WebSocketServer(options);
-        server.Map("*", new EchoEndpoint(), endpoint ?? new WebSocketEndpointOptions { MaxMessageSize = 64 * 1024 * 1024 });
+        WebSocketServer server;
+        if (generated)
+        {
+            Assert.Null(endpoint);
+            server = WsGenApp.CreateServer(options);
+        }
+        else
+        {
+            server = new WebSocketServer(options);
+            server.Map("*", new EchoEndpoint(), endpoint ?? new WebSocketEndpointOptions { MaxMessageSize = 64 * 1024 * 1024 });
+        }
         server.Start();
         return server;
     }
