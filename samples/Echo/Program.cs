@@ -1,5 +1,5 @@
 // The echo sample: serves ws://127.0.0.1:9001/ on any path and echoes text and binary messages up to 64 MiB.
-//   dotnet run -c Release --project samples/Echo [-- --port N] [--reactor epoll|sockets] [--stats]
+//   dotnet run -c Release --project samples/Echo [-- --port N] [--reactor io_uring|epoll|sockets] [--stats]
 using System.Net;
 using System.Runtime.InteropServices;
 using Echo;
@@ -22,7 +22,7 @@ for (int i = 0; i < args.Length; i++)
             stats = true;
             break;
         default:
-            Console.Error.WriteLine("usage: Echo [--port N] [--reactor epoll|sockets] [--stats]");
+            Console.Error.WriteLine("usage: Echo [--port N] [--reactor io_uring|epoll|sockets] [--stats]");
             return 2;
     }
 }

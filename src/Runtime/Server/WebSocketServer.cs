@@ -135,8 +135,9 @@ public sealed class WebSocketServer : IDisposable
         {
             null or "" => ReactorFactory.Create(_loop, _options.ReactorOptions),
             "epoll" => new EpollReactor(_loop, _options.ReactorOptions),
+            "io_uring" or "iouring" => new IoUringReactor(_loop, _options.ReactorOptions),
             "sockets" => new SocketReactor(_loop, _options.ReactorOptions),
-            var other => throw new ArgumentException($"Unknown reactor '{other}': use \"epoll\" or \"sockets\"."),
+            var other => throw new ArgumentException($"Unknown reactor '{other}': use \"io_uring\", \"epoll\" or \"sockets\"."),
         };
         ReactorName = _reactor.GetType().Name.Replace("Reactor", "").ToLowerInvariant();
         _loop.Attach(_reactor);

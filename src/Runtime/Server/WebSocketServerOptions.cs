@@ -27,7 +27,7 @@ public sealed class WebSocketServerOptions
     /// <summary>Connections over all endpoints, handshakes included; the next one gets 503 before the upgrade.</summary>
     public int MaxConnections { get; set; } = 1_000_000;
 
-    /// <summary>Which loop to run: null picks the best for the platform; "epoll" or "sockets" force one
+    /// <summary>Which loop to run: null picks the best for the platform; "io_uring", "epoll" or "sockets" force one
     /// (the environment variable WSGEN_REACTOR does the same).</summary>
     public string? Reactor { get; set; }
 

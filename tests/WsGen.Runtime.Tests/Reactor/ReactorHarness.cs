@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace WsGen.Tests.Reactor;
 
-/// <summary>Runs a reactor (epoll or sockets) on a background thread, listening on a loopback port.</summary>
+/// <summary>Runs a reactor (epoll, sockets or io_uring) on a background thread, listening on a loopback port.</summary>
 internal sealed class ReactorHarness : IDisposable
 {
     public static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
@@ -18,6 +18,7 @@ internal sealed class ReactorHarness : IDisposable
         Reactor = kind switch
         {
             "epoll" => new EpollReactor(handler, options),
+            "io_uring" => new IoUringReactor(handler, options),
             "sockets" => new SocketReactor(handler, options),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
@@ -26,7 +27,11 @@ internal sealed class ReactorHarness : IDisposable
         _thread.Start();
     }
 
-    public static TheoryData<string> Kinds => ["epoll", "sockets"];
+    /// <summary>Every loop this machine runs: epoll, sockets, and io_uring when the kernel supports it.</summary>
+    public static TheoryData<string> Kinds => [.. Names];
+
+    /// <summary>The names behind <see cref="Kinds"/>.</summary>
+    public static string[] Names => IoUringReactor.IsSupported ? ["epoll", "sockets", "io_uring"] : ["epoll", "sockets"];
 
     public IServerReactor Reactor { get; }
 

@@ -6,8 +6,11 @@ namespace WsGen.Tests.Server;
 /// <summary>Starts WsGen servers on a free loopback port for a test, with the reactor the test names.</summary>
 internal static class TestServers
 {
-    /// <summary>Both loops WsGen runs on Linux: every integration test runs on each.</summary>
-    public static TheoryData<string> Reactors => new() { "epoll", "sockets" };
+    /// <summary>Every loop WsGen runs on Linux: every integration test runs on each.</summary>
+    public static TheoryData<string> Reactors => [.. Names];
+
+    /// <summary>The names behind <see cref="Reactors"/>: io_uring joins when the kernel supports it.</summary>
+    public static string[] Names => IoUringReactor.IsSupported ? ["epoll", "sockets", "io_uring"] : ["epoll", "sockets"];
 
     public static WebSocketServer StartEcho(string reactor, Action<WebSocketServerOptions>? configure = null, WebSocketEndpointOptions? endpoint = null)
     {
