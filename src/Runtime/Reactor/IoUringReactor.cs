@@ -37,8 +37,8 @@ public sealed unsafe class IoUringReactor : IServerReactor
 {
     private const uint SubmissionEntries = 1024;
     private const uint CompletionEntries = 16384;
-    private const int ReceiveBufferCount = 512;
-    private const int MaxReceiveBufferSize = 16 * 1024;
+    private const int ReceiveBufferCount = 256;
+    private const int MaxReceiveBufferSize = 64 * 1024;
     private const int MaxSendBufferSize = 64 * 1024;
     private const int MaxSpareSendBuffers = 128;
     private const ushort BufferGroup = 0;
