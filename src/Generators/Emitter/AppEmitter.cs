@@ -26,6 +26,7 @@ internal static class AppEmitter
     {
         TargetPlatform.Linux =>
         [
+            new("global::WsGen.IoUringReactor.IsSupported", "global::WsGen.IoUringReactor"),
             new(null, "global::WsGen.EpollReactor"),
         ],
         TargetPlatform.Bsd =>
@@ -40,6 +41,7 @@ internal static class AppEmitter
         ],
         _ =>
         [
+            new("global::WsGen.IoUringReactor.IsSupported", "global::WsGen.IoUringReactor"),
             new("global::System.OperatingSystem.IsLinux()", "global::WsGen.EpollReactor"),
             new("global::WsGen.KqueueReactor.IsSupported", "global::WsGen.KqueueReactor"),
             new("global::WsGen.IocpReactor.IsSupported", "global::WsGen.IocpReactor"),

@@ -32,7 +32,7 @@ public sealed class WebSocketServerOptions
     /// one loop but endpoints are called from several threads at once, so state they share must be thread-safe.</summary>
     public int Loops { get; set; } = 1;
 
-    /// <summary>Which loop to run: null picks the best for the platform; "epoll" or "sockets" force one
+    /// <summary>Which loop to run: null picks the best for the platform; "io_uring", "epoll", "kqueue", "iocp" or "sockets" force one
     /// (the environment variable WSGEN_REACTOR does the same).</summary>
     public string? Reactor { get; set; }
 

@@ -36,9 +36,10 @@ public sealed class ReactorFactoryTests
     }
 
     [Fact]
-    public void The_default_is_the_native_loop_of_the_os()
+    public void The_default_is_the_native_loop_of_the_os_io_uring_first_on_linux()
     {
-        string expected = OperatingSystem.IsLinux() ? "epoll"
+        string expected = IoUringReactor.IsSupported ? "io_uring"
+            : OperatingSystem.IsLinux() ? "epoll"
             : OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? "kqueue"
             : OperatingSystem.IsWindows() ? "iocp"
             : "sockets";

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace WsGen.Tests.Reactor;
 
-/// <summary>Runs a reactor (epoll, kqueue, iocp or sockets) on a background thread, listening on a loopback port.</summary>
+/// <summary>Runs a reactor (io_uring, epoll, kqueue, iocp or sockets) on a background thread, listening on a loopback port.</summary>
 internal sealed class ReactorHarness : IDisposable
 {
     public static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
@@ -21,21 +21,23 @@ internal sealed class ReactorHarness : IDisposable
         _thread.Start();
     }
 
-    /// <summary>The loops that run on this OS: its native loop (epoll on Linux, kqueue on macOS/FreeBSD, iocp on
+    /// <summary>The loops that run on this OS: its native loops (io_uring when the kernel has it and epoll on Linux, kqueue on macOS/FreeBSD, iocp on
     /// Windows) and the portable one. Each conformance theory runs against all of them.</summary>
     public static TheoryData<string> Kinds => [.. KindList];
 
     /// <summary>The native loops of this OS (<see cref="WsGen.Reactor.NativeLoop"/> backends).</summary>
-    public static TheoryData<string> NativeKinds => [.. KindList.Where(k => k != "sockets")];
+    public static TheoryData<string> NativeKinds => [.. KindList.Where(k => k is not ("sockets" or "io_uring"))];
 
     /// <summary>Loops that can register a <see cref="WsGen.Transport.SocketConn"/>, a Linux descriptor.</summary>
-    public static TheoryData<string> LinuxDescriptorKinds => ["epoll", "sockets"];
+    public static TheoryData<string> LinuxDescriptorKinds => IoUringReactor.IsSupported ? ["epoll", "sockets", "io_uring"] : ["epoll", "sockets"];
 
     public static IReadOnlyList<string> KindList
     {
         get
         {
             var kinds = new List<string>();
+            if (IoUringReactor.IsSupported)
+                kinds.Add("io_uring");
             if (EpollReactor.IsSupported)
                 kinds.Add("epoll");
             if (KqueueReactor.IsSupported)

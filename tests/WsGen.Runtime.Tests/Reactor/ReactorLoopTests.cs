@@ -79,14 +79,36 @@ public sealed class ReactorLoopTests
             using (IServerReactor reactor = ReactorFactory.Create(new TestHandler()))
                 Assert.IsType<SocketReactor>(reactor);
 
-            Environment.SetEnvironmentVariable(ReactorFactory.EnvironmentVariable, null);
+            Environment.SetEnvironmentVariable(ReactorFactory.EnvironmentVariable, "epoll");
             using (IServerReactor reactor = ReactorFactory.Create(new TestHandler()))
-                Assert.IsType(
-                    OperatingSystem.IsLinux() ? typeof(EpollReactor)
-                    : OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? typeof(KqueueReactor)
-                    : OperatingSystem.IsWindows() ? typeof(IocpReactor)
-                    : typeof(SocketReactor),
-                    reactor);
+                Assert.IsType<EpollReactor>(reactor);
+
+            foreach (string name in new[] { "io_uring", "iouring", "IO_URING" })
+            {
+                Environment.SetEnvironmentVariable(ReactorFactory.EnvironmentVariable, name);
+                if (IoUringReactor.IsSupported)
+                {
+                    using IServerReactor reactor = ReactorFactory.Create(new TestHandler());
+                    Assert.IsType<IoUringReactor>(reactor);
+                }
+                else
+                {
+                    Assert.Throws<PlatformNotSupportedException>(() => ReactorFactory.Create(new TestHandler()));
+                }
+            }
+
+            Environment.SetEnvironmentVariable(ReactorFactory.EnvironmentVariable, "kqueue-typo");
+            Assert.Throws<ArgumentException>(() => ReactorFactory.Create(new TestHandler()));
+
+            // No override: io_uring when the kernel supports it, else the platform's native loop.
+            Environment.SetEnvironmentVariable(ReactorFactory.EnvironmentVariable, null);
+            Type expected = IoUringReactor.IsSupported ? typeof(IoUringReactor)
+                : OperatingSystem.IsLinux() ? typeof(EpollReactor)
+                : OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD() ? typeof(KqueueReactor)
+                : OperatingSystem.IsWindows() ? typeof(IocpReactor)
+                : typeof(SocketReactor);
+            using (IServerReactor reactor = ReactorFactory.Create(new TestHandler()))
+                Assert.IsType(expected, reactor);
         }
         finally
         {

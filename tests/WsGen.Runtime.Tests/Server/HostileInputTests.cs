@@ -16,7 +16,7 @@ public sealed class HostileInputTests
     public static TheoryData<string, string> FrameCases()
     {
         var data = new TheoryData<string, string>();
-        foreach (var reactor in new[] { "epoll", "sockets", TestServers.Generated })
+        foreach (var reactor in TestServers.Names.Append(TestServers.Generated))
             foreach (var name in Frames.Keys)
                 if (reactor != TestServers.Generated || !SizeCases.Contains(name))
                     data.Add(reactor, name);
@@ -107,7 +107,7 @@ public sealed class HostileInputTests
             ("too many headers", RawWebSocket.Request(extraHeaders: string.Concat(Enumerable.Range(0, 70).Select(i => $"X-{i}: v\r\n"))), 431),
         };
         var data = new TheoryData<string, string, int>();
-        foreach (var reactor in new[] { "epoll", "sockets", TestServers.Generated })
+        foreach (var reactor in TestServers.Names.Append(TestServers.Generated))
             foreach (var c in cases)
                 data.Add(reactor, c.Request, c.Status);
         return data;

@@ -11,10 +11,13 @@ internal static class TestServers
 
     /// <summary>Every way the echo endpoint is served here: wired by hand on each loop WsGen runs on Linux, and through
     /// the code the generator emitted (with the loop it chose). Every integration test runs on each.</summary>
-    public static TheoryData<string> Reactors => new() { "epoll", "sockets", Generated };
+    public static TheoryData<string> Reactors => [.. Names, Generated];
 
     /// <summary>The loops alone, for tests that wire their own server or need endpoint settings the attribute fixes.</summary>
-    public static TheoryData<string> Loops => new() { "epoll", "sockets" };
+    public static TheoryData<string> Loops => [.. Names];
+
+    /// <summary>Every loop WsGen runs on Linux: io_uring joins when the kernel supports it.</summary>
+    public static string[] Names => IoUringReactor.IsSupported ? ["epoll", "sockets", "io_uring"] : ["epoll", "sockets"];
 
     /// <summary>Starts the echo endpoint on a free port. <paramref name="endpoint"/> settings apply to the hand-wired
     /// path only (the generated one takes its sizes from the attribute).</summary>

@@ -11,11 +11,15 @@ public sealed class ZeroAllocationTests
     private const int Warmup = 2_000;
     private const int Measured = 100_000;
 
-    [Fact]
-    public void EchoingOneHundredThousandMessages_AllocatesZeroBytesOnTheEpollLoop()
+    /// <summary>The loops that run on their own thread with native buffers: epoll, and io_uring when supported.</summary>
+    public static TheoryData<string> NativeLoops => IoUringReactor.IsSupported ? ["epoll", "io_uring"] : ["epoll"];
+
+    [Theory]
+    [MemberData(nameof(NativeLoops))]
+    public void EchoingOneHundredThousandMessages_AllocatesZeroBytesOnTheLoop(string reactor)
     {
         var endpoint = new MeasuringEcho();
-        var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Reactor = "epoll" };
+        var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Reactor = reactor };
         using var server = new WebSocketServer(options);
         server.Map("/", endpoint);
         server.Start();

@@ -1,0 +1,1090 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Runtime.InteropServices;
+using WsGen.Native;
+using WsGen.Reactor;
+using WsGen.Transport;
+using static WsGen.Native.IoUringAbi;
+
+namespace WsGen;
+
+/// <summary>
+/// A Linux event loop over io_uring (Linux 6.0 and later, see <see cref="IsSupported"/>). One thread runs it
+/// (<see cref="Run"/>); every handler callback runs there. Each loop turn is one <c>io_uring_enter</c> that
+/// submits what the previous turn queued and waits for completions.
+/// </summary>
+/// <remarks>
+/// <para>Accepting: one multishot accept per listener.</para>
+/// <para>Reading: each connection has one multishot receive that takes its buffer from the loop's provided buffer
+/// ring, so a connection waiting for input owns no buffer. Every completion hands
+/// <see cref="IConnectionHandler.OnData"/> the slice of the buffer the kernel filled; the buffer goes back to the
+/// ring as soon as OnData returns. When the ring runs dry the kernel ends the receive (ENOBUFS) and the loop arms
+/// it again.</para>
+/// <para>Writing: while a callback runs for connection X, writes to X gather in the loop's cork buffer; when the
+/// callback returns the cork buffer itself becomes X's send buffer (the loop takes a fresh one from its pool) and
+/// goes out with one send. While a send is in flight, later bytes wait in a pooled per-connection queue and go out,
+/// in order, as each send completes (a short send is continued first). While more than
+/// <see cref="ReactorOptions.PauseReadingThreshold"/> bytes are in flight or wait, the receive is cancelled; input
+/// that the kernel had already taken is held and delivered, in order, once everything is flushed. A write that
+/// would make the waiting bytes exceed <see cref="ReactorOptions.MaxBackpressure"/> aborts the connection.</para>
+/// <para>Closing: as <see cref="EpollReactor"/> — flush, shut down the sending side, discard input until the peer's
+/// end of stream or <see cref="ReactorOptions.LingerTimeout"/>, then close; <see cref="IConnectionHandler.OnClose"/>
+/// runs once, after the callback in which the connection ended. A connection's slot and send buffer are reused
+/// only after the kernel reported the end of all its operations.</para>
+/// <para>Handler exceptions are not caught: they end <see cref="Run"/>. A loop runs once.</para>
+/// </remarks>
+public sealed unsafe class IoUringReactor : IServerReactor
+{
+    private const uint SubmissionEntries = 1024;
+    private const uint CompletionEntries = 16384;
+    private const int ReceiveBufferCount = 256;
+    private const int MaxReceiveBufferSize = 64 * 1024;
+    private const int MaxSendBufferSize = 64 * 1024;
+    private const int MaxSpareSendBuffers = 128;
+    private const ushort BufferGroup = 0;
+    private const int MaxPostedPerTurn = 4096;
+    private const int TickMilliseconds = 1000;
+    private const int SweepMilliseconds = 50;
+    private const int AcceptBackoffMilliseconds = 100;
+    private const int QuiesceMilliseconds = 2000;
+    private const ulong KeyMask = (1UL << 56) - 1;
+
+    private static readonly bool s_supported = Probe();
+
+    private readonly IConnectionHandler _handler;
+    private readonly ReactorOptions _options;
+    private readonly IoUring _ring;
+    private readonly IoUringBufferRing _receiveBuffers;
+    private readonly int _wakeFd;
+    private readonly ulong* _wakeValue;
+    private readonly byte* _scratch;
+    private readonly int _sendBufferSize;
+    private readonly List<ListenerEntry> _listeners = [];
+    private readonly ConcurrentQueue<PostedWork> _posted = new();
+    private readonly List<IoUringConn> _pendingClose = [];
+    private readonly List<IoUringConn> _closing = [];
+    private readonly Stack<SendQueue> _spareQueues = new();
+    private readonly Stack<nint> _spareSendBuffers = new(MaxSpareSendBuffers);
+    private readonly Stack<int> _freeSlots = new();
+    private readonly Action<object?> _registerOnLoop;
+    private readonly Action<object?> _armListeners;
+
+    private IoUringConn?[] _connections = new IoUringConn?[1024];
+    private int _nextSlot;
+    private uint _generation;
+    private byte* _cork;
+    private IoUringConn? _corked;
+    private int _corkLength;
+    private int _connectionCount;
+    private long _inFlight;
+    private int _wakePending;
+    private int _loopThreadId;
+    private int _running;
+    private bool _ran;
+    private bool _stopping;
+    private bool _shuttingDown;
+    private bool _deliveringCloses;
+    private long _drainDeadline;
+    private long _nextSweep;
+    private long _acceptResumeAt;
+    private bool _acceptPaused;
+    private bool _disposed;
+
+    /// <summary>A loop that calls <paramref name="handler"/>, with <paramref name="options"/> or the defaults.</summary>
+    /// <exception cref="PlatformNotSupportedException">The kernel lacks what the loop needs (<see cref="IsSupported"/>).</exception>
+    public IoUringReactor(IConnectionHandler handler, ReactorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (!IsSupported)
+            throw new PlatformNotSupportedException("IoUringReactor needs Linux 6.0 or later with io_uring enabled.");
+        _options = options ?? ReactorOptions.Default;
+        _options.Validate();
+        _handler = handler;
+        _registerOnLoop = RegisterOnLoop;
+        _armListeners = _ => ArmListeners();
+
+        // The ring is created disabled and enabled by Run, so that the loop thread becomes its single issuer.
+        const uint common = IORING_SETUP_R_DISABLED | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SUBMIT_ALL;
+        _ring = IoUring.TryCreate(SubmissionEntries, CompletionEntries, common | IORING_SETUP_DEFER_TASKRUN, out _, out _)
+            ?? IoUring.TryCreate(SubmissionEntries, CompletionEntries, common | IORING_SETUP_COOP_TASKRUN, out int errno, out _)
+            ?? throw Errno.IOException("io_uring_setup", errno);
+        try
+        {
+            int receiveSize = Math.Min(_options.ReceiveBufferSize, MaxReceiveBufferSize);
+            _receiveBuffers = new IoUringBufferRing(_ring, BufferGroup, ReceiveBufferCount, receiveSize);
+            // Blocking, so that the ring's read of it waits (a write only blocks if the counter would overflow).
+            _wakeFd = Libc.eventfd(0, Libc.EFD_CLOEXEC);
+            if (_wakeFd < 0)
+                throw Errno.IOException("eventfd", Errno.Last);
+        }
+        catch
+        {
+            _receiveBuffers?.Dispose();
+            _ring.Dispose();
+            throw;
+        }
+
+        _sendBufferSize = Math.Min(_options.SendBufferSize, MaxSendBufferSize);
+        _wakeValue = (ulong*)NativeMemory.Alloc(sizeof(ulong));
+        _scratch = (byte*)NativeMemory.Alloc((nuint)_receiveBuffers.BufferSize);
+        _cork = RentSendBuffer();
+    }
+
+    /// <summary>True when the kernel offers what this loop needs: io_uring (not disabled), fast poll, extended
+    /// enter arguments, single-issuer rings (Linux 6.0, which also brings multishot receive) and provided buffer
+    /// rings. Probed once.</summary>
+    public static bool IsSupported => s_supported;
+
+    /// <inheritdoc/>
+    public int ConnectionCount => Volatile.Read(ref _connectionCount);
+
+    /// <inheritdoc/>
+    public bool IsLoopThread => Environment.CurrentManagedThreadId == Volatile.Read(ref _loopThreadId);
+
+    private static long Now => Environment.TickCount64;
+
+    /// <inheritdoc/>
+    public IPEndPoint Listen(IPEndPoint endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_shuttingDown)
+            throw new InvalidOperationException("The loop is shutting down.");
+        var listener = new SocketListener(endPoint, _options.Backlog, _options.ReusePort);
+        lock (_listeners)
+            _listeners.Add(new ListenerEntry(listener));
+        if (IsLoopThread)
+            ArmListeners();
+        else if (Volatile.Read(ref _running) != 0)
+            Post(_armListeners, null);
+        return listener.LocalEndPoint;
+    }
+
+    /// <summary>Adds a connection: a <see cref="SocketConn"/>, whose descriptor the loop takes over.</summary>
+    /// <exception cref="NotSupportedException"><paramref name="conn"/> is not a socket descriptor connection.</exception>
+    public void Register(INetConn conn)
+    {
+        ArgumentNullException.ThrowIfNull(conn);
+        if (conn is not SocketConn)
+            throw new NotSupportedException($"IoUringReactor registers socket descriptors ({nameof(SocketConn)}), not {conn.GetType().Name}.");
+        if (IsLoopThread)
+            RegisterOnLoop(conn);
+        else
+            Post(_registerOnLoop, conn);
+    }
+
+    /// <inheritdoc/>
+    public void Post(Action<object?> action, object? state)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        _posted.Enqueue(new PostedWork(action, state));
+        Wake();
+    }
+
+    /// <inheritdoc/>
+    public void Run(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+            throw new InvalidOperationException("The loop is already running.");
+        if (_ran)
+        {
+            Volatile.Write(ref _running, 0);
+            throw new InvalidOperationException("An IoUringReactor runs once.");
+        }
+
+        _ran = true;
+        Volatile.Write(ref _loopThreadId, Environment.CurrentManagedThreadId);
+        using var registration = cancellationToken.UnsafeRegister(static s => ((IoUringReactor)s!).Wake(), this);
+        try
+        {
+            if (_ring.Register(IORING_REGISTER_ENABLE_RINGS, null, 0) < 0)
+                throw Errno.IOException("io_uring_register (enable)", Errno.Last);
+            ArmWake();
+            ArmListeners();
+            long now = Now;
+            long nextTick = now + TickMilliseconds;
+            while (true)
+            {
+                if (!_shuttingDown && cancellationToken.IsCancellationRequested)
+                    BeginShutdown(now);
+                if (_shuttingDown && (_connectionCount == 0 || now >= _drainDeadline))
+                    break;
+
+                _ring.SubmitAndWait(WaitTimeout(now, nextTick));
+                ProcessCompletions();
+                RunPosted();
+                now = Now;
+                if (now >= nextTick)
+                {
+                    nextTick = now + TickMilliseconds;
+                    _handler.OnTick(now);
+                    DeliverCloses();
+                }
+
+                if (_closing.Count > 0 && now >= _nextSweep)
+                    SweepClosing(now);
+                if (_acceptPaused && now >= _acceptResumeAt)
+                    ArmListeners();
+            }
+
+            AbortAll();
+            Quiesce();
+        }
+        finally
+        {
+            Volatile.Write(ref _loopThreadId, 0);
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    /// <summary>Closes the listeners, every remaining descriptor (without callbacks) and the ring.
+    /// Call it after <see cref="Run"/> returned.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        if (Volatile.Read(ref _running) != 0)
+            throw new InvalidOperationException("Dispose the reactor after Run returned.");
+        _disposed = true;
+        CloseListeners();
+        foreach (IoUringConn? conn in _connections)
+        {
+            if (conn is null)
+                continue;
+            if (conn.Fd >= 0)
+            {
+                Libc.close(conn.Fd);
+                conn.Fd = -1;
+            }
+
+            conn.State = LoopConnState.Closed;
+            ReleaseQueues(conn);
+        }
+
+        while (_posted.TryDequeue(out PostedWork work))
+        {
+            if (work.Action == _registerOnLoop)
+                ((SocketConn)work.State!).Close();
+        }
+
+        // Closing the ring ends whatever the kernel still holds before the memory it points to is freed.
+        _receiveBuffers.Dispose();
+        _ring.Dispose();
+        foreach (IoUringConn? conn in _connections)
+        {
+            if (conn?.SendBuffer is not null)
+            {
+                NativeMemory.Free(conn.SendBuffer);
+                conn.SendBuffer = null;
+            }
+        }
+
+        Array.Clear(_connections);
+        while (_spareSendBuffers.TryPop(out nint buffer))
+            NativeMemory.Free((void*)buffer);
+        Libc.close(_wakeFd);
+        NativeMemory.Free(_wakeValue);
+        NativeMemory.Free(_scratch);
+        NativeMemory.Free(_cork);
+    }
+
+    // ---- completions -----------------------------------------------------------------------------------------
+
+    private void ProcessCompletions()
+    {
+        while (_ring.TryPeek(out IoUringCqe cqe))
+        {
+            _ring.Advance();
+            bool more = (cqe.Flags & IORING_CQE_F_MORE) != 0;
+            if (!more)
+                _inFlight--;
+            switch ((Op)(cqe.UserData >> 56))
+            {
+                case Op.Recv:
+                    OnReceived(in cqe, more);
+                    break;
+                case Op.Send:
+                    OnSent(in cqe);
+                    break;
+                case Op.Accept:
+                    OnAccepted(in cqe, more);
+                    break;
+                case Op.Wake:
+                    OnWoken();
+                    break;
+            }
+
+            DeliverCloses();
+        }
+    }
+
+    private IoUringConn? Find(ulong userData)
+    {
+        uint slot = (uint)userData;
+        IoUringConn? conn = slot < (uint)_connections.Length ? _connections[slot] : null;
+        return conn is not null && conn.Key == (userData & KeyMask) ? conn : null;
+    }
+
+    private static ulong Tag(Op op, ulong key) => ((ulong)op << 56) | key;
+
+    // ---- reading ---------------------------------------------------------------------------------------------
+
+    private void OnReceived(in IoUringCqe cqe, bool more)
+    {
+        bool hasBuffer = (cqe.Flags & IORING_CQE_F_BUFFER) != 0;
+        ushort bufferId = (ushort)(cqe.Flags >> IORING_CQE_BUFFER_SHIFT);
+        IoUringConn? conn = Find(cqe.UserData);
+        if (conn is null)
+        {
+            if (hasBuffer)
+                _receiveBuffers.Recycle(bufferId);
+            return;
+        }
+
+        if (!more)
+        {
+            conn.RecvArmed = false;
+            conn.RecvCancelling = false;
+            conn.Ops--;
+        }
+
+        int result = cqe.Result;
+        if (result > 0 && hasBuffer)
+        {
+            Received(conn, _receiveBuffers.Get(bufferId, result));
+            _receiveBuffers.Recycle(bufferId);
+        }
+        else
+        {
+            if (hasBuffer)
+                _receiveBuffers.Recycle(bufferId);
+            if (result == 0)
+                InputEnded(conn);
+            else if (result != -Errno.ENOBUFS && result != -ECANCELED && result != -Errno.EAGAIN)
+                Finish(conn);
+        }
+
+        if (conn.State == LoopConnState.Closed)
+        {
+            if (conn.Ops == 0)
+                ReleaseSlot(conn);
+        }
+        else if (!conn.RecvArmed)
+        {
+            UpdateReading(conn);
+        }
+    }
+
+    /// <summary>Hands input to the handler, holds it while reading is paused, or drops it while closing.</summary>
+    private void Received(IoUringConn conn, Span<byte> data)
+    {
+        if (conn.State != LoopConnState.Open)
+            return;
+        if (conn.ReadPaused || conn.Held is not null)
+        {
+            Hold(conn, data);
+            return;
+        }
+
+        _corked = conn;
+        _handler.OnData(conn, data);
+        Uncork(conn);
+    }
+
+    /// <summary>Keeps input the kernel delivered after reading was paused, to hand it over when reading resumes.</summary>
+    private void Hold(IoUringConn conn, ReadOnlySpan<byte> data)
+    {
+        SendQueue held = conn.Held ??= RentQueue();
+        if (held.Length + data.Length > _options.MaxBackpressure)
+        {
+            Finish(conn);
+            return;
+        }
+
+        held.Append(data);
+        UpdateReading(conn);
+    }
+
+    /// <summary>The peer's end of stream: closes an open connection (once held input was delivered), completes a
+    /// lingering close, and stops reading a connection that is still flushing.</summary>
+    private void InputEnded(IoUringConn conn)
+    {
+        switch (conn.State)
+        {
+            case LoopConnState.Open when conn.ReadPaused || conn.Held is not null:
+                conn.InputEnded = true;
+                break;
+            case LoopConnState.Open:
+            case LoopConnState.Lingering:
+                Finish(conn);
+                break;
+            case LoopConnState.Closing:
+                conn.PeerClosed = true;
+                break;
+        }
+    }
+
+    /// <summary>Delivers held input after reading resumed, as long as the connection does not pause again.</summary>
+    private void DeliverHeld(IoUringConn conn)
+    {
+        while (conn.State == LoopConnState.Open && !conn.ReadPaused && conn.Held is { } held)
+        {
+            if (held.IsEmpty)
+            {
+                conn.Held = null;
+                ReturnQueue(held);
+                break;
+            }
+
+            ReadOnlySpan<byte> first = held.First;
+            int n = Math.Min(first.Length, _receiveBuffers.BufferSize);
+            first[..n].CopyTo(new Span<byte>(_scratch, n));
+            held.Consume(n);
+            _corked = conn;
+            _handler.OnData(conn, new Span<byte>(_scratch, n));
+            Uncork(conn);
+        }
+
+        if (conn.State == LoopConnState.Open && !conn.ReadPaused && conn.Held is null && conn.InputEnded)
+            Finish(conn);
+    }
+
+    /// <summary>Arms the multishot receive when <paramref name="conn"/> should read (open and not paused, or
+    /// closing until the peer's end of stream) and cancels it when it should not.</summary>
+    private void UpdateReading(IoUringConn conn)
+    {
+        if (conn.State == LoopConnState.Closed || _stopping)
+            return;
+        bool wanted = conn.State == LoopConnState.Open
+            ? !conn.ReadPaused && conn.Held is null && !conn.InputEnded
+            : !conn.PeerClosed;
+        if (wanted && !conn.RecvArmed)
+        {
+            IoUringSqe* sqe = _ring.NextSqe();
+            sqe->Opcode = IORING_OP_RECV;
+            sqe->Fd = conn.Fd;
+            sqe->Flags = IOSQE_BUFFER_SELECT;
+            sqe->BufferGroup = BufferGroup;
+            sqe->IoPrio = IORING_RECV_MULTISHOT;
+            sqe->UserData = Tag(Op.Recv, conn.Key);
+            conn.RecvArmed = true;
+            conn.Ops++;
+            _inFlight++;
+        }
+        else if (!wanted && conn.RecvArmed && !conn.RecvCancelling)
+        {
+            Cancel(Tag(Op.Recv, conn.Key));
+            conn.RecvCancelling = true;
+        }
+    }
+
+    private void Cancel(ulong userData)
+    {
+        IoUringSqe* sqe = _ring.NextSqe();
+        sqe->Opcode = IORING_OP_ASYNC_CANCEL;
+        sqe->Fd = -1;
+        sqe->Address = userData;
+        sqe->UserData = (ulong)Op.Cancel << 56;
+        _inFlight++;
+    }
+
+    // ---- writing ---------------------------------------------------------------------------------------------
+
+    internal int Write(IoUringConn conn, ReadOnlySpan<byte> data)
+    {
+        if (conn.State != LoopConnState.Open || data.IsEmpty)
+            return 0;
+        if (Environment.CurrentManagedThreadId != _loopThreadId && _loopThreadId != 0)
+            throw new InvalidOperationException("Write on the loop thread (use IEventLoop.Post).");
+
+        if (conn == _corked)
+        {
+            if (data.Length <= _sendBufferSize - _corkLength)
+            {
+                data.CopyTo(new Span<byte>(_cork + _corkLength, data.Length));
+                _corkLength += data.Length;
+                return data.Length;
+            }
+
+            FlushCork(conn);
+            if (conn.State != LoopConnState.Open)
+                return 0;
+            if (data.Length <= _sendBufferSize)
+            {
+                data.CopyTo(new Span<byte>(_cork, data.Length));
+                _corkLength = data.Length;
+                return data.Length;
+            }
+        }
+
+        return Stage(conn, data) ? data.Length : 0;
+    }
+
+    /// <summary>Puts <paramref name="data"/> behind every byte already accepted for <paramref name="conn"/>: into a
+    /// new send when none is in flight, into the waiting queue otherwise. False when the connection was aborted.</summary>
+    private bool Stage(IoUringConn conn, ReadOnlySpan<byte> data)
+    {
+        if (conn.SendBuffer is null)
+        {
+            byte* buffer = RentSendBuffer();
+            int n = Math.Min(data.Length, _sendBufferSize);
+            data[..n].CopyTo(new Span<byte>(buffer, n));
+            StartSend(conn, buffer, n);
+            data = data[n..];
+            if (data.IsEmpty)
+            {
+                CheckPause(conn);
+                return true;
+            }
+        }
+
+        return Enqueue(conn, data);
+    }
+
+    /// <summary>Keeps bytes behind the send in flight. Returns false when that would exceed
+    /// <see cref="ReactorOptions.MaxBackpressure"/>: the connection is then aborted.</summary>
+    private bool Enqueue(IoUringConn conn, ReadOnlySpan<byte> data)
+    {
+        if (conn.WaitingBytes + data.Length > _options.MaxBackpressure)
+        {
+            Finish(conn);
+            return false;
+        }
+
+        (conn.Waiting ??= RentQueue()).Append(data);
+        CheckPause(conn);
+        return true;
+    }
+
+    private void CheckPause(IoUringConn conn)
+    {
+        if (!conn.ReadPaused && conn.WaitingBytes > _options.PauseReadingThreshold)
+        {
+            conn.ReadPaused = true;
+            UpdateReading(conn);
+        }
+    }
+
+    /// <summary>Sends the cork's bytes: the cork buffer itself becomes the connection's send buffer when nothing
+    /// is in flight, else its bytes join the waiting queue.</summary>
+    private void FlushCork(IoUringConn conn)
+    {
+        int length = _corkLength;
+        _corkLength = 0;
+        if (length == 0 || conn.State == LoopConnState.Closed)
+            return;
+        if (conn.SendBuffer is null)
+        {
+            byte* buffer = _cork;
+            _cork = RentSendBuffer();
+            StartSend(conn, buffer, length);
+            CheckPause(conn);
+        }
+        else
+        {
+            Enqueue(conn, new ReadOnlySpan<byte>(_cork, length));
+        }
+    }
+
+    /// <summary>Ends the corked section of a callback for <paramref name="conn"/>: flushes the cork, and continues
+    /// a graceful close that was waiting for it.</summary>
+    private void Uncork(IoUringConn conn)
+    {
+        FlushCork(conn);
+        _corked = null;
+        if (conn.State == LoopConnState.Closing && conn.SendBuffer is null)
+            BeginLinger(conn);
+    }
+
+    private void StartSend(IoUringConn conn, byte* buffer, int length)
+    {
+        conn.SendBuffer = buffer;
+        conn.SendOffset = 0;
+        conn.SendLength = length;
+        SubmitSend(conn);
+    }
+
+    private void SubmitSend(IoUringConn conn)
+    {
+        IoUringSqe* sqe = _ring.NextSqe();
+        sqe->Opcode = IORING_OP_SEND;
+        sqe->Fd = conn.Fd;
+        sqe->Address = (ulong)(conn.SendBuffer + conn.SendOffset);
+        sqe->Length = (uint)(conn.SendLength - conn.SendOffset);
+        sqe->OpFlags = Libc.MSG_NOSIGNAL;
+        sqe->UserData = Tag(Op.Send, conn.Key);
+        conn.SendInFlight = true;
+        conn.Ops++;
+        _inFlight++;
+    }
+
+    private void OnSent(in IoUringCqe cqe)
+    {
+        IoUringConn? conn = Find(cqe.UserData);
+        if (conn is null)
+            return;
+        conn.SendInFlight = false;
+        conn.Ops--;
+        if (conn.State == LoopConnState.Closed)
+        {
+            ReturnSendBuffer(conn);
+            if (conn.Ops == 0)
+                ReleaseSlot(conn);
+            return;
+        }
+
+        int result = cqe.Result;
+        if (result < 0)
+        {
+            if (result == -Errno.EAGAIN || result == -Errno.EINTR)
+                SubmitSend(conn);
+            else
+                Finish(conn);
+            return;
+        }
+
+        conn.SendOffset += result;
+        if (conn.SendOffset < conn.SendLength)
+        {
+            SubmitSend(conn);
+            return;
+        }
+
+        SendQueue? queue = conn.Waiting;
+        if (queue is not null && !queue.IsEmpty)
+        {
+            // The next bytes in line go out in the same buffer.
+            int n = 0;
+            while (n < _sendBufferSize && !queue.IsEmpty)
+            {
+                ReadOnlySpan<byte> first = queue.First;
+                int take = Math.Min(first.Length, _sendBufferSize - n);
+                first[..take].CopyTo(new Span<byte>(conn.SendBuffer + n, take));
+                queue.Consume(take);
+                n += take;
+            }
+
+            conn.SendOffset = 0;
+            conn.SendLength = n;
+            SubmitSend(conn);
+            return;
+        }
+
+        // Everything accepted so far was handed to the socket.
+        ReturnSendBuffer(conn);
+        bool drained = queue is not null;
+        if (drained)
+        {
+            conn.Waiting = null;
+            ReturnQueue(queue!);
+        }
+
+        bool wasPaused = conn.ReadPaused;
+        conn.ReadPaused = false;
+        if (conn.State == LoopConnState.Closing)
+        {
+            BeginLinger(conn);
+            return;
+        }
+
+        if (conn.State != LoopConnState.Open)
+            return;
+        if (drained)
+        {
+            _corked = conn;
+            _handler.OnWritable(conn);
+            Uncork(conn);
+        }
+
+        if (wasPaused)
+            DeliverHeld(conn);
+        UpdateReading(conn);
+    }
+
+    private byte* RentSendBuffer()
+        => _spareSendBuffers.TryPop(out nint buffer) ? (byte*)buffer : (byte*)NativeMemory.Alloc((nuint)_sendBufferSize);
+
+    private void ReturnSendBuffer(IoUringConn conn)
+    {
+        byte* buffer = conn.SendBuffer;
+        conn.SendBuffer = null;
+        conn.SendOffset = 0;
+        conn.SendLength = 0;
+        if (buffer is null)
+            return;
+        if (_spareSendBuffers.Count < MaxSpareSendBuffers)
+            _spareSendBuffers.Push((nint)buffer);
+        else
+            NativeMemory.Free(buffer);
+    }
+
+    private SendQueue RentQueue() => _spareQueues.Count > 0 ? _spareQueues.Pop() : new SendQueue(_options.BackpressurePool);
+
+    private void ReturnQueue(SendQueue queue)
+    {
+        queue.Clear();
+        _spareQueues.Push(queue);
+    }
+
+    private void ReleaseQueues(IoUringConn conn)
+    {
+        if (conn.Waiting is { } waiting)
+        {
+            conn.Waiting = null;
+            ReturnQueue(waiting);
+        }
+
+        if (conn.Held is { } held)
+        {
+            conn.Held = null;
+            ReturnQueue(held);
+        }
+    }
+
+    // ---- accepting -------------------------------------------------------------------------------------------
+
+    /// <summary>Arms a multishot accept on every open listener that has none.</summary>
+    private void ArmListeners()
+    {
+        _acceptPaused = false;
+        if (_shuttingDown || _stopping)
+            return;
+        lock (_listeners)
+        {
+            for (int i = 0; i < _listeners.Count; i++)
+            {
+                ListenerEntry entry = _listeners[i];
+                if (entry.Armed || entry.Listener.Fd < 0)
+                    continue;
+                IoUringSqe* sqe = _ring.NextSqe();
+                sqe->Opcode = IORING_OP_ACCEPT;
+                sqe->Fd = entry.Listener.Fd;
+                sqe->OpFlags = Libc.SOCK_CLOEXEC;
+                sqe->IoPrio = IORING_ACCEPT_MULTISHOT;
+                sqe->UserData = Tag(Op.Accept, (uint)i);
+                entry.Armed = true;
+                _inFlight++;
+            }
+        }
+    }
+
+    private void OnAccepted(in IoUringCqe cqe, bool more)
+    {
+        ListenerEntry entry;
+        lock (_listeners)
+            entry = _listeners[(int)(uint)cqe.UserData];
+        if (!more)
+            entry.Armed = false;
+        int result = cqe.Result;
+        if (result >= 0)
+        {
+            if (_shuttingDown || _stopping)
+                Libc.close(result);
+            else
+                AddConnection(result);
+        }
+        else if (!more && result is -Errno.EMFILE or -Errno.ENFILE or -Errno.ENOMEM or -Errno.ENOBUFS)
+        {
+            // Out of descriptors or memory: the pending connections wait in the backlog for a moment.
+            _acceptPaused = true;
+            _acceptResumeAt = Now + AcceptBackoffMilliseconds;
+            return;
+        }
+
+        if (!entry.Armed && !_acceptPaused)
+            ArmListeners();
+    }
+
+    private void RegisterOnLoop(object? state)
+    {
+        int fd = ((SocketConn)state!).Detach();
+        if (_shuttingDown)
+        {
+            Libc.close(fd);
+            return;
+        }
+
+        AddConnection(fd);
+    }
+
+    private void AddConnection(int fd)
+    {
+        Libc.SetIntOption(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
+        if (_options.SocketSendBufferSize > 0)
+            Libc.SetIntOption(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, _options.SocketSendBufferSize);
+        if (_options.SocketReceiveBufferSize > 0)
+            Libc.SetIntOption(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, _options.SocketReceiveBufferSize);
+
+        int slot;
+        if (!_freeSlots.TryPop(out slot))
+        {
+            slot = _nextSlot++;
+            if (slot >= _connections.Length)
+                Array.Resize(ref _connections, _connections.Length * 2);
+        }
+
+        _generation = (_generation + 1) & 0xFFFFFF;
+        var conn = new IoUringConn(this, fd, ((ulong)_generation << 32) | (uint)slot);
+        _connections[slot] = conn;
+        _connectionCount++;
+        _corked = conn;
+        _handler.OnOpen(conn);
+        Uncork(conn);
+        UpdateReading(conn);
+    }
+
+    // ---- closing ---------------------------------------------------------------------------------------------
+
+    internal void Close(IoUringConn conn)
+    {
+        if (conn.State != LoopConnState.Open)
+            return;
+        conn.State = LoopConnState.Closing;
+        conn.Deadline = Now + (long)_options.LingerTimeout.TotalMilliseconds;
+        conn.PeerClosed |= conn.InputEnded;
+        if (conn.Held is { } held)
+        {
+            conn.Held = null;
+            ReturnQueue(held);
+        }
+
+        _closing.Add(conn);
+        if (conn != _corked && conn.SendBuffer is null)
+            BeginLinger(conn);
+        else
+            UpdateReading(conn);
+    }
+
+    internal void Abort(IoUringConn conn) => Finish(conn);
+
+    /// <summary>Everything was flushed: shut down the sending side and wait for the peer's end of stream.</summary>
+    private void BeginLinger(IoUringConn conn)
+    {
+        if (Libc.shutdown(conn.Fd, Libc.SHUT_WR) < 0 || conn.PeerClosed)
+        {
+            Finish(conn);
+            return;
+        }
+
+        conn.State = LoopConnState.Lingering;
+        conn.Deadline = Now + (long)_options.LingerTimeout.TotalMilliseconds;
+        UpdateReading(conn);
+    }
+
+    /// <summary>Closes the descriptor now, cancels the connection's operations and queues
+    /// <see cref="IConnectionHandler.OnClose"/>.</summary>
+    private void Finish(IoUringConn conn)
+    {
+        if (conn.State == LoopConnState.Closed)
+            return;
+        conn.State = LoopConnState.Closed;
+        if (conn == _corked)
+            _corkLength = 0;
+        ReleaseQueues(conn);
+        if (conn.RecvArmed && !conn.RecvCancelling)
+        {
+            Cancel(Tag(Op.Recv, conn.Key));
+            conn.RecvCancelling = true;
+        }
+
+        if (conn.SendInFlight)
+            Cancel(Tag(Op.Send, conn.Key));
+        else
+            ReturnSendBuffer(conn);
+
+        // The kernel keeps the socket open until the cancelled operations completed.
+        Libc.close(conn.Fd);
+        conn.Fd = -1;
+        _connectionCount--;
+        _pendingClose.Add(conn);
+        if (conn.Ops == 0)
+            ReleaseSlot(conn);
+    }
+
+    private void ReleaseSlot(IoUringConn conn)
+    {
+        int slot = conn.Slot;
+        if (_connections[slot] != conn)
+            return;
+        _connections[slot] = null;
+        _freeSlots.Push(slot);
+    }
+
+    /// <summary>Calls OnClose for the connections that ended, outside any other callback.</summary>
+    private void DeliverCloses()
+    {
+        if (_deliveringCloses || _pendingClose.Count == 0)
+            return;
+        _deliveringCloses = true;
+        try
+        {
+            for (int i = 0; i < _pendingClose.Count; i++)
+                _handler.OnClose(_pendingClose[i]);
+            _pendingClose.Clear();
+        }
+        finally
+        {
+            _deliveringCloses = false;
+        }
+    }
+
+    /// <summary>Closes connections whose flush or linger deadline passed and forgets those already closed.</summary>
+    private void SweepClosing(long now)
+    {
+        _nextSweep = now + SweepMilliseconds;
+        int kept = 0;
+        for (int i = 0; i < _closing.Count; i++)
+        {
+            IoUringConn conn = _closing[i];
+            if (conn.State != LoopConnState.Closed && now >= conn.Deadline)
+                Finish(conn);
+            if (conn.State != LoopConnState.Closed)
+                _closing[kept++] = conn;
+        }
+
+        _closing.RemoveRange(kept, _closing.Count - kept);
+        DeliverCloses();
+    }
+
+    private void BeginShutdown(long now)
+    {
+        _shuttingDown = true;
+        _drainDeadline = now + (long)_options.DrainTimeout.TotalMilliseconds;
+        CloseListeners();
+        _handler.OnShutdown();
+        DeliverCloses();
+    }
+
+    private void AbortAll()
+    {
+        IoUringConn?[] connections = _connections;
+        for (int i = 0; i < connections.Length; i++)
+        {
+            if (connections[i] is { } conn)
+                Finish(conn);
+        }
+
+        DeliverCloses();
+    }
+
+    /// <summary>Cancels everything still in the kernel and waits (bounded) for the last completions, so that no
+    /// operation outlives the loop while it still points at the loop's buffers.</summary>
+    private void Quiesce()
+    {
+        _stopping = true;
+        IoUringSqe* sqe = _ring.NextSqe();
+        sqe->Opcode = IORING_OP_ASYNC_CANCEL;
+        sqe->Fd = -1;
+        sqe->OpFlags = IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL;
+        sqe->UserData = (ulong)Op.Cancel << 56;
+        _inFlight++;
+        long deadline = Now + QuiesceMilliseconds;
+        while (_inFlight > 0 && Now < deadline)
+        {
+            _ring.SubmitAndWait(SweepMilliseconds);
+            ProcessCompletions();
+        }
+    }
+
+    private void CloseListeners()
+    {
+        lock (_listeners)
+        {
+            for (int i = 0; i < _listeners.Count; i++)
+            {
+                ListenerEntry entry = _listeners[i];
+                if (entry.Armed && IsLoopThread)
+                    Cancel(Tag(Op.Accept, (uint)i));
+                entry.Listener.Dispose();
+            }
+        }
+    }
+
+    // ---- cross-thread work -----------------------------------------------------------------------------------
+
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _wakePending, 1) != 0)
+            return;
+        ulong one = 1;
+        Libc.write(_wakeFd, &one, sizeof(ulong));
+    }
+
+    private void ArmWake()
+    {
+        IoUringSqe* sqe = _ring.NextSqe();
+        sqe->Opcode = IORING_OP_READ;
+        sqe->Fd = _wakeFd;
+        sqe->Address = (ulong)_wakeValue;
+        sqe->Length = sizeof(ulong);
+        sqe->Offset = ulong.MaxValue;
+        sqe->UserData = (ulong)Op.Wake << 56;
+        _inFlight++;
+    }
+
+    private void OnWoken()
+    {
+        Volatile.Write(ref _wakePending, 0);
+        if (!_stopping)
+            ArmWake();
+    }
+
+    private void RunPosted()
+    {
+        for (int i = 0; i < MaxPostedPerTurn && _posted.TryDequeue(out PostedWork work); i++)
+        {
+            work.Action(work.State);
+            DeliverCloses();
+        }
+    }
+
+    private int WaitTimeout(long now, long nextTick)
+    {
+        if (!_posted.IsEmpty || _pendingClose.Count > 0)
+            return 0;
+        long timeout = nextTick - now;
+        if (_closing.Count > 0)
+            timeout = Math.Min(timeout, SweepMilliseconds);
+        if (_acceptPaused)
+            timeout = Math.Min(timeout, _acceptResumeAt - now);
+        if (_shuttingDown)
+            timeout = Math.Min(timeout, Math.Min(SweepMilliseconds, _drainDeadline - now));
+        return (int)Math.Clamp(timeout, 0, TickMilliseconds);
+    }
+
+    private static bool Probe()
+    {
+        if (!OperatingSystem.IsLinux())
+            return false;
+        try
+        {
+            using IoUring? ring = IoUring.TryCreate(4, 8, IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_R_DISABLED, out _, out _);
+            if (ring is null)
+                return false;
+            using var buffers = new IoUringBufferRing(ring, BufferGroup, 1, 64);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private enum Op : byte
+    {
+        Accept = 1,
+        Recv = 2,
+        Send = 3,
+        Wake = 4,
+        Cancel = 5,
+    }
+
+    private sealed class ListenerEntry(SocketListener listener)
+    {
+        public readonly SocketListener Listener = listener;
+        public bool Armed;
+    }
+
+    private readonly record struct PostedWork(Action<object?> Action, object? State);
+}
