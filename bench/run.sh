@@ -28,6 +28,7 @@ RESULTS=$ROOT/bench/results/latest.md
 # ws://127.0.0.1:N/ and print `stats messages=<n> allocated=<bytes>` once a second.
 SERVER_DEFS=(
   "wsgen|WsGen epoll|samples/Echo/Echo.csproj --reactor epoll"
+  "wsgen-uring|WsGen io_uring|samples/Echo/Echo.csproj --reactor io_uring"
   "wsgen-hand|WsGen epoll, hand-wired|samples/Echo/Echo.csproj --reactor epoll --hand-wired"
   "kestrel|Kestrel|bench/KestrelEcho/KestrelEcho.csproj"
 )
