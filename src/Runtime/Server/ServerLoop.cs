@@ -205,7 +205,7 @@ internal abstract class ServerLoop : IConnectionHandler
     /// <summary>Routes and validates the request; writes the 101 response or the refusal.</summary>
     private bool Upgrade(WebSocketConnection conn, in HttpRequestHead request)
     {
-        if (request.Upgrade is null && request.Method == "GET" && _router.FindPage(request.Path) is { } page)
+        if (!request.Has(KnownHeader.Upgrade) && request.MethodBytes.SequenceEqual("GET"u8) && _router.FindPage(request.PathBytes) is { } page)
         {
             conn.State = WebSocketConnection.Phase.Closed;
             conn.Handshake.Dispose();
@@ -213,7 +213,7 @@ internal abstract class ServerLoop : IConnectionHandler
             conn.Net.Close();
             return false;
         }
-        var endpoint = _router.Find(request.Path);
+        var endpoint = _router.Find(request.PathBytes);
         if (endpoint is null)
         {
             Refuse(conn, 404);
