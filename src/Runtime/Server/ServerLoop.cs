@@ -270,8 +270,9 @@ internal sealed class ServerLoop<TDispatcher> : ServerLoop where TDispatcher : s
     {
         if (net.Context is not WebSocketConnection conn)
             return;
-        conn.LastActivity = Now;
         conn.PingSent = false;
+        if (conn.State == WebSocketConnection.Phase.Open)
+            conn.LastActivity = Now;
         if (conn.State == WebSocketConnection.Phase.Handshaking)
             ReceiveHandshake(conn, data);
         else

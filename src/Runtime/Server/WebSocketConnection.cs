@@ -27,15 +27,30 @@ public sealed class WebSocketConnection : IWebSocketConn
     internal bool PingSent;
     private bool _closeReported;
     internal int Slot = -1;
-    internal long Deadline;
-    internal long LastActivity;
+    private long _time;
     private ColdState? _cold;
 
     internal WebSocketConnection(ServerLoop loop, INetConn net, long now)
     {
         _loop = loop;
         Net = net;
-        LastActivity = now;
+        _time = now;
+    }
+
+    /// <summary>While handshaking, when the handshake times out; while closing (<see cref="Phase.CloseSent"/>), when
+    /// the close times out. Shares its storage with <see cref="LastActivity"/>, which only an open connection uses.</summary>
+    internal long Deadline
+    {
+        get => _time;
+        set => _time = value;
+    }
+
+    /// <summary>While open, when the peer last sent bytes (or the last ping went out). Set only in <see cref="Phase.Open"/>:
+    /// in the other phases the storage holds <see cref="Deadline"/>.</summary>
+    internal long LastActivity
+    {
+        get => _time;
+        set => _time = value;
     }
 
     /// <summary>The request path the client connected to (without the query).</summary>
@@ -177,6 +192,7 @@ public sealed class WebSocketConnection : IWebSocketConn
     internal void Opened(Endpoint endpoint, string? subProtocol)
     {
         Endpoint = endpoint;
+        LastActivity = _loop.Now;
         if (subProtocol is not null)
             Cold.SubProtocol = subProtocol;
         State = Phase.Open;
