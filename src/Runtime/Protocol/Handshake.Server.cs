@@ -19,9 +19,12 @@ internal static partial class Handshake
     /// checked before the key so that a client of another version learns which one to use.</item>
     /// <item>Sec-WebSocket-Key: base64 of exactly 16 bytes (400).</item>
     /// <item><see cref="HandshakeOptions.CheckOrigin"/> (403).</item>
-    /// <item><see cref="HandshakeOptions.SelectSubProtocol"/>, when the client offered subprotocols.</item>
+    /// <item>When the client offered subprotocols: the first of <see cref="HandshakeOptions.SupportedSubProtocols"/> it
+    /// offered, else <see cref="HandshakeOptions.SelectSubProtocol"/>'s choice.</item>
     /// </list>
-    /// Sec-WebSocket-Extensions is ignored: no extension is accepted, so none is echoed.
+    /// Sec-WebSocket-Extensions is ignored: no extension is accepted, so none is echoed. Nothing is allocated unless a
+    /// hook is set (<see cref="HandshakeOptions.CheckOrigin"/> gets the Origin string, <see cref="HandshakeOptions.SelectSubProtocol"/>
+    /// the offered list): the accept value is held inline in the decision.
     /// </remarks>
     /// <exception cref="InvalidOperationException">The subprotocol hook returned a value the client did not offer.</exception>
     public static HandshakeDecision Validate(in HttpRequestHead head, HandshakeOptions options)
