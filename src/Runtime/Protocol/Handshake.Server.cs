@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace WsGen.Protocol;
 
 /// <summary>The server side of the opening handshake (RFC 6455 section 4.2).</summary>
@@ -21,9 +19,12 @@ internal static partial class Handshake
     /// checked before the key so that a client of another version learns which one to use.</item>
     /// <item>Sec-WebSocket-Key: base64 of exactly 16 bytes (400).</item>
     /// <item><see cref="HandshakeOptions.CheckOrigin"/> (403).</item>
-    /// <item><see cref="HandshakeOptions.SelectSubProtocol"/>, when the client offered subprotocols.</item>
+    /// <item>When the client offered subprotocols: the first of <see cref="HandshakeOptions.SupportedSubProtocols"/> it
+    /// offered, else <see cref="HandshakeOptions.SelectSubProtocol"/>'s choice.</item>
     /// </list>
-    /// Sec-WebSocket-Extensions is ignored: no extension is accepted, so none is echoed.
+    /// Sec-WebSocket-Extensions is ignored: no extension is accepted, so none is echoed. Nothing is allocated unless a
+    /// hook is set (<see cref="HandshakeOptions.CheckOrigin"/> gets the Origin string, <see cref="HandshakeOptions.SelectSubProtocol"/>
+    /// the offered list): the accept value is held inline in the decision.
     /// </remarks>
     /// <exception cref="InvalidOperationException">The subprotocol hook returned a value the client did not offer.</exception>
     public static HandshakeDecision Validate(in HttpRequestHead head, HandshakeOptions options)
@@ -42,32 +43,33 @@ internal static partial class Handshake
                 : HandshakeDecision.Reject(HttpStatus.BadRequest, "HTTP/1.1 or higher required");
         }
 
-        if (head.Method != "GET")
+        if (!head.MethodBytes.SequenceEqual("GET"u8))
         {
             return HandshakeDecision.Reject(HttpStatus.MethodNotAllowed, "a WebSocket handshake uses GET");
         }
 
-        if (string.IsNullOrEmpty(head.Host))
+        if (head.HostBytes.IsEmpty)
         {
             return HandshakeDecision.Reject(HttpStatus.BadRequest, "missing Host");
         }
 
-        if (!HttpSyntax.ListContains(head.Upgrade, "websocket"))
+        if (!head.ListContains(KnownHeader.Upgrade, "websocket"))
         {
             return HandshakeDecision.Reject(HttpStatus.BadRequest, "Upgrade: websocket required");
         }
 
-        if (!HttpSyntax.ListContains(head.Connection, "Upgrade"))
+        if (!head.ListContains(KnownHeader.Connection, "Upgrade"))
         {
             return HandshakeDecision.Reject(HttpStatus.BadRequest, "Connection: Upgrade required");
         }
 
-        if (head.SecWebSocketVersion != SupportedVersion)
+        if (!head.SecWebSocketVersionBytes.SequenceEqual("13"u8))
         {
             return HandshakeDecision.Reject(HttpStatus.UpgradeRequired, "Sec-WebSocket-Version 13 required");
         }
 
-        if (head.SecWebSocketKey is not { } key || !IsValidKey(key))
+        var key = head.SecWebSocketKeyBytes;
+        if (!IsValidKey(key))
         {
             return HandshakeDecision.Reject(HttpStatus.BadRequest, "invalid Sec-WebSocket-Key");
         }
@@ -77,17 +79,34 @@ internal static partial class Handshake
             return HandshakeDecision.Reject(HttpStatus.Forbidden, "origin not allowed");
         }
 
-        string? subProtocol = null;
-        var offered = head.SubProtocols;
-        if (options.SelectSubProtocol is { } select && offered.Count > 0 && select(offered) is { } chosen)
+        string? subProtocol = head.Has(KnownHeader.SecWebSocketProtocol) ? SelectSubProtocol(in head, options) : null;
+        return HandshakeDecision.Accept(key, subProtocol);
+    }
+
+    /// <summary>The subprotocol to answer with, for a client that sent Sec-WebSocket-Protocol: the first of
+    /// <see cref="HandshakeOptions.SupportedSubProtocols"/> it offered (our own string, not a copy), else what the
+    /// <see cref="HandshakeOptions.SelectSubProtocol"/> hook picks, else null.</summary>
+    private static string? SelectSubProtocol(in HttpRequestHead head, HandshakeOptions options)
+    {
+        if (options.SupportedSubProtocols is { } ours)
         {
-            subProtocol = FindOffered(offered, chosen)
+            for (int i = 0; i < ours.Count; i++)
+            {
+                if (head.OffersSubProtocol(ours[i]))
+                {
+                    return ours[i];
+                }
+            }
+        }
+
+        var offered = options.SelectSubProtocol is null ? [] : head.SubProtocols;
+        if (offered.Count > 0 && options.SelectSubProtocol!(offered) is { } chosen)
+        {
+            return FindOffered(offered, chosen)
                 ?? throw new InvalidOperationException($"The subprotocol selector returned '{chosen}', which the client did not offer.");
         }
 
-        Span<byte> accept = stackalloc byte[AcceptLength];
-        ComputeAccept(key, accept);
-        return HandshakeDecision.Accept(Encoding.ASCII.GetString(accept), subProtocol);
+        return null;
     }
 
     /// <summary>
@@ -111,15 +130,13 @@ internal static partial class Handshake
     /// <inheritdoc cref="WriteAccept(Span{byte}, ReadOnlySpan{byte}, string?)"/>
     public static int WriteAccept(Span<byte> dest, in HandshakeDecision decision)
     {
-        if (!decision.IsAccepted || decision.AcceptValue is not { Length: AcceptLength } acceptValue)
+        if (!decision.IsAccepted)
         {
             throw new ArgumentException("The decision does not accept the handshake.", nameof(decision));
         }
 
-        Span<byte> accept = stackalloc byte[AcceptLength];
-        Encoding.ASCII.GetBytes(acceptValue, accept);
         var writer = new HttpHeadWriter(dest);
-        WriteAcceptCore(ref writer, accept, decision.SubProtocol);
+        WriteAcceptCore(ref writer, decision.AcceptBytes, decision.SubProtocol);
         return writer.Length;
     }
 

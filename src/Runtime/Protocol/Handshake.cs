@@ -62,6 +62,19 @@ internal static partial class Handshake
             && written == 16;
     }
 
+    /// <inheritdoc cref="IsValidKey(ReadOnlySpan{char})"/>
+    public static bool IsValidKey(ReadOnlySpan<byte> key)
+    {
+        if (key.Length != KeyLength)
+        {
+            return false;
+        }
+
+        Span<char> chars = stackalloc char[KeyLength];
+        Encoding.Latin1.GetChars(key, chars);
+        return IsValidKey(chars);
+    }
+
     /// <summary>Computes the Sec-WebSocket-Accept of a key given as a string of at most 64 ASCII chars.</summary>
     private static void ComputeAccept(string key, Span<byte> dest28)
     {

@@ -1,3 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Text;
+
 namespace WsGen.Protocol;
 
 /// <summary>
@@ -11,12 +15,19 @@ namespace WsGen.Protocol;
 /// </remarks>
 internal readonly struct HandshakeDecision
 {
-    private HandshakeDecision(int statusCode, string? acceptValue, string? subProtocol, string? detail)
+    private readonly AcceptBuffer _accept;
+
+    private HandshakeDecision(int statusCode, string? subProtocol, string? detail)
     {
         StatusCode = statusCode;
-        AcceptValue = acceptValue;
         SubProtocol = subProtocol;
         Detail = detail;
+    }
+
+    private HandshakeDecision(ReadOnlySpan<byte> key, string? subProtocol)
+        : this(HttpStatus.SwitchingProtocols, subProtocol, null)
+    {
+        Handshake.ComputeAccept(key, _accept);
     }
 
     /// <summary>True when the connection is upgraded (status 101).</summary>
@@ -28,8 +39,19 @@ internal readonly struct HandshakeDecision
     /// <summary>The reason phrase of <see cref="StatusCode"/>.</summary>
     public string ReasonPhrase => HttpStatus.GetReasonPhrase(StatusCode) ?? string.Empty;
 
-    /// <summary>When accepted, the 28-character Sec-WebSocket-Accept value.</summary>
-    public string? AcceptValue { get; }
+    /// <summary>When accepted, the 28-character Sec-WebSocket-Accept value (decoded on demand: for tests and logs).</summary>
+    public string? AcceptValue => IsAccepted ? Encoding.ASCII.GetString(_accept) : null;
+
+    /// <summary>When accepted, the Sec-WebSocket-Accept value as ASCII bytes, held inline (the decision allocates nothing).</summary>
+    [UnscopedRef]
+    public ReadOnlySpan<byte> AcceptBytes
+    {
+        get
+        {
+            ReadOnlySpan<byte> accept = _accept;
+            return IsAccepted ? accept : default;
+        }
+    }
 
     /// <summary>When accepted, the subprotocol chosen among the client's offers, or null.</summary>
     public string? SubProtocol { get; }
@@ -37,12 +59,19 @@ internal readonly struct HandshakeDecision
     /// <summary>When refused, a short explanation for the response body.</summary>
     public string? Detail { get; }
 
-    public static HandshakeDecision Accept(string acceptValue, string? subProtocol) =>
-        new(HttpStatus.SwitchingProtocols, acceptValue, subProtocol, null);
+    /// <summary>Accepts the handshake of <paramref name="key"/> (the client's Sec-WebSocket-Key bytes).</summary>
+    public static HandshakeDecision Accept(ReadOnlySpan<byte> key, string? subProtocol) => new(key, subProtocol);
 
-    public static HandshakeDecision Reject(int statusCode, string detail) => new(statusCode, null, null, detail);
+    public static HandshakeDecision Reject(int statusCode, string detail) => new(statusCode, null, detail);
 
     public override string ToString() => IsAccepted
         ? $"101 accept {AcceptValue} subprotocol={SubProtocol ?? "(none)"}"
         : $"{StatusCode} {ReasonPhrase}: {Detail}";
+}
+
+/// <summary>The 28 bytes of a Sec-WebSocket-Accept value, stored inline.</summary>
+[InlineArray(Handshake.AcceptLength)]
+internal struct AcceptBuffer
+{
+    private byte _first;
 }

@@ -7,8 +7,8 @@ namespace WsGen.Protocol;
 /// </summary>
 /// <remarks>
 /// <para>The parser keeps no state between calls: the caller accumulates the bytes received so far and calls again
-/// with all of them. It first checks the head without allocating, and builds strings only once the head is complete
-/// and valid. Errors are reported as soon as the bytes seen prove them, before the head ends.</para>
+/// with all of them. It allocates nothing: the head it returns is a set of views into
+/// the buffer. Errors are reported as soon as the bytes seen prove them, before the head ends.</para>
 /// <para>Policies (answered with the status in parentheses):</para>
 /// <list type="bullet">
 /// <item>Lines end in CRLF; a bare LF, or a CR not followed by LF, is refused (400). No empty line may precede the
@@ -44,21 +44,12 @@ internal static class HttpRequestParser
 
         var fields = default(HeadFields);
         var status = Scan(buffer, limits, ref fields, out consumed, out var error);
-        switch (status)
+        head = status switch
         {
-            case HttpParseStatus.Complete:
-                fields = new HeadFields { Materialize = true };
-                Scan(buffer, limits, ref fields, out consumed, out _);
-                head = fields.ToHead(consumed);
-                break;
-            case HttpParseStatus.Error:
-                head = new HttpRequestHead { Error = error };
-                break;
-            default:
-                head = default;
-                break;
-        }
-
+            HttpParseStatus.Complete => fields.ToHead(buffer[..consumed]),
+            HttpParseStatus.Error => new HttpRequestHead { Error = error },
+            _ => default,
+        };
         return status;
     }
 
@@ -189,13 +180,11 @@ internal static class HttpRequestParser
 
         fields.VersionMajor = major;
         fields.VersionMinor = minor;
-        if (fields.Materialize)
-        {
-            fields.Method = Encoding.ASCII.GetString(method);
-            int question = target.IndexOf((byte)'?');
-            fields.Path = Encoding.ASCII.GetString(question < 0 ? target : target[..question]);
-            fields.Query = question < 0 ? null : Encoding.ASCII.GetString(target[(question + 1)..]);
-        }
+        fields.Method = method;
+        int question = target.IndexOf((byte)'?');
+        fields.Path = question < 0 ? target : target[..question];
+        fields.HasQuery = question >= 0;
+        fields.Query = question < 0 ? default : target[(question + 1)..];
 
         error = default;
         return true;
@@ -210,33 +199,30 @@ internal static class HttpRequestParser
     private static bool AddHeader(ref HeadFields fields, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, out HttpError error)
     {
         error = default;
-        switch (Classify(name))
+        var header = Classify(name);
+        switch (header)
         {
             case KnownHeader.Host:
-                return SetOnce(ref fields, ref fields.Host, KnownHeader.Host, value, "duplicate Host", out error);
+                return SetOnce(ref fields, ref fields.Host, header, value, "duplicate Host", out error);
             case KnownHeader.SecWebSocketKey:
-                return SetOnce(ref fields, ref fields.Key, KnownHeader.SecWebSocketKey, value, "duplicate Sec-WebSocket-Key", out error);
+                return SetOnce(ref fields, ref fields.Key, header, value, "duplicate Sec-WebSocket-Key", out error);
             case KnownHeader.SecWebSocketVersion:
-                return SetOnce(ref fields, ref fields.Version, KnownHeader.SecWebSocketVersion, value, "duplicate Sec-WebSocket-Version", out error);
+                return SetOnce(ref fields, ref fields.Version, header, value, "duplicate Sec-WebSocket-Version", out error);
             case KnownHeader.Origin:
-                return SetOnce(ref fields, ref fields.Origin, KnownHeader.Origin, value, "duplicate Origin", out error);
-            case KnownHeader.Upgrade:
-                Join(fields.Materialize, ref fields.Upgrade, value);
-                return true;
-            case KnownHeader.Connection:
-                Join(fields.Materialize, ref fields.Connection, value);
-                return true;
-            case KnownHeader.SecWebSocketExtensions:
-                Join(fields.Materialize, ref fields.Extensions, value);
-                return true;
+                return SetOnce(ref fields, ref fields.Origin, header, value, "duplicate Origin", out error);
             case KnownHeader.SecWebSocketProtocol:
-                return AddSubProtocols(ref fields, value, out error);
+                fields.Seen |= 1 << (int)header;
+                return CheckSubProtocols(value, out error);
+            case KnownHeader.Other:
+                return true;
             default:
+                // Upgrade, Connection, Sec-WebSocket-Extensions: lists, read line by line from the head when needed.
+                fields.Seen |= 1 << (int)header;
                 return true;
         }
     }
 
-    private static bool SetOnce(ref HeadFields fields, ref string? slot, KnownHeader header, ReadOnlySpan<byte> value, string duplicateDetail, out HttpError error)
+    private static bool SetOnce(ref HeadFields fields, ref ReadOnlySpan<byte> slot, KnownHeader header, ReadOnlySpan<byte> value, string duplicateDetail, out HttpError error)
     {
         int bit = 1 << (int)header;
         if ((fields.Seen & bit) != 0)
@@ -246,43 +232,20 @@ internal static class HttpRequestParser
         }
 
         fields.Seen |= bit;
-        if (fields.Materialize)
-        {
-            slot = Encoding.Latin1.GetString(value);
-        }
-
+        slot = value;
         error = default;
         return true;
     }
 
-    private static void Join(bool materialize, ref string? slot, ReadOnlySpan<byte> value)
-    {
-        if (materialize)
-        {
-            string text = Encoding.Latin1.GetString(value);
-            slot = slot is null ? text : string.Concat(slot, ", ", text);
-        }
-    }
-
-    private static bool AddSubProtocols(ref HeadFields fields, ReadOnlySpan<byte> value, out HttpError error)
+    private static bool CheckSubProtocols(ReadOnlySpan<byte> value, out HttpError error)
     {
         var rest = value;
         while (HttpSyntax.NextListElement(ref rest, out var element))
         {
-            if (element.IsEmpty)
-            {
-                continue;
-            }
-
-            if (!HttpSyntax.IsToken(element))
+            if (!element.IsEmpty && !HttpSyntax.IsToken(element))
             {
                 error = new HttpError(HttpStatus.BadRequest, "malformed Sec-WebSocket-Protocol");
                 return false;
-            }
-
-            if (fields.Materialize)
-            {
-                (fields.SubProtocols ??= []).Add(Encoding.ASCII.GetString(element));
             }
         }
 
@@ -290,7 +253,8 @@ internal static class HttpRequestParser
         return true;
     }
 
-    private static KnownHeader Classify(ReadOnlySpan<byte> name) => name.Length switch
+    /// <summary>Which header the handshake knows <paramref name="name"/> as (names compare ignoring ASCII case).</summary>
+    internal static KnownHeader Classify(ReadOnlySpan<byte> name) => name.Length switch
     {
         4 when Ascii.EqualsIgnoreCase(name, "Host"u8) => KnownHeader.Host,
         6 when Ascii.EqualsIgnoreCase(name, "Origin"u8) => KnownHeader.Origin,
@@ -315,57 +279,38 @@ internal static class HttpRequestParser
         return status;
     }
 
-    private enum KnownHeader
+    /// <summary>What the scan collects: views into the buffer, flags and counts. Nothing is decoded.</summary>
+    private ref struct HeadFields
     {
-        Other,
-        Host,
-        Origin,
-        Upgrade,
-        Connection,
-        SecWebSocketKey,
-        SecWebSocketVersion,
-        SecWebSocketProtocol,
-        SecWebSocketExtensions,
-    }
-
-    /// <summary>What a scan collects. The first scan only checks (flags and counts); the second, run once the head is
-    /// known to be complete and valid, builds the strings.</summary>
-    private struct HeadFields
-    {
-        public bool Materialize;
         public int Seen;
         public int HeaderCount;
         public int VersionMajor;
         public int VersionMinor;
-        public string? Method;
-        public string? Path;
-        public string? Query;
-        public string? Host;
-        public string? Upgrade;
-        public string? Connection;
-        public string? Key;
-        public string? Version;
-        public string? Extensions;
-        public string? Origin;
-        public List<string>? SubProtocols;
+        public bool HasQuery;
+        public ReadOnlySpan<byte> Method;
+        public ReadOnlySpan<byte> Path;
+        public ReadOnlySpan<byte> Query;
+        public ReadOnlySpan<byte> Host;
+        public ReadOnlySpan<byte> Key;
+        public ReadOnlySpan<byte> Version;
+        public ReadOnlySpan<byte> Origin;
 
-        public readonly HttpRequestHead ToHead(int length) => new()
+        public readonly HttpRequestHead ToHead(ReadOnlySpan<byte> head) => new()
         {
-            Method = Method ?? string.Empty,
-            Path = Path ?? string.Empty,
-            Query = Query,
+            Bytes = head,
+            MethodBytes = Method,
+            PathBytes = Path,
+            QueryBytes = Query,
+            HasQuery = HasQuery,
+            HostBytes = Host,
+            SecWebSocketKeyBytes = Key,
+            SecWebSocketVersionBytes = Version,
+            OriginBytes = Origin,
+            Seen = Seen,
             VersionMajor = VersionMajor,
             VersionMinor = VersionMinor,
-            Host = Host,
-            Upgrade = Upgrade,
-            Connection = Connection,
-            SecWebSocketKey = Key,
-            SecWebSocketVersion = Version,
-            SubProtocols = SubProtocols is null ? [] : SubProtocols.ToArray(),
-            SecWebSocketExtensions = Extensions,
-            Origin = Origin,
             HeaderCount = HeaderCount,
-            Length = length,
+            Length = head.Length,
         };
     }
 }

@@ -15,7 +15,7 @@ internal sealed class Endpoint
         {
             Limits = limits,
             CheckOrigin = Options.CheckOrigin,
-            SelectSubProtocol = Options.SubProtocols.Count == 0 ? null : SelectSubProtocol,
+            SupportedSubProtocols = Options.SubProtocols.Count == 0 ? null : Options.SubProtocols,
         };
     }
 
@@ -41,14 +41,4 @@ internal sealed class Endpoint
 
     /// <summary>Gives back the place of a connection that ended.</summary>
     public void Release() => Interlocked.Decrement(ref _openConnections);
-
-    /// <summary>The first subprotocol of ours that the client offered, or null.</summary>
-    private string? SelectSubProtocol(IReadOnlyList<string> offered)
-    {
-        foreach (var ours in Options.SubProtocols)
-            foreach (var theirs in offered)
-                if (string.Equals(ours, theirs, StringComparison.Ordinal))
-                    return theirs;
-        return null;
-    }
 }

@@ -168,18 +168,18 @@ internal abstract class ServerLoop : IConnectionHandler
     {
         Span<byte> head = data;
         int appended = data.Length;
-        if (!conn.Handshake.IsEmpty)
+        if (conn.HasPartialHead)
         {
-            appended = conn.Handshake.Append(data, _limits.MaxHeaderBytes + 1);
-            head = conn.Handshake.Bytes;
+            appended = conn.PartialHead.Append(data, _limits.MaxHeaderBytes + 1);
+            head = conn.PartialHead.Bytes;
         }
 
         var status = HttpRequestParser.TryParse(head, _limits, out var request, out int consumed);
         switch (status)
         {
             case HttpParseStatus.NeedMore:
-                if (conn.Handshake.IsEmpty)
-                    conn.Handshake.Append(data, _limits.MaxHeaderBytes + 1);
+                if (!conn.HasPartialHead)
+                    conn.PartialHead.Append(data, _limits.MaxHeaderBytes + 1);
                 return;
             case HttpParseStatus.Error:
                 Refuse(conn, request.Error.StatusCode);
@@ -190,30 +190,30 @@ internal abstract class ServerLoop : IConnectionHandler
             return;
 
         // Frames that came right behind the request head: the rest of the head buffer, then what did not fit in it.
-        if (conn.Handshake.IsEmpty)
+        if (!conn.HasPartialHead)
         {
             Receive(conn, data[consumed..]);
         }
         else
         {
-            Receive(conn, conn.Handshake.Bytes[consumed..]);
+            Receive(conn, conn.PartialHead.Bytes[consumed..]);
             Receive(conn, data[appended..]);
-            conn.Handshake.Dispose();
+            conn.DropPartialHead();
         }
     }
 
     /// <summary>Routes and validates the request; writes the 101 response or the refusal.</summary>
     private bool Upgrade(WebSocketConnection conn, in HttpRequestHead request)
     {
-        if (request.Upgrade is null && request.Method == "GET" && _router.FindPage(request.Path) is { } page)
+        if (!request.Has(KnownHeader.Upgrade) && request.MethodBytes.SequenceEqual("GET"u8) && _router.FindPage(request.PathBytes) is { } page)
         {
             conn.State = WebSocketConnection.Phase.Closed;
-            conn.Handshake.Dispose();
+            conn.DropPartialHead();
             conn.Net.Write(page.Response);
             conn.Net.Close();
             return false;
         }
-        var endpoint = _router.Find(request.Path);
+        var endpoint = _router.Find(request.PathBytes);
         if (endpoint is null)
         {
             Refuse(conn, 404);
@@ -241,7 +241,7 @@ internal abstract class ServerLoop : IConnectionHandler
     private void Refuse(WebSocketConnection conn, int status)
     {
         conn.State = WebSocketConnection.Phase.Closed;
-        conn.Handshake.Dispose();
+        conn.DropPartialHead();
         WriteRefusal(conn.Net, status);
         conn.Net.Close();
     }
@@ -270,8 +270,9 @@ internal sealed class ServerLoop<TDispatcher> : ServerLoop where TDispatcher : s
     {
         if (net.Context is not WebSocketConnection conn)
             return;
-        conn.LastActivity = Now;
         conn.PingSent = false;
+        if (conn.State == WebSocketConnection.Phase.Open)
+            conn.LastActivity = Now;
         if (conn.State == WebSocketConnection.Phase.Handshaking)
             ReceiveHandshake(conn, data);
         else

@@ -23,30 +23,68 @@ public sealed class WebSocketConnection : IWebSocketConn
     internal readonly INetConn Net;
     internal Endpoint? Endpoint;
     internal WebSocketReader Reader;
-    internal HandshakeBuffer Handshake;
     internal Phase State;
     internal bool PingSent;
     private bool _closeReported;
     internal int Slot = -1;
-    internal long Deadline;
-    internal long LastActivity;
-    private CloseStatus _closeStatus;
+    private long _time;
+    private ColdState? _cold;
 
     internal WebSocketConnection(ServerLoop loop, INetConn net, long now)
     {
         _loop = loop;
         Net = net;
-        LastActivity = now;
+        _time = now;
+    }
+
+    /// <summary>While handshaking, when the handshake times out; while closing (<see cref="Phase.CloseSent"/>), when
+    /// the close times out. Shares its storage with <see cref="LastActivity"/>, which only an open connection uses.</summary>
+    internal long Deadline
+    {
+        get => _time;
+        set => _time = value;
+    }
+
+    /// <summary>While open, when the peer last sent bytes (or the last ping went out). Set only in <see cref="Phase.Open"/>:
+    /// in the other phases the storage holds <see cref="Deadline"/>.</summary>
+    internal long LastActivity
+    {
+        get => _time;
+        set => _time = value;
     }
 
     /// <summary>The request path the client connected to (without the query).</summary>
     public string Path => Endpoint?.Path ?? "";
 
-    public string? SubProtocol { get; internal set; }
+    public string? SubProtocol => _cold?.SubProtocol;
 
     public bool IsOpen => State == Phase.Open;
 
-    public object? UserState { get; set; }
+    public object? UserState
+    {
+        get => _cold?.UserState;
+        set
+        {
+            if (value is not null || _cold is not null)
+                Cold.UserState = value;
+        }
+    }
+
+    /// <summary>The state most connections never use, allocated on first use.</summary>
+    private ColdState Cold => _cold ??= new ColdState();
+
+    /// <summary>The close status this side sent (default until then).</summary>
+    private CloseStatus CloseSent => _cold?.CloseSent ?? default;
+
+    /// <summary>True while part of an upgrade request waits in <see cref="PartialHead"/>.</summary>
+    internal bool HasPartialHead => _cold is { PartialHead.IsEmpty: false };
+
+    /// <summary>The bytes of an upgrade request that arrived in pieces (the usual request arrives in one read and
+    /// never touches it).</summary>
+    internal ref HandshakeBuffer PartialHead => ref Cold.PartialHead;
+
+    /// <summary>Returns the buffer of <see cref="PartialHead"/>, if any.</summary>
+    internal void DropPartialHead() => _cold?.PartialHead.Dispose();
 
     /// <summary>Server connections push messages to the endpoint's OnMessage; there is nothing to pull.</summary>
     public WebSocketFrame ReadFrame() =>
@@ -136,7 +174,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         if (State != Phase.Open)
             return;
         WriteClose(code, reason);
-        _closeStatus = new CloseStatus(code, reason);
+        Cold.CloseSent = new CloseStatus(code, reason);
         State = Phase.CloseSent;
         Deadline = _loop.Now + _loop.CloseTimeoutMs;
     }
@@ -154,7 +192,9 @@ public sealed class WebSocketConnection : IWebSocketConn
     internal void Opened(Endpoint endpoint, string? subProtocol)
     {
         Endpoint = endpoint;
-        SubProtocol = subProtocol;
+        LastActivity = _loop.Now;
+        if (subProtocol is not null)
+            Cold.SubProtocol = subProtocol;
         State = Phase.Open;
         try
         {
@@ -207,7 +247,7 @@ public sealed class WebSocketConnection : IWebSocketConn
     internal void CloseTimedOut()
     {
         State = Phase.Closed;
-        ReportClose(_closeStatus);
+        ReportClose(CloseSent);
         Net.Close();
     }
 
@@ -215,10 +255,10 @@ public sealed class WebSocketConnection : IWebSocketConn
     internal void Disconnected()
     {
         if (Endpoint is not null)
-            ReportClose(State == Phase.CloseSent ? _closeStatus : new CloseStatus(WebSocketCloseCode.AbnormalClosure));
+            ReportClose(State == Phase.CloseSent ? CloseSent : new CloseStatus(WebSocketCloseCode.AbnormalClosure));
         State = Phase.Closed;
         Reader.Dispose();
-        Handshake.Dispose();
+        DropPartialHead();
     }
 
     private void ReportClose(CloseStatus status)
@@ -247,10 +287,10 @@ public sealed class WebSocketConnection : IWebSocketConn
                 ? FrameWriter.WriteHeader(frame, WebSocketOpcode.Close, true, 0)
                 : FrameWriter.WriteClose(frame, code, default);
             Net.Write(frame[..n]);
-            _closeStatus = new CloseStatus((WebSocketCloseCode)code, reason.IsEmpty ? "" : Encoding.UTF8.GetString(reason));
+            Cold.CloseSent = new CloseStatus((WebSocketCloseCode)code, reason.IsEmpty ? "" : Encoding.UTF8.GetString(reason));
         }
         State = Phase.Closed;
-        ReportClose(_closeStatus);
+        ReportClose(CloseSent);
         Net.Close();
     }
 
@@ -264,6 +304,16 @@ public sealed class WebSocketConnection : IWebSocketConn
     {
         WriteFrameOnLoop(default, WebSocketOpcode.Ping, fin: true);
         PingSent = true;
+    }
+
+    /// <summary>What a connection holds only when it needs it: a request head that arrived in pieces, a subprotocol,
+    /// the user's state, the status of a close in progress. Kept out of the connection so that an idle one stays small.</summary>
+    private sealed class ColdState
+    {
+        public HandshakeBuffer PartialHead;
+        public string? SubProtocol;
+        public object? UserState;
+        public CloseStatus CloseSent;
     }
 
     private sealed class CrossThreadSend(WebSocketConnection conn, byte[] payload, WebSocketOpcode opcode, bool fin) : ILoopWork

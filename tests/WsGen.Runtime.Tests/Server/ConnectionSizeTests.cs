@@ -1,0 +1,24 @@
+using WsGen.Reactor;
+
+namespace WsGen.Tests.Server;
+
+/// <summary>The memory budget of an idle connection (issue 5: at most 256 B of RSS per idle connection). These are
+/// budgets, not measurements of the code under test: growing a per-connection object past them needs a decision.</summary>
+public sealed class ConnectionSizeTests
+{
+    /// <summary>An idle connection's objects: the loop's <see cref="NativeConn"/> and the <see cref="WebSocketConnection"/>
+    /// (which embeds the frame reader). The rest of the 256 B goes to the loops' tables and the GC's overhead.</summary>
+    private const int IdleConnectionObjectBudget = 200;
+
+    [Fact]
+    public void AnIdleConnectionsObjectsFitTheBudget()
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var native = new NativeConn(null!, -1, 0);
+        var conn = new WebSocketConnection(null!, native, 0);
+        long size = GC.GetAllocatedBytesForCurrentThread() - before;
+        GC.KeepAlive(conn);
+
+        Assert.InRange(size, 1, IdleConnectionObjectBudget);
+    }
+}
