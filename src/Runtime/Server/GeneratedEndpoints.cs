@@ -28,24 +28,16 @@ public static class GeneratedEndpoints
     /// <summary>
     /// A copy of <paramref name="options"/> with the loop sizes the endpoints' attributes ask for: the receive buffer
     /// and the backpressure limit (the pause-reading threshold is lowered to the limit when it was above it). Every
-    /// other setting is kept; a property added to <see cref="ReactorOptions"/> must be copied here too.
+    /// other setting is kept.
     /// </summary>
     public static ReactorOptions WithEndpointSizes(ReactorOptions options, int receiveBufferSize, long maxBackpressure)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new ReactorOptions
+        return options with
         {
             ReceiveBufferSize = receiveBufferSize,
-            SendBufferSize = options.SendBufferSize,
             PauseReadingThreshold = (int)Math.Min(options.PauseReadingThreshold, maxBackpressure),
             MaxBackpressure = maxBackpressure,
-            DrainTimeout = options.DrainTimeout,
-            LingerTimeout = options.LingerTimeout,
-            BackpressurePool = options.BackpressurePool,
-            Backlog = options.Backlog,
-            ReusePort = options.ReusePort,
-            SocketSendBufferSize = options.SocketSendBufferSize,
-            SocketReceiveBufferSize = options.SocketReceiveBufferSize,
         };
     }
 
