@@ -8,7 +8,7 @@ namespace WsGen.Reactor;
 /// buffer: its multishot receive takes one from the loop's provided buffer ring only when bytes arrive.
 /// </summary>
 /// <remarks>Writes are corked and backpressured by the loop; see <see cref="IReactorConn"/>.</remarks>
-internal sealed unsafe class IoUringConn : IReactorConn
+internal sealed unsafe class IoUringConn : IReactorConn, ILifecycleConn
 {
     internal readonly IoUringReactor Loop;
 
@@ -61,6 +61,10 @@ internal sealed unsafe class IoUringConn : IReactorConn
 
     /// <summary>While closing: when the loop gives up flushing or lingering and closes the descriptor.</summary>
     internal long Deadline;
+
+    LoopConnState ILifecycleConn.State { get => State; set => State = value; }
+
+    long ILifecycleConn.Deadline { get => Deadline; set => Deadline = value; }
 
     internal IoUringConn(IoUringReactor loop, int fd, ulong key)
     {

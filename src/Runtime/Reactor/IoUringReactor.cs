@@ -33,7 +33,7 @@ namespace WsGen;
 /// only after the kernel reported the end of all its operations.</para>
 /// <para>Handler exceptions are not caught: they end <see cref="Run"/>. A loop runs once.</para>
 /// </remarks>
-public sealed unsafe class IoUringReactor : IServerReactor
+public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUringConn>
 {
     private const uint SubmissionEntries = 1024;
     private const uint CompletionEntries = 16384;
@@ -44,7 +44,7 @@ public sealed unsafe class IoUringReactor : IServerReactor
     private const ushort BufferGroup = 0;
     private const int MaxPostedPerTurn = 4096;
     private const int TickMilliseconds = 1000;
-    private const int SweepMilliseconds = 50;
+    private const int SweepMilliseconds = ConnectionLifecycle<IoUringConn>.SweepMilliseconds;
     private const int AcceptBackoffMilliseconds = 100;
     private const int QuiesceMilliseconds = 2000;
     private const ulong KeyMask = (1UL << 56) - 1;
@@ -61,8 +61,7 @@ public sealed unsafe class IoUringReactor : IServerReactor
     private readonly int _sendBufferSize;
     private readonly List<ListenerEntry> _listeners = [];
     private readonly ConcurrentQueue<PostedWork> _posted = new();
-    private readonly List<IoUringConn> _pendingClose = [];
-    private readonly List<IoUringConn> _closing = [];
+    private readonly ConnectionLifecycle<IoUringConn> _lifecycle;
     private readonly Stack<SendQueue> _spareQueues = new();
     private readonly Stack<nint> _spareSendBuffers = new(MaxSpareSendBuffers);
     private readonly Stack<int> _freeSlots = new();
@@ -82,10 +81,6 @@ public sealed unsafe class IoUringReactor : IServerReactor
     private int _running;
     private bool _ran;
     private bool _stopping;
-    private bool _shuttingDown;
-    private bool _deliveringCloses;
-    private long _drainDeadline;
-    private long _nextSweep;
     private long _acceptResumeAt;
     private bool _acceptPaused;
     private bool _disposed;
@@ -100,6 +95,7 @@ public sealed unsafe class IoUringReactor : IServerReactor
         _options = options ?? ReactorOptions.Default;
         _options.Validate();
         _handler = handler;
+        _lifecycle = new ConnectionLifecycle<IoUringConn>(handler, _options, this);
         _registerOnLoop = RegisterOnLoop;
         _armListeners = _ => ArmListeners();
 
@@ -148,7 +144,7 @@ public sealed unsafe class IoUringReactor : IServerReactor
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_shuttingDown)
+        if (_lifecycle.ShuttingDown)
             throw new InvalidOperationException("The loop is shutting down.");
         var listener = new SocketListener(endPoint, _options.Backlog, _options.ReusePort);
         lock (_listeners)
@@ -206,9 +202,7 @@ public sealed unsafe class IoUringReactor : IServerReactor
             long nextTick = now + TickMilliseconds;
             while (true)
             {
-                if (!_shuttingDown && cancellationToken.IsCancellationRequested)
-                    BeginShutdown(now);
-                if (_shuttingDown && (_connectionCount == 0 || now >= _drainDeadline))
+                if (_lifecycle.ShouldStop(now, _connectionCount, cancellationToken))
                     break;
 
                 _ring.SubmitAndWait(WaitTimeout(now, nextTick));
@@ -222,13 +216,12 @@ public sealed unsafe class IoUringReactor : IServerReactor
                     DeliverCloses();
                 }
 
-                if (_closing.Count > 0 && now >= _nextSweep)
-                    SweepClosing(now);
+                _lifecycle.SweepIfDue(now);
                 if (_acceptPaused && now >= _acceptResumeAt)
                     ArmListeners();
             }
 
-            AbortAll();
+            _lifecycle.AbortAll(_connections);
             Quiesce();
         }
         finally
@@ -748,7 +741,7 @@ public sealed unsafe class IoUringReactor : IServerReactor
     private void ArmListeners()
     {
         _acceptPaused = false;
-        if (_shuttingDown || _stopping)
+        if (_lifecycle.ShuttingDown || _stopping)
             return;
         lock (_listeners)
         {
@@ -779,7 +772,7 @@ public sealed unsafe class IoUringReactor : IServerReactor
         int result = cqe.Result;
         if (result >= 0)
         {
-            if (_shuttingDown || _stopping)
+            if (_lifecycle.ShuttingDown || _stopping)
                 Libc.close(result);
             else
                 AddConnection(result);
@@ -799,7 +792,7 @@ public sealed unsafe class IoUringReactor : IServerReactor
     private void RegisterOnLoop(object? state)
     {
         int fd = ((SocketConn)state!).Detach();
-        if (_shuttingDown)
+        if (_lifecycle.ShuttingDown)
         {
             Libc.close(fd);
             return;
@@ -838,10 +831,8 @@ public sealed unsafe class IoUringReactor : IServerReactor
 
     internal void Close(IoUringConn conn)
     {
-        if (conn.State != LoopConnState.Open)
+        if (!_lifecycle.TryBeginClose(conn, Now))
             return;
-        conn.State = LoopConnState.Closing;
-        conn.Deadline = Now + (long)_options.LingerTimeout.TotalMilliseconds;
         conn.PeerClosed |= conn.InputEnded;
         if (conn.Held is { } held)
         {
@@ -849,7 +840,6 @@ public sealed unsafe class IoUringReactor : IServerReactor
             ReturnQueue(held);
         }
 
-        _closing.Add(conn);
         if (conn != _corked && conn.SendBuffer is null)
             BeginLinger(conn);
         else
@@ -867,8 +857,7 @@ public sealed unsafe class IoUringReactor : IServerReactor
             return;
         }
 
-        conn.State = LoopConnState.Lingering;
-        conn.Deadline = Now + (long)_options.LingerTimeout.TotalMilliseconds;
+        _lifecycle.BeginLinger(conn, Now);
         UpdateReading(conn);
     }
 
@@ -897,7 +886,7 @@ public sealed unsafe class IoUringReactor : IServerReactor
         Libc.close(conn.Fd);
         conn.Fd = -1;
         _connectionCount--;
-        _pendingClose.Add(conn);
+        _lifecycle.QueueClose(conn);
         if (conn.Ops == 0)
             ReleaseSlot(conn);
     }
@@ -911,62 +900,11 @@ public sealed unsafe class IoUringReactor : IServerReactor
         _freeSlots.Push(slot);
     }
 
-    /// <summary>Calls OnClose for the connections that ended, outside any other callback.</summary>
-    private void DeliverCloses()
-    {
-        if (_deliveringCloses || _pendingClose.Count == 0)
-            return;
-        _deliveringCloses = true;
-        try
-        {
-            for (int i = 0; i < _pendingClose.Count; i++)
-                _handler.OnClose(_pendingClose[i]);
-            _pendingClose.Clear();
-        }
-        finally
-        {
-            _deliveringCloses = false;
-        }
-    }
+    private void DeliverCloses() => _lifecycle.DeliverCloses();
 
-    /// <summary>Closes connections whose flush or linger deadline passed and forgets those already closed.</summary>
-    private void SweepClosing(long now)
-    {
-        _nextSweep = now + SweepMilliseconds;
-        int kept = 0;
-        for (int i = 0; i < _closing.Count; i++)
-        {
-            IoUringConn conn = _closing[i];
-            if (conn.State != LoopConnState.Closed && now >= conn.Deadline)
-                Finish(conn);
-            if (conn.State != LoopConnState.Closed)
-                _closing[kept++] = conn;
-        }
+    void ILifecycleHost<IoUringConn>.Finish(IoUringConn conn) => Finish(conn);
 
-        _closing.RemoveRange(kept, _closing.Count - kept);
-        DeliverCloses();
-    }
-
-    private void BeginShutdown(long now)
-    {
-        _shuttingDown = true;
-        _drainDeadline = now + (long)_options.DrainTimeout.TotalMilliseconds;
-        CloseListeners();
-        _handler.OnShutdown();
-        DeliverCloses();
-    }
-
-    private void AbortAll()
-    {
-        IoUringConn?[] connections = _connections;
-        for (int i = 0; i < connections.Length; i++)
-        {
-            if (connections[i] is { } conn)
-                Finish(conn);
-        }
-
-        DeliverCloses();
-    }
+    void ILifecycleHost<IoUringConn>.CloseListeners() => CloseListeners();
 
     /// <summary>Cancels everything still in the kernel and waits (bounded) for the last completions, so that no
     /// operation outlives the loop while it still points at the loop's buffers.</summary>
@@ -1041,15 +979,11 @@ public sealed unsafe class IoUringReactor : IServerReactor
 
     private int WaitTimeout(long now, long nextTick)
     {
-        if (!_posted.IsEmpty || _pendingClose.Count > 0)
+        if (!_posted.IsEmpty)
             return 0;
-        long timeout = nextTick - now;
-        if (_closing.Count > 0)
-            timeout = Math.Min(timeout, SweepMilliseconds);
+        long timeout = _lifecycle.LimitWait(now, nextTick - now);
         if (_acceptPaused)
             timeout = Math.Min(timeout, _acceptResumeAt - now);
-        if (_shuttingDown)
-            timeout = Math.Min(timeout, Math.Min(SweepMilliseconds, _drainDeadline - now));
         return (int)Math.Clamp(timeout, 0, TickMilliseconds);
     }
 

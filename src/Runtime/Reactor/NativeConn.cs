@@ -8,7 +8,7 @@ namespace WsGen.Reactor;
 /// connection holds no buffer.
 /// </summary>
 /// <remarks>Writes are corked and backpressured by the loop; see <see cref="IReactorConn"/>.</remarks>
-internal sealed class NativeConn : IReactorConn
+internal sealed class NativeConn : IReactorConn, ILifecycleConn
 {
     internal readonly NativeLoop Loop;
 
@@ -31,6 +31,10 @@ internal sealed class NativeConn : IReactorConn
 
     /// <summary>While closing: when the loop gives up flushing or lingering and closes the socket.</summary>
     internal long Deadline;
+
+    LoopConnState ILifecycleConn.State { get => State; set => State = value; }
+
+    long ILifecycleConn.Deadline { get => Deadline; set => Deadline = value; }
 
     internal NativeConn(NativeLoop loop, nint socket, int slot)
     {

@@ -26,7 +26,7 @@ namespace WsGen.Reactor;
 /// the connection ended.</para>
 /// <para>Handler exceptions are not caught: they end <see cref="Run"/>.</para>
 /// </remarks>
-internal abstract unsafe class NativeLoop : IServerReactor
+internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<NativeConn>
 {
     /// <summary>A receive or send that would block.</summary>
     protected const int WouldBlock = -1;
@@ -36,7 +36,7 @@ internal abstract unsafe class NativeLoop : IServerReactor
 
     protected const int MaxReadsPerEvent = 4;
     protected const int TickMilliseconds = 1000;
-    protected const int SweepMilliseconds = 50;
+    protected const int SweepMilliseconds = ConnectionLifecycle<NativeConn>.SweepMilliseconds;
     protected const int AcceptBackoffMilliseconds = 100;
     private const int MaxAcceptsPerEvent = 256;
     private const int MaxPostedPerTurn = 4096;
@@ -45,8 +45,7 @@ internal abstract unsafe class NativeLoop : IServerReactor
     private readonly byte* _receiveBuffer;
     private readonly byte* _cork;
     private readonly ConcurrentQueue<PostedWork> _posted = new();
-    private readonly List<NativeConn> _pendingClose = [];
-    private readonly List<NativeConn> _closing = [];
+    private readonly ConnectionLifecycle<NativeConn> _lifecycle;
     private readonly Stack<SendQueue> _spareQueues = new();
     private readonly Action<object?> _registerOnLoop;
 
@@ -57,10 +56,6 @@ internal abstract unsafe class NativeLoop : IServerReactor
     private int _wakePending;
     private int _loopThreadId;
     private int _running;
-    private bool _shuttingDown;
-    private bool _deliveringCloses;
-    private long _drainDeadline;
-    private long _nextSweep;
     private long _acceptResumeAt;
     private bool _acceptPaused;
     private bool _disposed;
@@ -71,6 +66,7 @@ internal abstract unsafe class NativeLoop : IServerReactor
         Options = options ?? ReactorOptions.Default;
         Options.Validate();
         _handler = handler;
+        _lifecycle = new ConnectionLifecycle<NativeConn>(handler, Options, this);
         _registerOnLoop = RegisterOnLoop;
         _receiveBuffer = (byte*)NativeMemory.Alloc((nuint)Options.ReceiveBufferSize);
         _cork = (byte*)NativeMemory.Alloc((nuint)Options.SendBufferSize);
@@ -80,7 +76,7 @@ internal abstract unsafe class NativeLoop : IServerReactor
     protected ReactorOptions Options { get; }
 
     /// <summary>True once <see cref="Run"/> was asked to stop.</summary>
-    protected bool ShuttingDown => _shuttingDown;
+    protected bool ShuttingDown => _lifecycle.ShuttingDown;
 
     /// <inheritdoc/>
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
@@ -157,7 +153,7 @@ internal abstract unsafe class NativeLoop : IServerReactor
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_shuttingDown)
+        if (_lifecycle.ShuttingDown)
             throw new InvalidOperationException("The loop is shutting down.");
         return OpenListener(endPoint);
     }
@@ -195,9 +191,7 @@ internal abstract unsafe class NativeLoop : IServerReactor
             long nextTick = now + TickMilliseconds;
             while (true)
             {
-                if (!_shuttingDown && cancellationToken.IsCancellationRequested)
-                    BeginShutdown(now);
-                if (_shuttingDown && (_connectionCount == 0 || now >= _drainDeadline))
+                if (_lifecycle.ShouldStop(now, _connectionCount, cancellationToken))
                     break;
 
                 Poll(WaitTimeout(now, nextTick));
@@ -210,8 +204,7 @@ internal abstract unsafe class NativeLoop : IServerReactor
                     DeliverCloses();
                 }
 
-                if (_closing.Count > 0 && now >= _nextSweep)
-                    SweepClosing(now);
+                _lifecycle.SweepIfDue(now);
                 if (_acceptPaused && now >= _acceptResumeAt)
                 {
                     _acceptPaused = false;
@@ -219,7 +212,7 @@ internal abstract unsafe class NativeLoop : IServerReactor
                 }
             }
 
-            AbortAll();
+            _lifecycle.AbortAll(_connections);
         }
         finally
         {
@@ -573,7 +566,7 @@ internal abstract unsafe class NativeLoop : IServerReactor
     private void RegisterOnLoop(object? state)
     {
         nint socket = (nint)state!;
-        if (_shuttingDown)
+        if (_lifecycle.ShuttingDown)
         {
             CloseRaw(socket);
             return;
@@ -608,11 +601,8 @@ internal abstract unsafe class NativeLoop : IServerReactor
 
     internal void Close(NativeConn conn)
     {
-        if (conn.State != LoopConnState.Open)
+        if (!_lifecycle.TryBeginClose(conn, Now))
             return;
-        conn.State = LoopConnState.Closing;
-        conn.Deadline = Now + (long)Options.LingerTimeout.TotalMilliseconds;
-        _closing.Add(conn);
         if (conn != _corked && conn.Waiting is null)
             BeginLinger(conn);
         else
@@ -630,8 +620,7 @@ internal abstract unsafe class NativeLoop : IServerReactor
             return;
         }
 
-        conn.State = LoopConnState.Lingering;
-        conn.Deadline = Now + (long)Options.LingerTimeout.TotalMilliseconds;
+        _lifecycle.BeginLinger(conn, Now);
         UpdateInterest(conn);
     }
 
@@ -649,65 +638,15 @@ internal abstract unsafe class NativeLoop : IServerReactor
         conn.Socket = -1;
         conn.Interest = Interest.None;
         _connectionCount--;
-        _pendingClose.Add(conn);
+        _lifecycle.QueueClose(conn);
     }
+
+    void ILifecycleHost<NativeConn>.Finish(NativeConn conn) => Finish(conn);
+
+    void ILifecycleHost<NativeConn>.CloseListeners() => CloseListeners();
 
     /// <summary>Calls OnClose for the connections that ended, outside any other callback.</summary>
-    protected void DeliverCloses()
-    {
-        if (_deliveringCloses || _pendingClose.Count == 0)
-            return;
-        _deliveringCloses = true;
-        try
-        {
-            for (int i = 0; i < _pendingClose.Count; i++)
-                _handler.OnClose(_pendingClose[i]);
-            _pendingClose.Clear();
-        }
-        finally
-        {
-            _deliveringCloses = false;
-        }
-    }
-
-    /// <summary>Closes connections whose flush or linger deadline passed and forgets those already closed.</summary>
-    private void SweepClosing(long now)
-    {
-        _nextSweep = now + SweepMilliseconds;
-        int kept = 0;
-        for (int i = 0; i < _closing.Count; i++)
-        {
-            NativeConn conn = _closing[i];
-            if (conn.State != LoopConnState.Closed && now >= conn.Deadline)
-                Finish(conn);
-            if (conn.State != LoopConnState.Closed)
-                _closing[kept++] = conn;
-        }
-
-        _closing.RemoveRange(kept, _closing.Count - kept);
-        DeliverCloses();
-    }
-
-    private void BeginShutdown(long now)
-    {
-        _shuttingDown = true;
-        _drainDeadline = now + (long)Options.DrainTimeout.TotalMilliseconds;
-        CloseListeners();
-        _handler.OnShutdown();
-        DeliverCloses();
-    }
-
-    private void AbortAll()
-    {
-        NativeConn?[] connections = _connections;
-        for (int slot = 0; slot < connections.Length; slot++)
-        {
-            if (connections[slot] is { } conn)
-                Finish(conn);
-        }
-
-        DeliverCloses();
-    }
+    protected void DeliverCloses() => _lifecycle.DeliverCloses();
 
     // ---- cross-thread work ------------------------------------------------------------------------------------
 
@@ -732,15 +671,11 @@ internal abstract unsafe class NativeLoop : IServerReactor
 
     private int WaitTimeout(long now, long nextTick)
     {
-        if (!_posted.IsEmpty || _pendingClose.Count > 0)
+        if (!_posted.IsEmpty)
             return 0;
-        long timeout = nextTick - now;
-        if (_closing.Count > 0)
-            timeout = Math.Min(timeout, SweepMilliseconds);
+        long timeout = _lifecycle.LimitWait(now, nextTick - now);
         if (_acceptPaused)
             timeout = Math.Min(timeout, _acceptResumeAt - now);
-        if (_shuttingDown)
-            timeout = Math.Min(timeout, Math.Min(SweepMilliseconds, _drainDeadline - now));
         return (int)Math.Clamp(timeout, 0, TickMilliseconds);
     }
 

@@ -8,7 +8,7 @@ namespace WsGen.Reactor;
 /// event args of its zero-byte receive (readiness without a buffer) and, while bytes wait, a send queue and the
 /// event args that send it.
 /// </summary>
-internal sealed class SocketLoopConn : IReactorConn
+internal sealed class SocketLoopConn : IReactorConn, ILifecycleConn
 {
     internal readonly SocketReactor Loop;
     internal readonly Socket Socket;
@@ -21,6 +21,10 @@ internal sealed class SocketLoopConn : IReactorConn
     internal bool PeerClosed;
     internal SendQueue? Waiting;
     internal long Deadline;
+
+    LoopConnState ILifecycleConn.State { get => State; set => State = value; }
+
+    long ILifecycleConn.Deadline { get => Deadline; set => Deadline = value; }
 
     internal SocketLoopConn(SocketReactor loop, Socket socket, EventHandler<SocketAsyncEventArgs> completed)
     {

@@ -18,12 +18,11 @@ namespace WsGen;
 /// graceful close with linger, OnClose once after the callback in which the connection ended, ticks, posted work,
 /// and shutdown with a drain deadline. An idle connection holds no buffer (it waits with a zero-byte receive).
 /// </remarks>
-public sealed class SocketReactor : IServerReactor
+public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopConn>
 {
     private const int MaxReadsPerEvent = 4;
     private const int MaxWorkPerTurn = 4096;
     private const int TickMilliseconds = 1000;
-    private const int SweepMilliseconds = 50;
 
     private readonly IConnectionHandler _handler;
     private readonly ReactorOptions _options;
@@ -35,8 +34,7 @@ public sealed class SocketReactor : IServerReactor
     private readonly SemaphoreSlim _signal = new(0);
     private readonly List<Socket> _listeners = [];
     private readonly HashSet<SocketLoopConn> _connections = [];
-    private readonly List<SocketLoopConn> _pendingClose = [];
-    private readonly List<SocketLoopConn> _closing = [];
+    private readonly ConnectionLifecycle<SocketLoopConn> _lifecycle;
     private readonly Stack<SendQueue> _spareQueues = new();
     private readonly EventHandler<SocketAsyncEventArgs> _completed;
 
@@ -46,10 +44,6 @@ public sealed class SocketReactor : IServerReactor
     private int _wakePending;
     private int _loopThreadId;
     private int _running;
-    private bool _shuttingDown;
-    private bool _deliveringCloses;
-    private long _drainDeadline;
-    private long _nextSweep;
     private bool _disposed;
 
     /// <summary>A loop that calls <paramref name="handler"/>, with <paramref name="options"/> or the defaults.</summary>
@@ -59,6 +53,7 @@ public sealed class SocketReactor : IServerReactor
         _options = options ?? ReactorOptions.Default;
         _options.Validate();
         _handler = handler;
+        _lifecycle = new ConnectionLifecycle<SocketLoopConn>(handler, _options, this);
         _receiveBuffer = GC.AllocateUninitializedArray<byte>(_options.ReceiveBufferSize, pinned: true);
         _cork = GC.AllocateUninitializedArray<byte>(_options.SendBufferSize, pinned: true);
         _completed = OnCompleted;
@@ -77,7 +72,7 @@ public sealed class SocketReactor : IServerReactor
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_shuttingDown)
+        if (_lifecycle.ShuttingDown)
             throw new InvalidOperationException("The loop is shutting down.");
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -133,9 +128,7 @@ public sealed class SocketReactor : IServerReactor
             long nextTick = now + TickMilliseconds;
             while (true)
             {
-                if (!_shuttingDown && cancellationToken.IsCancellationRequested)
-                    BeginShutdown(now);
-                if (_shuttingDown && (_connectionCount == 0 || now >= _drainDeadline))
+                if (_lifecycle.ShouldStop(now, _connectionCount, cancellationToken))
                     break;
 
                 if (_work.IsEmpty)
@@ -155,11 +148,10 @@ public sealed class SocketReactor : IServerReactor
                     DeliverCloses();
                 }
 
-                if (_closing.Count > 0 && now >= _nextSweep)
-                    SweepClosing(now);
+                _lifecycle.SweepIfDue(now);
             }
 
-            AbortAll();
+            _lifecycle.AbortAll(_connections.ToArray());
         }
         finally
         {
@@ -305,7 +297,7 @@ public sealed class SocketReactor : IServerReactor
 
     private void AddConnection(Socket socket)
     {
-        if (_shuttingDown)
+        if (_lifecycle.ShuttingDown)
         {
             socket.Dispose();
             return;
@@ -587,11 +579,8 @@ public sealed class SocketReactor : IServerReactor
 
     internal void Close(SocketLoopConn conn)
     {
-        if (conn.State != LoopConnState.Open)
+        if (!_lifecycle.TryBeginClose(conn, Now))
             return;
-        conn.State = LoopConnState.Closing;
-        conn.Deadline = Now + (long)_options.LingerTimeout.TotalMilliseconds;
-        _closing.Add(conn);
         if (conn != _corked && conn.Waiting is null)
             BeginLinger(conn);
         else
@@ -618,8 +607,7 @@ public sealed class SocketReactor : IServerReactor
             return;
         }
 
-        conn.State = LoopConnState.Lingering;
-        conn.Deadline = Now + (long)_options.LingerTimeout.TotalMilliseconds;
+        _lifecycle.BeginLinger(conn, Now);
         StartReceive(conn);
     }
 
@@ -634,58 +622,14 @@ public sealed class SocketReactor : IServerReactor
         conn.Socket.Dispose();
         _connections.Remove(conn);
         _connectionCount--;
-        _pendingClose.Add(conn);
+        _lifecycle.QueueClose(conn);
     }
 
-    private void DeliverCloses()
-    {
-        if (_deliveringCloses || _pendingClose.Count == 0)
-            return;
-        _deliveringCloses = true;
-        try
-        {
-            for (int i = 0; i < _pendingClose.Count; i++)
-                _handler.OnClose(_pendingClose[i]);
-            _pendingClose.Clear();
-        }
-        finally
-        {
-            _deliveringCloses = false;
-        }
-    }
+    private void DeliverCloses() => _lifecycle.DeliverCloses();
 
-    private void SweepClosing(long now)
-    {
-        _nextSweep = now + SweepMilliseconds;
-        int kept = 0;
-        for (int i = 0; i < _closing.Count; i++)
-        {
-            SocketLoopConn conn = _closing[i];
-            if (conn.State != LoopConnState.Closed && now >= conn.Deadline)
-                Finish(conn);
-            if (conn.State != LoopConnState.Closed)
-                _closing[kept++] = conn;
-        }
+    void ILifecycleHost<SocketLoopConn>.Finish(SocketLoopConn conn) => Finish(conn);
 
-        _closing.RemoveRange(kept, _closing.Count - kept);
-        DeliverCloses();
-    }
-
-    private void BeginShutdown(long now)
-    {
-        _shuttingDown = true;
-        _drainDeadline = now + (long)_options.DrainTimeout.TotalMilliseconds;
-        CloseListeners();
-        _handler.OnShutdown();
-        DeliverCloses();
-    }
-
-    private void AbortAll()
-    {
-        foreach (SocketLoopConn conn in _connections.ToArray())
-            Finish(conn);
-        DeliverCloses();
-    }
+    void ILifecycleHost<SocketLoopConn>.CloseListeners() => CloseListeners();
 
     private void CloseListeners()
     {
@@ -699,13 +643,7 @@ public sealed class SocketReactor : IServerReactor
 
     private int WaitTimeout(long now, long nextTick)
     {
-        if (_pendingClose.Count > 0)
-            return 0;
-        long timeout = nextTick - now;
-        if (_closing.Count > 0)
-            timeout = Math.Min(timeout, SweepMilliseconds);
-        if (_shuttingDown)
-            timeout = Math.Min(timeout, Math.Min(SweepMilliseconds, _drainDeadline - now));
+        long timeout = _lifecycle.LimitWait(now, nextTick - now);
         return (int)Math.Clamp(timeout, 0, TickMilliseconds);
     }
 
