@@ -33,6 +33,7 @@ internal static unsafe partial class IoUringAbi
 
     // io_uring_register opcodes.
     internal const uint IORING_REGISTER_ENABLE_RINGS = 12;
+    internal const uint IORING_REGISTER_FILES2 = 13;
     internal const uint IORING_REGISTER_PBUF_RING = 22;
     internal const uint IORING_UNREGISTER_PBUF_RING = 23;
 
@@ -44,12 +45,24 @@ internal static unsafe partial class IoUringAbi
     internal const byte IORING_OP_NOP = 0;
     internal const byte IORING_OP_ACCEPT = 13;
     internal const byte IORING_OP_ASYNC_CANCEL = 14;
+    internal const byte IORING_OP_CLOSE = 19;
     internal const byte IORING_OP_READ = 22;
     internal const byte IORING_OP_SEND = 26;
     internal const byte IORING_OP_RECV = 27;
+    internal const byte IORING_OP_SHUTDOWN = 34;
 
     // io_uring_sqe.flags.
+    internal const byte IOSQE_FIXED_FILE = 1 << 0;
     internal const byte IOSQE_BUFFER_SELECT = 1 << 5;
+
+    // io_uring_rsrc_register.flags: a table of empty slots.
+    internal const uint IORING_RSRC_REGISTER_SPARSE = 1U << 0;
+
+    // io_uring_sqe.file_index of an accept: the kernel picks a free slot of the registered file table.
+    internal const uint IORING_FILE_INDEX_ALLOC = ~0U;
+
+    // The most entries a registered file table may have.
+    internal const uint IORING_MAX_FIXED_FILES = 1U << 20;
 
     // io_uring_sqe.ioprio for accept and recv.
     internal const ushort IORING_ACCEPT_MULTISHOT = 1 << 0;
@@ -169,6 +182,17 @@ internal struct IoUringSqe
 }
 
 /// <summary><c>struct io_uring_cqe</c> (16 bytes).</summary>
+/// <summary>io_uring_rsrc_register: the argument of <see cref="IoUringAbi.IORING_REGISTER_FILES2"/>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct IoUringRsrcRegister
+{
+    public uint Count;
+    public uint Flags;
+    public ulong Reserved;
+    public ulong Data;
+    public ulong Tags;
+}
+
 [StructLayout(LayoutKind.Sequential)]
 internal struct IoUringCqe
 {

@@ -16,8 +16,12 @@ internal sealed unsafe class IoUringConn : IReactorConn, ILifecycleConn
     /// operation of this connection, so that a completion finds it and a stale one is recognized.</summary>
     internal readonly ulong Key;
 
-    /// <summary>The socket descriptor; -1 once closed.</summary>
+    /// <summary>The socket: a slot of the ring's direct descriptor table when <see cref="Direct"/>, else a
+    /// descriptor; -1 once closed.</summary>
     internal int Fd;
+
+    /// <summary><see cref="Fd"/> is a direct descriptor (operations on it carry IOSQE_FIXED_FILE).</summary>
+    internal bool Direct;
 
     internal LoopConnState State;
 

@@ -14,7 +14,14 @@ namespace WsGen;
 /// submits what the previous turn queued and waits for completions.
 /// </summary>
 /// <remarks>
-/// <para>Accepting: one multishot accept per listener.</para>
+/// <para>Accepting: one multishot accept per listener. Accepted sockets are direct descriptors: they live in the
+/// ring's registered file table, not in the process's descriptor table, so operations on them skip the descriptor
+/// lookup and a loop holds up to <see cref="MaxDirectDescriptors"/> connections whatever the process's descriptor
+/// limit (RLIMIT_NOFILE) is, several loops together more. The table has as many slots as that limit allows (at
+/// most <see cref="MaxDirectDescriptors"/>); when it is full an accepted connection is dropped and accepting pauses
+/// briefly, as when the process runs out of descriptors. Socket options (TCP_NODELAY, buffer sizes) are set on the
+/// listener, which accepted sockets inherit. Connections handed over with <see cref="Register"/> keep their plain
+/// descriptor.</para>
 /// <para>Reading: each connection has one multishot receive that takes its buffer from the loop's provided buffer
 /// ring, so a connection waiting for input owns no buffer. Every completion hands
 /// <see cref="IConnectionHandler.OnData"/> the slice of the buffer the kernel filled; the buffer goes back to the
@@ -49,6 +56,9 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     private const int QuiesceMilliseconds = 2000;
     private const ulong KeyMask = (1UL << 56) - 1;
 
+    /// <summary>The most slots a loop's table of direct descriptors gets: 262,144 (2 MiB of kernel memory).</summary>
+    public const int MaxDirectDescriptors = 1 << 18;
+
     private static readonly bool s_supported = Probe();
 
     private readonly IConnectionHandler _handler;
@@ -75,6 +85,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     private IoUringConn? _corked;
     private int _corkLength;
     private int _connectionCount;
+    private int _directSlots;
     private long _inFlight;
     private int _wakePending;
     private int _loopThreadId;
@@ -137,6 +148,13 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     /// <inheritdoc/>
     public bool IsLoopThread => Environment.CurrentManagedThreadId == Volatile.Read(ref _loopThreadId);
 
+    /// <summary>Whether accepted sockets become direct descriptors (the default), when the kernel allows; read when
+    /// <see cref="Run"/> starts. Tests turn it off to cover plain descriptors.</summary>
+    internal bool UseDirectDescriptors { get; set; } = true;
+
+    /// <summary>Slots in the ring's direct descriptor table; 0 when accepted sockets are plain descriptors.</summary>
+    internal int DirectDescriptorSlots => _directSlots;
+
     private static long Now => Environment.TickCount64;
 
     /// <inheritdoc/>
@@ -147,6 +165,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         if (_lifecycle.ShuttingDown)
             throw new InvalidOperationException("The loop is shutting down.");
         var listener = new SocketListener(endPoint, _options.Backlog, _options.ReusePort);
+        SetSocketOptions(listener.Fd);
         lock (_listeners)
             _listeners.Add(new ListenerEntry(listener));
         if (IsLoopThread)
@@ -196,6 +215,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         {
             if (_ring.Register(IORING_REGISTER_ENABLE_RINGS, null, 0) < 0)
                 throw Errno.IOException("io_uring_register (enable)", Errno.Last);
+            RegisterDirectTable();
             ArmWake();
             ArmListeners();
             long now = Now;
@@ -245,11 +265,10 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         {
             if (conn is null)
                 continue;
-            if (conn.Fd >= 0)
-            {
+            // Direct descriptors go with the ring.
+            if (conn.Fd >= 0 && !conn.Direct)
                 Libc.close(conn.Fd);
-                conn.Fd = -1;
-            }
+            conn.Fd = -1;
 
             conn.State = LoopConnState.Closed;
             ReleaseQueues(conn);
@@ -305,6 +324,9 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
                     break;
                 case Op.Wake:
                     OnWoken();
+                    break;
+                case Op.Shutdown:
+                    OnShutdown(in cqe);
                     break;
             }
 
@@ -457,7 +479,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
             IoUringSqe* sqe = _ring.NextSqe();
             sqe->Opcode = IORING_OP_RECV;
             sqe->Fd = conn.Fd;
-            sqe->Flags = IOSQE_BUFFER_SELECT;
+            sqe->Flags = (byte)(IOSQE_BUFFER_SELECT | FileFlag(conn));
             sqe->BufferGroup = BufferGroup;
             sqe->IoPrio = IORING_RECV_MULTISHOT;
             sqe->UserData = Tag(Op.Recv, conn.Key);
@@ -603,6 +625,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         IoUringSqe* sqe = _ring.NextSqe();
         sqe->Opcode = IORING_OP_SEND;
         sqe->Fd = conn.Fd;
+        sqe->Flags = FileFlag(conn);
         sqe->Address = (ulong)(conn.SendBuffer + conn.SendOffset);
         sqe->Length = (uint)(conn.SendLength - conn.SendOffset);
         sqe->OpFlags = Libc.MSG_NOSIGNAL;
@@ -753,7 +776,10 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
                 IoUringSqe* sqe = _ring.NextSqe();
                 sqe->Opcode = IORING_OP_ACCEPT;
                 sqe->Fd = entry.Listener.Fd;
-                sqe->OpFlags = Libc.SOCK_CLOEXEC;
+                if (_directSlots > 0)
+                    sqe->FileIndex = unchecked((int)IORING_FILE_INDEX_ALLOC);
+                else
+                    sqe->OpFlags = Libc.SOCK_CLOEXEC;
                 sqe->IoPrio = IORING_ACCEPT_MULTISHOT;
                 sqe->UserData = Tag(Op.Accept, (uint)i);
                 entry.Armed = true;
@@ -772,10 +798,13 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         int result = cqe.Result;
         if (result >= 0)
         {
-            if (_lifecycle.ShuttingDown || _stopping)
-                Libc.close(result);
+            bool direct = _directSlots > 0;
+            if (!_lifecycle.ShuttingDown && !_stopping)
+                AddConnection(result, direct);
+            else if (direct)
+                CloseDirect(result);
             else
-                AddConnection(result);
+                Libc.close(result);
         }
         else if (!more && result is -Errno.EMFILE or -Errno.ENFILE or -Errno.ENOMEM or -Errno.ENOBUFS)
         {
@@ -798,17 +827,40 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
             return;
         }
 
-        AddConnection(fd);
+        SetSocketOptions(fd);
+        AddConnection(fd, direct: false);
     }
 
-    private void AddConnection(int fd)
+    /// <summary>TCP_NODELAY and the configured socket buffer sizes: on a listener, for the sockets it accepts.</summary>
+    private void SetSocketOptions(int fd)
     {
         Libc.SetIntOption(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
         if (_options.SocketSendBufferSize > 0)
             Libc.SetIntOption(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, _options.SocketSendBufferSize);
         if (_options.SocketReceiveBufferSize > 0)
             Libc.SetIntOption(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, _options.SocketReceiveBufferSize);
+    }
 
+    /// <summary>Gives the ring a table of <see cref="MaxDirectDescriptors"/> slots at most (fewer when the
+    /// descriptor limit is lower, which the kernel enforces), for the sockets its accepts create. Without one
+    /// (the registration failed) accepted sockets are plain descriptors.</summary>
+    private void RegisterDirectTable()
+    {
+        if (!UseDirectDescriptors)
+            return;
+        long limit = Libc.OpenFileLimit();
+        uint slots = (uint)Math.Clamp(limit, 0, MaxDirectDescriptors);
+        if (slots == 0)
+            return;
+        IoUringRsrcRegister table = default;
+        table.Count = slots;
+        table.Flags = IORING_RSRC_REGISTER_SPARSE;
+        if (_ring.Register(IORING_REGISTER_FILES2, &table, (uint)sizeof(IoUringRsrcRegister)) >= 0)
+            _directSlots = (int)slots;
+    }
+
+    private void AddConnection(int fd, bool direct)
+    {
         int slot;
         if (!_freeSlots.TryPop(out slot))
         {
@@ -818,7 +870,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         }
 
         _generation = (_generation + 1) & 0xFFFFFF;
-        var conn = new IoUringConn(this, fd, ((ulong)_generation << 32) | (uint)slot);
+        var conn = new IoUringConn(this, fd, ((ulong)_generation << 32) | (uint)slot) { Direct = direct };
         _connections[slot] = conn;
         _connectionCount++;
         _corked = conn;
@@ -851,10 +903,21 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     /// <summary>Everything was flushed: shut down the sending side and wait for the peer's end of stream.</summary>
     private void BeginLinger(IoUringConn conn)
     {
-        if (Libc.shutdown(conn.Fd, Libc.SHUT_WR) < 0 || conn.PeerClosed)
+        if (conn.PeerClosed || (!conn.Direct && Libc.shutdown(conn.Fd, Libc.SHUT_WR) < 0))
         {
             Finish(conn);
             return;
+        }
+
+        if (conn.Direct)
+        {
+            IoUringSqe* sqe = _ring.NextSqe();
+            sqe->Opcode = IORING_OP_SHUTDOWN;
+            sqe->Fd = conn.Fd;
+            sqe->Flags = IOSQE_FIXED_FILE;
+            sqe->Length = (uint)Libc.SHUT_WR;
+            sqe->UserData = Tag(Op.Shutdown, conn.Key);
+            _inFlight++;
         }
 
         _lifecycle.BeginLinger(conn, Now);
@@ -883,13 +946,37 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
             ReturnSendBuffer(conn);
 
         // The kernel keeps the socket open until the cancelled operations completed.
-        Libc.close(conn.Fd);
+        if (conn.Direct)
+            CloseDirect(conn.Fd);
+        else
+            Libc.close(conn.Fd);
         conn.Fd = -1;
         _connectionCount--;
         _lifecycle.QueueClose(conn);
         if (conn.Ops == 0)
             ReleaseSlot(conn);
     }
+
+    /// <summary>Frees slot <paramref name="index"/> of the direct descriptor table, which closes its socket once no
+    /// operation uses it any more.</summary>
+    private void CloseDirect(int index)
+    {
+        IoUringSqe* sqe = _ring.NextSqe();
+        sqe->Opcode = IORING_OP_CLOSE;
+        sqe->FileIndex = index + 1;
+        sqe->UserData = (ulong)Op.Close << 56;
+        _inFlight++;
+    }
+
+    /// <summary>A direct descriptor's SHUT_WR failed (the peer is gone): a lingering connection closes now.</summary>
+    private void OnShutdown(in IoUringCqe cqe)
+    {
+        IoUringConn? conn = Find(cqe.UserData);
+        if (conn is not null && cqe.Result < 0 && conn.State == LoopConnState.Lingering)
+            Finish(conn);
+    }
+
+    private static byte FileFlag(IoUringConn conn) => conn.Direct ? IOSQE_FIXED_FILE : (byte)0;
 
     private void ReleaseSlot(IoUringConn conn)
     {
@@ -1012,6 +1099,8 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         Send = 3,
         Wake = 4,
         Cancel = 5,
+        Shutdown = 6,
+        Close = 7,
     }
 
     private sealed class ListenerEntry(SocketListener listener)

@@ -4,10 +4,23 @@ using WsGen.Native;
 
 namespace WsGen.Tests.Reactor;
 
-/// <summary>The native structures of the kqueue and IOCP loops against the sizes and offsets the systems' headers
+/// <summary>The native structures of the io_uring, kqueue and IOCP loops against the sizes and offsets the systems' headers
 /// document (64-bit). They run on any OS: the layouts are fixed by the declarations, not by the running system.</summary>
 public sealed unsafe class NativeLayoutTests
 {
+    [Fact]
+    public void Io_uring_structures_match_the_linux_uapi_header()
+    {
+        Assert.Equal(64, sizeof(IoUringSqe));
+        Assert.Equal(40, (int)Marshal.OffsetOf<IoUringSqe>(nameof(IoUringSqe.BufferGroup)));
+        Assert.Equal(44, (int)Marshal.OffsetOf<IoUringSqe>(nameof(IoUringSqe.FileIndex)));
+        Assert.Equal(16, sizeof(IoUringCqe));
+        Assert.Equal(120, sizeof(IoUringParams));
+        Assert.Equal(32, sizeof(IoUringRsrcRegister));
+        Assert.Equal(40, sizeof(IoUringBufReg));
+        Assert.Equal(16, sizeof(ResourceLimit));
+    }
+
     [Fact]
     public void Macos_kevent_is_32_bytes_with_the_documented_offsets()
     {

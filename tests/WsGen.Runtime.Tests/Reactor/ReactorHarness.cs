@@ -12,10 +12,11 @@ internal sealed class ReactorHarness : IDisposable
     private readonly Thread _thread;
     private Exception? _failure;
 
-    public ReactorHarness(string kind, TestHandler handler, ReactorOptions? options = null)
+    public ReactorHarness(string kind, TestHandler handler, ReactorOptions? options = null, Action<IServerReactor>? configure = null)
     {
         Handler = handler;
         Reactor = ReactorFactory.Create(kind, handler, options);
+        configure?.Invoke(Reactor);
         EndPoint = Reactor.Listen(new IPEndPoint(IPAddress.Loopback, 0));
         _thread = new Thread(RunLoop) { IsBackground = true, Name = "reactor-" + kind };
         _thread.Start();

@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace WsGen.Tests.Reactor;
+
+/// <summary>The io_uring loop accepts into its ring's direct descriptor table: the server side of a connection has
+/// no entry in the process's descriptor table, so the loop's capacity does not depend on RLIMIT_NOFILE.</summary>
+public sealed class IoUringDirectDescriptorTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Accepted_sockets_are_direct_descriptors_unless_turned_off(bool direct)
+    {
+        if (!IoUringReactor.IsSupported)
+            return;
+        var handler = new TestHandler();
+        using var harness = new ReactorHarness("io_uring", handler, configure: r => ((IoUringReactor)r).UseDirectDescriptors = direct);
+        var clients = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                Socket client = harness.Connect();
+                clients.Add(client);
+                client.SendAll("ping"u8);
+                Assert.Equal("ping"u8.ToArray(), client.ReceiveExactly(4));
+            }
+
+            var reactor = (IoUringReactor)harness.Reactor;
+            Assert.Equal(direct, reactor.DirectDescriptorSlots > 0);
+            HashSet<string> ownSockets = ProcessSocketInodes();
+            foreach (Socket client in clients)
+            {
+                string serverSide = ServerSideInode(harness.EndPoint.Port, ((IPEndPoint)client.LocalEndPoint!).Port);
+                Assert.Equal(!direct, ownSockets.Contains(serverSide));
+            }
+        }
+        finally
+        {
+            foreach (Socket client in clients)
+                client.Dispose();
+        }
+
+        Assert.True(SocketTestExtensions.WaitUntil(() => handler.CloseCounts.Count == 8));
+    }
+
+    [Fact]
+    public void Graceful_close_of_a_direct_descriptor_flushes_then_ends_the_stream()
+    {
+        if (!IoUringReactor.IsSupported)
+            return;
+        byte[] reply = SocketTestExtensions.Pattern(300_000);
+        var handler = new TestHandler
+        {
+            DataHook = (conn, _) =>
+            {
+                conn.Write(reply);
+                conn.Close();
+            },
+        };
+        using var harness = new ReactorHarness("io_uring", handler);
+        using Socket client = harness.Connect();
+        client.SendAll("bye"u8);
+
+        Assert.Equal(reply, client.ReceiveToEnd());
+        Assert.True(((IoUringReactor)harness.Reactor).DirectDescriptorSlots > 0);
+        client.Shutdown(SocketShutdown.Send);
+        Assert.True(SocketTestExtensions.WaitUntil(() => handler.CloseCounts.Count == 1));
+        Assert.Equal(0, harness.Reactor.ConnectionCount);
+    }
+
+    /// <summary>The inodes of the sockets this process holds descriptors for.</summary>
+    private static HashSet<string> ProcessSocketInodes()
+    {
+        var inodes = new HashSet<string>();
+        foreach (string fd in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            string? target = new FileInfo(fd).LinkTarget;
+            if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal))
+                inodes.Add(target[8..^1]);
+        }
+
+        return inodes;
+    }
+
+    /// <summary>The inode of the loopback socket whose local port is <paramref name="serverPort"/> and whose peer's
+    /// port is <paramref name="clientPort"/>, from /proc/net/tcp.</summary>
+    private static string ServerSideInode(int serverPort, int clientPort)
+    {
+        string local = serverPort.ToString("X4", CultureInfo.InvariantCulture);
+        string remote = clientPort.ToString("X4", CultureInfo.InvariantCulture);
+        foreach (string line in File.ReadLines("/proc/net/tcp").Skip(1))
+        {
+            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields[1].EndsWith(":" + local, StringComparison.Ordinal) && fields[2].EndsWith(":" + remote, StringComparison.Ordinal))
+                return fields[9];
+        }
+
+        throw new InvalidOperationException($"No socket from port {serverPort} to port {clientPort} in /proc/net/tcp.");
+    }
+}
