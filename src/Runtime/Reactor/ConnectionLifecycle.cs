@@ -7,9 +7,6 @@ internal interface ILifecycleConn : INetConn
 {
     /// <summary>Where the connection is in its life cycle.</summary>
     LoopConnState State { get; set; }
-
-    /// <summary>While closing: when the loop gives up flushing or lingering and closes the connection.</summary>
-    long Deadline { get; set; }
 }
 
 /// <summary>The loop behind a <see cref="ConnectionLifecycle{TConn}"/>: what only the loop itself can do.</summary>
@@ -51,7 +48,7 @@ internal sealed class ConnectionLifecycle<TConn>
     private readonly ReactorOptions _options;
     private readonly ILifecycleHost<TConn> _host;
     private readonly List<TConn> _pendingClose = [];
-    private readonly List<TConn> _closing = [];
+    private readonly List<Deadline> _closing = [];
     private bool _deliveringCloses;
     private bool _shuttingDown;
     private long _drainDeadline;
@@ -78,8 +75,7 @@ internal sealed class ConnectionLifecycle<TConn>
         if (conn.State != LoopConnState.Open)
             return false;
         conn.State = LoopConnState.Closing;
-        conn.Deadline = now + (long)_options.LingerTimeout.TotalMilliseconds;
-        _closing.Add(conn);
+        _closing.Add(new Deadline(conn, LoopConnState.Closing, now + (long)_options.LingerTimeout.TotalMilliseconds));
         return true;
     }
 
@@ -88,7 +84,7 @@ internal sealed class ConnectionLifecycle<TConn>
     internal void BeginLinger(TConn conn, long now)
     {
         conn.State = LoopConnState.Lingering;
-        conn.Deadline = now + (long)_options.LingerTimeout.TotalMilliseconds;
+        _closing.Add(new Deadline(conn, LoopConnState.Lingering, now + (long)_options.LingerTimeout.TotalMilliseconds));
     }
 
     /// <summary>Queues <see cref="IConnectionHandler.OnClose"/> for a connection the loop just finished.</summary>
@@ -114,7 +110,7 @@ internal sealed class ConnectionLifecycle<TConn>
     }
 
     /// <summary>Every <see cref="SweepMilliseconds"/> while connections are closing: finishes those whose flush
-    /// or linger deadline passed, forgets those already closed and delivers the closes.</summary>
+    /// or linger deadline passed, forgets deadlines of phases a connection has left and delivers the closes.</summary>
     internal void SweepIfDue(long now)
     {
         if (_closing.Count == 0 || now < _nextSweep)
@@ -123,11 +119,14 @@ internal sealed class ConnectionLifecycle<TConn>
         int kept = 0;
         for (int i = 0; i < _closing.Count; i++)
         {
-            TConn conn = _closing[i];
-            if (conn.State != LoopConnState.Closed && now >= conn.Deadline)
+            Deadline deadline = _closing[i];
+            TConn conn = deadline.Conn;
+            if (conn.State != deadline.Phase)
+                continue;
+            if (now >= deadline.At)
                 _host.Finish(conn);
-            if (conn.State != LoopConnState.Closed)
-                _closing[kept++] = conn;
+            else
+                _closing[kept++] = deadline;
         }
 
         _closing.RemoveRange(kept, _closing.Count - kept);
@@ -181,4 +180,8 @@ internal sealed class ConnectionLifecycle<TConn>
         _handler.OnShutdown();
         DeliverCloses();
     }
+
+    /// <summary>When the loop gives up on <see cref="Conn"/> in <see cref="Phase"/> (flushing or lingering) and
+    /// closes it. Kept here rather than on the connection, which then spends no bytes on it while open.</summary>
+    private readonly record struct Deadline(TConn Conn, LoopConnState Phase, long At);
 }

@@ -28,8 +28,10 @@ namespace WsGen;
 /// ring as soon as OnData returns. When the ring runs dry the kernel ends the receive (ENOBUFS) and the loop arms
 /// it again.</para>
 /// <para>Writing: while a callback runs for connection X, writes to X gather in the loop's cork buffer; when the
-/// callback returns the cork buffer itself becomes X's send buffer (the loop takes a fresh one from its pool) and
-/// goes out with one send. While a send is in flight, later bytes wait in a pooled per-connection queue and go out,
+/// callback returns they go out with one send: up to 512 bytes (a handshake response, small messages) from a
+/// small buffer they are copied to, more from the cork buffer itself, which becomes X's send buffer (the loop takes
+/// a fresh one from its pool). The send's state lives in a pooled object that only a sending connection holds.
+/// While a send is in flight, later bytes wait in a pooled per-connection queue and go out,
 /// in order, as each send completes (a short send is continued first). While more than
 /// <see cref="ReactorOptions.PauseReadingThreshold"/> bytes are in flight or wait, the receive is cancelled; input
 /// that the kernel had already taken is held and delivered, in order, once everything is flushed. A write that
@@ -48,6 +50,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     private const int MaxReceiveBufferSize = 64 * 1024;
     private const int MaxSendBufferSize = 64 * 1024;
     private const int MaxSpareSendBuffers = 128;
+    private const int SmallSendSize = 512;
     private const ushort BufferGroup = 0;
     private const int MaxPostedPerTurn = 4096;
     private const int TickMilliseconds = 1000;
@@ -74,6 +77,8 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     private readonly ConnectionLifecycle<IoUringConn> _lifecycle;
     private readonly Stack<SendQueue> _spareQueues = new();
     private readonly Stack<nint> _spareSendBuffers = new(MaxSpareSendBuffers);
+    private readonly NativeChunks _smallSendBuffers = new(SmallSendSize);
+    private readonly Stack<IoUringSend> _spareSends = new();
     private readonly Stack<int> _freeSlots = new();
     private readonly Action<object?> _registerOnLoop;
     private readonly Action<object?> _armListeners;
@@ -269,7 +274,6 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
             if (conn.Fd >= 0 && !conn.Direct)
                 Libc.close(conn.Fd);
             conn.Fd = -1;
-
             conn.State = LoopConnState.Closed;
             ReleaseQueues(conn);
         }
@@ -285,12 +289,15 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         _ring.Dispose();
         foreach (IoUringConn? conn in _connections)
         {
-            if (conn?.SendBuffer is not null)
+            if (conn?.Send is { } send)
             {
-                NativeMemory.Free(conn.SendBuffer);
-                conn.SendBuffer = null;
+                if (!send.Small)
+                    NativeMemory.Free(send.Buffer);
+                conn.Send = null;
             }
         }
+
+        _smallSendBuffers.Dispose();
 
         Array.Clear(_connections);
         while (_spareSendBuffers.TryPop(out nint buffer))
@@ -540,12 +547,13 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     /// new send when none is in flight, into the waiting queue otherwise. False when the connection was aborted.</summary>
     private bool Stage(IoUringConn conn, ReadOnlySpan<byte> data)
     {
-        if (conn.SendBuffer is null)
+        if (conn.Send is null)
         {
-            byte* buffer = RentSendBuffer();
             int n = Math.Min(data.Length, _sendBufferSize);
+            bool small = n <= SmallSendSize;
+            byte* buffer = small ? _smallSendBuffers.Rent() : RentSendBuffer();
             data[..n].CopyTo(new Span<byte>(buffer, n));
-            StartSend(conn, buffer, n);
+            StartSend(conn, buffer, n, small);
             data = data[n..];
             if (data.IsEmpty)
             {
@@ -567,7 +575,8 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
             return false;
         }
 
-        (conn.Waiting ??= RentQueue()).Append(data);
+        // Bytes only wait behind a send.
+        (conn.Send!.Waiting ??= RentQueue()).Append(data);
         CheckPause(conn);
         return true;
     }
@@ -581,25 +590,36 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         }
     }
 
-    /// <summary>Sends the cork's bytes: the cork buffer itself becomes the connection's send buffer when nothing
-    /// is in flight, else its bytes join the waiting queue.</summary>
+    /// <summary>Sends the cork's bytes when nothing is in flight: a few hundred bytes (a handshake response, small
+    /// messages) are copied to a small buffer, more make the cork buffer itself the connection's send buffer.
+    /// Otherwise they join the waiting queue.</summary>
     private void FlushCork(IoUringConn conn)
     {
         int length = _corkLength;
         _corkLength = 0;
         if (length == 0 || conn.State == LoopConnState.Closed)
             return;
-        if (conn.SendBuffer is null)
+        if (conn.Send is not null)
         {
-            byte* buffer = _cork;
-            _cork = RentSendBuffer();
-            StartSend(conn, buffer, length);
-            CheckPause(conn);
+            Enqueue(conn, new ReadOnlySpan<byte>(_cork, length));
+            return;
+        }
+
+        bool small = length <= SmallSendSize;
+        byte* buffer;
+        if (small)
+        {
+            buffer = _smallSendBuffers.Rent();
+            new ReadOnlySpan<byte>(_cork, length).CopyTo(new Span<byte>(buffer, length));
         }
         else
         {
-            Enqueue(conn, new ReadOnlySpan<byte>(_cork, length));
+            buffer = _cork;
+            _cork = RentSendBuffer();
         }
+
+        StartSend(conn, buffer, length, small);
+        CheckPause(conn);
     }
 
     /// <summary>Ends the corked section of a callback for <paramref name="conn"/>: flushes the cork, and continues
@@ -608,15 +628,18 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     {
         FlushCork(conn);
         _corked = null;
-        if (conn.State == LoopConnState.Closing && conn.SendBuffer is null)
+        if (conn.State == LoopConnState.Closing && conn.Send is null)
             BeginLinger(conn);
     }
 
-    private void StartSend(IoUringConn conn, byte* buffer, int length)
+    private void StartSend(IoUringConn conn, byte* buffer, int length, bool small)
     {
-        conn.SendBuffer = buffer;
-        conn.SendOffset = 0;
-        conn.SendLength = length;
+        IoUringSend send = _spareSends.Count > 0 ? _spareSends.Pop() : new IoUringSend();
+        send.Buffer = buffer;
+        send.Small = small;
+        send.Offset = 0;
+        send.Length = length;
+        conn.Send = send;
         SubmitSend(conn);
     }
 
@@ -626,8 +649,9 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         sqe->Opcode = IORING_OP_SEND;
         sqe->Fd = conn.Fd;
         sqe->Flags = FileFlag(conn);
-        sqe->Address = (ulong)(conn.SendBuffer + conn.SendOffset);
-        sqe->Length = (uint)(conn.SendLength - conn.SendOffset);
+        IoUringSend send = conn.Send!;
+        sqe->Address = (ulong)(send.Buffer + send.Offset);
+        sqe->Length = (uint)(send.Length - send.Offset);
         sqe->OpFlags = Libc.MSG_NOSIGNAL;
         sqe->UserData = Tag(Op.Send, conn.Key);
         conn.SendInFlight = true;
@@ -644,7 +668,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         conn.Ops--;
         if (conn.State == LoopConnState.Closed)
         {
-            ReturnSendBuffer(conn);
+            ReturnSend(conn);
             if (conn.Ops == 0)
                 ReleaseSlot(conn);
             return;
@@ -660,41 +684,44 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
             return;
         }
 
-        conn.SendOffset += result;
-        if (conn.SendOffset < conn.SendLength)
+        IoUringSend send = conn.Send!;
+        send.Offset += result;
+        if (send.Offset < send.Length)
         {
             SubmitSend(conn);
             return;
         }
 
-        SendQueue? queue = conn.Waiting;
+        SendQueue? queue = send.Waiting;
         if (queue is not null && !queue.IsEmpty)
         {
-            // The next bytes in line go out in the same buffer.
+            // The next bytes in line go out in the same buffer, unless that is a small one.
+            if (send.Small)
+            {
+                _smallSendBuffers.Return(send.Buffer);
+                send.Buffer = RentSendBuffer();
+                send.Small = false;
+            }
+
             int n = 0;
             while (n < _sendBufferSize && !queue.IsEmpty)
             {
                 ReadOnlySpan<byte> first = queue.First;
                 int take = Math.Min(first.Length, _sendBufferSize - n);
-                first[..take].CopyTo(new Span<byte>(conn.SendBuffer + n, take));
+                first[..take].CopyTo(new Span<byte>(send.Buffer + n, take));
                 queue.Consume(take);
                 n += take;
             }
 
-            conn.SendOffset = 0;
-            conn.SendLength = n;
+            send.Offset = 0;
+            send.Length = n;
             SubmitSend(conn);
             return;
         }
 
         // Everything accepted so far was handed to the socket.
-        ReturnSendBuffer(conn);
         bool drained = queue is not null;
-        if (drained)
-        {
-            conn.Waiting = null;
-            ReturnQueue(queue!);
-        }
+        ReturnSend(conn);
 
         bool wasPaused = conn.ReadPaused;
         conn.ReadPaused = false;
@@ -721,18 +748,28 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     private byte* RentSendBuffer()
         => _spareSendBuffers.TryPop(out nint buffer) ? (byte*)buffer : (byte*)NativeMemory.Alloc((nuint)_sendBufferSize);
 
-    private void ReturnSendBuffer(IoUringConn conn)
+    /// <summary>Ends the connection's send: its buffer goes back to the loop's pools, and so do its waiting queue
+    /// (if any) and the send itself.</summary>
+    private void ReturnSend(IoUringConn conn)
     {
-        byte* buffer = conn.SendBuffer;
-        conn.SendBuffer = null;
-        conn.SendOffset = 0;
-        conn.SendLength = 0;
-        if (buffer is null)
+        IoUringSend? send = conn.Send;
+        if (send is null)
             return;
-        if (_spareSendBuffers.Count < MaxSpareSendBuffers)
-            _spareSendBuffers.Push((nint)buffer);
+        conn.Send = null;
+        if (send.Small)
+            _smallSendBuffers.Return(send.Buffer);
+        else if (_spareSendBuffers.Count < MaxSpareSendBuffers)
+            _spareSendBuffers.Push((nint)send.Buffer);
         else
-            NativeMemory.Free(buffer);
+            NativeMemory.Free(send.Buffer);
+        send.Buffer = null;
+        if (send.Waiting is { } waiting)
+        {
+            send.Waiting = null;
+            ReturnQueue(waiting);
+        }
+
+        _spareSends.Push(send);
     }
 
     private SendQueue RentQueue() => _spareQueues.Count > 0 ? _spareQueues.Pop() : new SendQueue(_options.BackpressurePool);
@@ -745,9 +782,9 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
 
     private void ReleaseQueues(IoUringConn conn)
     {
-        if (conn.Waiting is { } waiting)
+        if (conn.Send?.Waiting is { } waiting)
         {
-            conn.Waiting = null;
+            conn.Send.Waiting = null;
             ReturnQueue(waiting);
         }
 
@@ -892,7 +929,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
             ReturnQueue(held);
         }
 
-        if (conn != _corked && conn.SendBuffer is null)
+        if (conn != _corked && conn.Send is null)
             BeginLinger(conn);
         else
             UpdateReading(conn);
@@ -917,6 +954,8 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
             sqe->Flags = IOSQE_FIXED_FILE;
             sqe->Length = (uint)Libc.SHUT_WR;
             sqe->UserData = Tag(Op.Shutdown, conn.Key);
+            conn.ShutdownInFlight = true;
+            conn.Ops++;
             _inFlight++;
         }
 
@@ -943,14 +982,17 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         if (conn.SendInFlight)
             Cancel(Tag(Op.Send, conn.Key));
         else
-            ReturnSendBuffer(conn);
+            ReturnSend(conn);
 
-        // The kernel keeps the socket open until the cancelled operations completed.
-        if (conn.Direct)
-            CloseDirect(conn.Fd);
-        else
+        // The kernel keeps the socket open until the cancelled operations completed. A shutdown still in flight
+        // looks the direct descriptor up only when it runs: the slot is freed once it completed (OnShutdown), so
+        // that it cannot hit a socket accepted into the same slot meanwhile.
+        if (!conn.Direct)
             Libc.close(conn.Fd);
-        conn.Fd = -1;
+        else if (!conn.ShutdownInFlight)
+            CloseDirect(conn.Fd);
+        if (!conn.ShutdownInFlight)
+            conn.Fd = -1;
         _connectionCount--;
         _lifecycle.QueueClose(conn);
         if (conn.Ops == 0)
@@ -968,12 +1010,26 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         _inFlight++;
     }
 
-    /// <summary>A direct descriptor's SHUT_WR failed (the peer is gone): a lingering connection closes now.</summary>
+    /// <summary>A direct descriptor's SHUT_WR completed: a connection that was finished meanwhile frees its slot
+    /// now, and a lingering one whose shutdown failed (the peer is gone) closes.</summary>
     private void OnShutdown(in IoUringCqe cqe)
     {
         IoUringConn? conn = Find(cqe.UserData);
-        if (conn is not null && cqe.Result < 0 && conn.State == LoopConnState.Lingering)
+        if (conn is null)
+            return;
+        conn.ShutdownInFlight = false;
+        conn.Ops--;
+        if (conn.State == LoopConnState.Closed)
+        {
+            CloseDirect(conn.Fd);
+            conn.Fd = -1;
+            if (conn.Ops == 0)
+                ReleaseSlot(conn);
+        }
+        else if (cqe.Result < 0 && conn.State == LoopConnState.Lingering)
+        {
             Finish(conn);
+        }
     }
 
     private static byte FileFlag(IoUringConn conn) => conn.Direct ? IOSQE_FIXED_FILE : (byte)0;

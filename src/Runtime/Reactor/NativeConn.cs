@@ -29,12 +29,8 @@ internal sealed class NativeConn : IReactorConn, ILifecycleConn
     /// <summary>Bytes that wait for the socket, or null when none do.</summary>
     internal SendQueue? Waiting;
 
-    /// <summary>While closing: when the loop gives up flushing or lingering and closes the socket.</summary>
-    internal long Deadline;
 
     LoopConnState ILifecycleConn.State { get => State; set => State = value; }
-
-    long ILifecycleConn.Deadline { get => Deadline; set => Deadline = value; }
 
     internal NativeConn(NativeLoop loop, nint socket, int slot)
     {

@@ -20,11 +20,8 @@ internal sealed class SocketLoopConn : IReactorConn, ILifecycleConn
     internal bool ReadPaused;
     internal bool PeerClosed;
     internal SendQueue? Waiting;
-    internal long Deadline;
 
     LoopConnState ILifecycleConn.State { get => State; set => State = value; }
-
-    long ILifecycleConn.Deadline { get => Deadline; set => Deadline = value; }
 
     internal SocketLoopConn(SocketReactor loop, Socket socket, EventHandler<SocketAsyncEventArgs> completed)
     {

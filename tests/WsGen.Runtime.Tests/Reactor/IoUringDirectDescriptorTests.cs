@@ -71,6 +71,38 @@ public sealed class IoUringDirectDescriptorTests
         Assert.Equal(0, harness.Reactor.ConnectionCount);
     }
 
+    /// <summary>A server-side close shuts the socket down through the ring (asynchronously) and frees its table slot
+    /// when the peer's end of stream arrives, which can be at once; a connection accepted right after may get the
+    /// same slot. Its exchange must never be hit by the earlier connection's shutdown.</summary>
+    [Fact]
+    public void A_slot_freed_by_a_close_is_safe_to_reuse_at_once()
+    {
+        if (!IoUringReactor.IsSupported)
+            return;
+        var handler = new TestHandler
+        {
+            DataHook = (conn, data) =>
+            {
+                conn.Write(data);
+                if (data[0] == (byte)'q')
+                    conn.Close();
+            },
+        };
+        using var harness = new ReactorHarness("io_uring", handler);
+        for (int i = 0; i < 200; i++)
+        {
+            using (Socket closing = harness.Connect())
+            {
+                closing.SendAll("quit"u8);
+                Assert.Equal("quit"u8.ToArray(), closing.ReceiveToEnd());
+            }
+
+            using Socket next = harness.Connect();
+            next.SendAll("next"u8);
+            Assert.Equal("next"u8.ToArray(), next.ReceiveExactly(4));
+        }
+    }
+
     /// <summary>The inodes of the sockets this process holds descriptors for.</summary>
     private static HashSet<string> ProcessSocketInodes()
     {

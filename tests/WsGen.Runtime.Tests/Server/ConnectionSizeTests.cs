@@ -6,16 +6,28 @@ namespace WsGen.Tests.Server;
 /// budgets, not measurements of the code under test: growing a per-connection object past them needs a decision.</summary>
 public sealed class ConnectionSizeTests
 {
-    /// <summary>An idle connection's objects: the loop's <see cref="NativeConn"/> and the <see cref="WebSocketConnection"/>
-    /// (which embeds the frame reader). The rest of the 256 B goes to the loops' tables and the GC's overhead.</summary>
+    /// <summary>An idle connection's objects: the loop's connection and the <see cref="WebSocketConnection"/> (which
+    /// embeds the frame reader). The rest of the 256 B goes to the loops' tables and the GC's overhead.</summary>
     private const int IdleConnectionObjectBudget = 200;
 
     [Fact]
-    public void AnIdleConnectionsObjectsFitTheBudget()
+    public void AnIdleConnectionsObjectsFitTheBudget_native_loops()
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
         var native = new NativeConn(null!, -1, 0);
         var conn = new WebSocketConnection(null!, native, 0);
+        long size = GC.GetAllocatedBytesForCurrentThread() - before;
+        GC.KeepAlive(conn);
+
+        Assert.InRange(size, 1, IdleConnectionObjectBudget);
+    }
+
+    [Fact]
+    public void AnIdleConnectionsObjectsFitTheBudget_io_uring()
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var uring = new IoUringConn(null!, -1, 0);
+        var conn = new WebSocketConnection(null!, uring, 0);
         long size = GC.GetAllocatedBytesForCurrentThread() - before;
         GC.KeepAlive(conn);
 
