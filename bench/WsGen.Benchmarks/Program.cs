@@ -1,5 +1,8 @@
 // Micro-benchmarks of the protocol's hot spots. Run all: dotnet run -c Release --project bench/WsGen.Benchmarks
-// or pick with a filter: ... -- --filter "*Unmask*"
+// or pick with a filter: ... -- --filter "*Unmask*" (bench/README.md has the command used for bench/results/micro.md).
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
+using WsGen.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly)
+    .Run(args, DefaultConfig.Instance.AddColumn(new ThroughputColumn()));
