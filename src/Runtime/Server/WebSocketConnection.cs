@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Text;
-using System.Text.Unicode;
 using WsGen.Protocol;
 using WsGen.Server;
 using WsGen.Transport;
@@ -141,7 +140,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         switch (opcode)
         {
             case WebSocketOpcode.Text:
-                if (!Utf8.IsValid(payload))
+                if (!Utf8Validator.IsValid(payload))
                     throw new ArgumentException("A text message must be valid UTF-8.", nameof(payload));
                 break;
             case WebSocketOpcode.Binary:
