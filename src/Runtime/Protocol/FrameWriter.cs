@@ -40,6 +40,7 @@ internal static class FrameWriter
     /// <paramref name="payloadLength"/> bytes into <paramref name="dest"/>, which must be exactly
     /// <see cref="UnmaskedHeaderSize"/> long.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void WriteUnmaskedHeader(Span<byte> dest, WebSocketOpcode opcode, bool fin, int payloadLength)
     {
         Debug.Assert(dest.Length == UnmaskedHeaderSize(payloadLength), "dest must hold exactly the header.");
