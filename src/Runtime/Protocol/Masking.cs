@@ -29,15 +29,7 @@ internal static class Masking
         nuint length = (nuint)data.Length;
         nuint i = 0;
 
-        if (Vector512.IsHardwareAccelerated && length >= (nuint)Vector512<byte>.Count)
-        {
-            Vector512<byte> mask = Vector512.Create(key).AsByte();
-            nuint last = length - (nuint)Vector512<byte>.Count;
-            for (; i <= last; i += (nuint)Vector512<byte>.Count)
-                (Vector512.LoadUnsafe(ref start, i) ^ mask).StoreUnsafe(ref start, i);
-        }
-
-        if (Vector256.IsHardwareAccelerated && length - i >= (nuint)Vector256<byte>.Count)
+        if (Vector256.IsHardwareAccelerated && length >= (nuint)Vector256<byte>.Count)
         {
             Vector256<byte> mask = Vector256.Create(key).AsByte();
             nuint last = length - (nuint)Vector256<byte>.Count;
