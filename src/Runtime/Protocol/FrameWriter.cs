@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace WsGen.Protocol;
 
@@ -14,6 +16,49 @@ internal static class FrameWriter
         ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);
         int size = payloadLength <= FrameHeader.MaxShortLength ? 2 : payloadLength <= ushort.MaxValue ? 4 : 10;
         return masked ? size + 4 : size;
+    }
+
+    /// <summary>The header size of an unmasked frame (a server's) with <paramref name="payloadLength"/> bytes: 2, 4 or 10.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int UnmaskedHeaderSize(int payloadLength)
+        => payloadLength <= FrameHeader.MaxShortLength ? 2 : payloadLength <= ushort.MaxValue ? 4 : 10;
+
+    /// <summary>
+    /// Writes an unmasked frame (a server's; RSV bits clear) into <paramref name="dest"/>, which must be exactly
+    /// <see cref="UnmaskedHeaderSize"/> plus <paramref name="payload"/>'s length: the header, then the payload. The
+    /// per-message path of the server; <see cref="WriteFrame"/> is the general form.
+    /// </summary>
+    public static void WriteUnmaskedFrame(Span<byte> dest, WebSocketOpcode opcode, bool fin, ReadOnlySpan<byte> payload)
+    {
+        int headerSize = dest.Length - payload.Length;
+        WriteUnmaskedHeader(dest.Slice(0, headerSize), opcode, fin, payload.Length);
+        payload.CopyTo(dest.Slice(headerSize));
+    }
+
+    /// <summary>
+    /// Writes the header of an unmasked frame (a server's; RSV bits clear) with a payload of
+    /// <paramref name="payloadLength"/> bytes into <paramref name="dest"/>, which must be exactly
+    /// <see cref="UnmaskedHeaderSize"/> long.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WriteUnmaskedHeader(Span<byte> dest, WebSocketOpcode opcode, bool fin, int payloadLength)
+    {
+        Debug.Assert(dest.Length == UnmaskedHeaderSize(payloadLength), "dest must hold exactly the header.");
+        dest[0] = (byte)((fin ? 0x80 : 0) | ((byte)opcode & 0x0F));
+        if (dest.Length == 2)
+        {
+            dest[1] = (byte)payloadLength;
+        }
+        else if (dest.Length == 4)
+        {
+            dest[1] = 126;
+            BinaryPrimitives.WriteUInt16BigEndian(dest.Slice(2), (ushort)payloadLength);
+        }
+        else
+        {
+            dest[1] = 127;
+            BinaryPrimitives.WriteUInt64BigEndian(dest.Slice(2), (ulong)payloadLength);
+        }
     }
 
     /// <summary>

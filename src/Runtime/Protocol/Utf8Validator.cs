@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text.Unicode;
 
 namespace WsGen.Protocol;
@@ -47,7 +49,7 @@ internal struct Utf8Validator
 
         ReadOnlySpan<byte> rest = chunk.Slice(i);
         int cut = IncompleteTailStart(rest);
-        if (!Utf8.IsValid(rest.Slice(0, cut)))
+        if (!IsValid(rest.Slice(0, cut)))
             return Fail();
 
         for (int j = cut; j < rest.Length; j++)
@@ -66,7 +68,48 @@ internal struct Utf8Validator
     public void Reset() => this = default;
 
     /// <summary>True when all of <paramref name="data"/> is valid UTF-8.</summary>
-    public static bool IsValid(ReadOnlySpan<byte> data) => Utf8.IsValid(data);
+    /// <remarks>Short ASCII text, the usual small message, is recognized inline with a few overlapping loads; the
+    /// rest goes to the BCL's vectorized check, which would spend more on its call and setup than on such text.</remarks>
+    public static bool IsValid(ReadOnlySpan<byte> data) => IsShortAscii(data) || Utf8.IsValid(data);
+
+    /// <summary>True when <paramref name="data"/> is at most <see cref="ShortAsciiLimit"/> bytes, all ASCII. False
+    /// says nothing about longer data or about non-ASCII text.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool IsShortAscii(ReadOnlySpan<byte> data)
+    {
+        ref byte start = ref MemoryMarshal.GetReference(data);
+        int length = data.Length;
+        if (length >= Vector128<byte>.Count)
+        {
+            if (length > ShortAsciiLimit || !Vector128.IsHardwareAccelerated)
+                return false;
+            // Loads that overlap cover any length from 16 to 64 bytes.
+            Vector128<byte> bits = Vector128.LoadUnsafe(ref start) | Vector128.LoadUnsafe(ref start, (nuint)(length - 16));
+            if (length > 32)
+                bits |= Vector128.LoadUnsafe(ref start, 16) | Vector128.LoadUnsafe(ref start, (nuint)(length - 32));
+            return bits.ExtractMostSignificantBits() == 0;
+        }
+
+        if (length >= sizeof(ulong))
+        {
+            ulong bits = Unsafe.ReadUnaligned<ulong>(ref start) | Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, length - 8));
+            return (bits & 0x8080_8080_8080_8080) == 0;
+        }
+
+        if (length >= sizeof(uint))
+        {
+            uint bits = Unsafe.ReadUnaligned<uint>(ref start) | Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, length - 4));
+            return (bits & 0x8080_8080) == 0;
+        }
+
+        int all = 0;
+        for (int i = 0; i < length; i++)
+            all |= Unsafe.Add(ref start, i);
+        return all < 0x80;
+    }
+
+    /// <summary>The longest text <see cref="IsShortAscii"/> checks itself.</summary>
+    internal const int ShortAsciiLimit = 64;
 
     private bool Fail()
     {

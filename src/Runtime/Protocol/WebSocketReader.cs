@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -85,6 +86,14 @@ internal struct WebSocketReader
         int position = 0;
         while (position < data.Length && (_flags & Flags.CloseReceived) == 0)
         {
+            if ((_flags & Flags.InPayload) == 0 && _headerCount == 0 && _messageOpcode == 0
+                && TryReadSimpleFrame(data, ref position, options, ref sink, out bool invalidText))
+            {
+                if (invalidText)
+                    return Fail(ReadError.InvalidUtf8Text);
+                continue;
+            }
+
             ReadError error = (_flags & Flags.InPayload) == 0
                 ? ReadFrameStart(data, ref position, options, ref sink)
                 : ReadPayload(data, ref position, options, ref sink);
@@ -100,6 +109,63 @@ internal struct WebSocketReader
     {
         ReleaseBuffer();
         this = default;
+    }
+
+    /// <summary>
+    /// The usual frame, read without the general machinery: a final, masked Text or Binary frame with a 7-bit or
+    /// 16-bit length, all of it in <paramref name="data"/> at <paramref name="position"/>, within the size limit, on a
+    /// server's reader with no message open. Delivers it as <see cref="ReadFrameStart"/> would (unmasked in place,
+    /// text validated) and returns true, with <paramref name="invalidText"/> set instead of delivering when the text
+    /// is not UTF-8. Returns false, having read nothing, for anything else, which the general path then reads.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryReadSimpleFrame<TSink>(Span<byte> data, ref int position, ReaderOptions options, ref TSink sink, out bool invalidText)
+        where TSink : IFrameSink, allows ref struct
+    {
+        invalidText = false;
+        const int ShortHeader = 2 + 4;
+        int available = data.Length - position;
+        if (available < ShortHeader || !options.ExpectMasked)
+            return false;
+
+        ReadOnlySpan<byte> bytes = data.Slice(position);
+        byte first = bytes[0];
+        byte second = bytes[1];
+        // FIN set, RSV clear, Text or Binary; MASK set.
+        if ((first != 0x81 && first != 0x82) || second < 0x80)
+            return false;
+
+        int length = second & 0x7F;
+        int headerLength = ShortHeader;
+        if (length == 126)
+        {
+            if (available < ShortHeader + 2)
+                return false;
+            length = BinaryPrimitives.ReadUInt16BigEndian(bytes.Slice(2));
+            if (length <= FrameHeader.MaxShortLength)
+                return false;
+            headerLength = ShortHeader + 2;
+        }
+        else if (length == 127)
+        {
+            return false;
+        }
+
+        if (length > available - headerLength || length > options.MaxMessageSize)
+            return false;
+
+        uint maskKey = BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice(headerLength - 4));
+        Span<byte> payload = data.Slice(position + headerLength, length);
+        position += headerLength + length;
+        Masking.Unmask(payload, maskKey, 0);
+        if (first == 0x81 && !Utf8Validator.IsValid(payload))
+        {
+            invalidText = true;
+            return true;
+        }
+
+        sink.OnMessage((WebSocketOpcode)(first & 0x0F), payload);
+        return true;
     }
 
     /// <summary>

@@ -391,6 +391,18 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
         return data.Length;
     }
 
+    /// <summary>The next <paramref name="length"/> bytes of the cork, taken for <paramref name="conn"/> to fill, or an
+    /// empty span when <see cref="Write"/> must handle the bytes instead (see <see cref="ICorkedOutput.TakeCorked"/>).</summary>
+    internal Span<byte> TakeCorked(NativeConn conn, int length)
+    {
+        int used = _corkLength;
+        if (conn != _corked || conn.State != LoopConnState.Open || conn.Waiting is not null
+            || (uint)length > (uint)(Options.SendBufferSize - used) || Environment.CurrentManagedThreadId != _loopThreadId)
+            return default;
+        _corkLength = used + length;
+        return new Span<byte>(_cork + used, length);
+    }
+
     /// <summary>One send; the number of bytes taken, or -1 when the connection failed (it is then closed).</summary>
     private int SendOrFinish(NativeConn conn, ReadOnlySpan<byte> data)
     {

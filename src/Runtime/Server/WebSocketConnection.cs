@@ -1,7 +1,8 @@
+using System.Runtime.CompilerServices;
 using System.Text;
-using System.Text.Unicode;
 using WsGen.Protocol;
 using WsGen.Server;
+using WsGen.Transport;
 
 namespace WsGen;
 
@@ -26,6 +27,7 @@ public sealed class WebSocketConnection : IWebSocketConn
     internal Phase State;
     internal bool PingSent;
     private bool _closeReported;
+    private readonly bool _corkable;        // Net is an ICorkedOutput: frames can be built in the loop's cork
     internal int Slot = -1;
     private long _time;
     private ColdState? _cold;
@@ -35,6 +37,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         _loop = loop;
         Net = net;
         _time = now;
+        _corkable = net is ICorkedOutput;
     }
 
     /// <summary>While handshaking, when the handshake times out; while closing (<see cref="Phase.CloseSent"/>), when
@@ -111,6 +114,17 @@ public sealed class WebSocketConnection : IWebSocketConn
     private void SendFrame(ReadOnlySpan<byte> payload, WebSocketOpcode opcode, bool fin)
     {
         ValidateOutgoing(payload, opcode, fin);
+        // The usual case, a send from a callback of this connection: the frame is built in the loop's cork, with one
+        // copy of the payload. The state is read before the loop checks the thread, but only used when it is the loop's.
+        if (_corkable && State == Phase.Open)
+        {
+            Span<byte> frame = Unsafe.As<ICorkedOutput>(Net).TakeCorked(FrameWriter.UnmaskedHeaderSize(payload.Length) + payload.Length);
+            if (!frame.IsEmpty)
+            {
+                FrameWriter.WriteUnmaskedFrame(frame, opcode, fin, payload);
+                return;
+            }
+        }
         if (!_loop.IsLoopThread)
         {
             _loop.Post(new CrossThreadSend(this, payload.ToArray(), opcode, fin));
@@ -126,7 +140,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         switch (opcode)
         {
             case WebSocketOpcode.Text:
-                if (!Utf8.IsValid(payload))
+                if (!Utf8Validator.IsValid(payload))
                     throw new ArgumentException("A text message must be valid UTF-8.", nameof(payload));
                 break;
             case WebSocketOpcode.Binary:
@@ -143,6 +157,7 @@ public sealed class WebSocketConnection : IWebSocketConn
     }
 
     /// <summary>Writes one frame into the loop's output: small frames with one write, large ones header then payload.</summary>
+    [SkipLocalsInit]
     internal void WriteFrameOnLoop(ReadOnlySpan<byte> payload, WebSocketOpcode opcode, bool fin)
     {
         if (payload.Length <= SmallFrameInline)
