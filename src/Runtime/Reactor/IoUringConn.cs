@@ -8,7 +8,7 @@ namespace WsGen.Reactor;
 /// buffer: its multishot receive takes one from the loop's provided buffer ring only when bytes arrive.
 /// </summary>
 /// <remarks>Writes are corked and backpressured by the loop; see <see cref="IReactorConn"/>.</remarks>
-internal sealed unsafe class IoUringConn : IReactorConn, ILifecycleConn
+internal sealed unsafe class IoUringConn : IReactorConn, ILifecycleConn, ICorkedOutput
 {
     internal readonly IoUringReactor Loop;
 
@@ -87,6 +87,9 @@ internal sealed unsafe class IoUringConn : IReactorConn, ILifecycleConn
     /// <summary>Corked, backpressured write: returns <paramref name="data"/>'s length, or 0 when the connection is
     /// closing, closed, or was aborted because the waiting bytes would exceed <see cref="ReactorOptions.MaxBackpressure"/>.</summary>
     public int Write(ReadOnlySpan<byte> data) => Loop.Write(this, data);
+
+    /// <inheritdoc/>
+    public Span<byte> TakeCorked(int length) => Loop.TakeCorked(this, length);
 
     /// <summary>Graceful close: flush, shut down the sending side, discard input until the peer's end of stream
     /// or <see cref="ReactorOptions.LingerTimeout"/>, then close. Idempotent.</summary>

@@ -543,6 +543,19 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         return Stage(conn, data) ? data.Length : 0;
     }
 
+    /// <summary>The next <paramref name="length"/> bytes of the cork, taken for <paramref name="conn"/> to fill, or an
+    /// empty span when <see cref="Write"/> must handle the bytes instead (see <see cref="ICorkedOutput.TakeCorked"/>).
+    /// Bytes of a send in flight or waiting behind it are no obstacle: the cork goes out after them.</summary>
+    internal Span<byte> TakeCorked(IoUringConn conn, int length)
+    {
+        int used = _corkLength;
+        if (conn != _corked || conn.State != LoopConnState.Open || (uint)length > (uint)(_sendBufferSize - used)
+            || Environment.CurrentManagedThreadId != _loopThreadId)
+            return default;
+        _corkLength = used + length;
+        return new Span<byte>(_cork + used, length);
+    }
+
     /// <summary>Puts <paramref name="data"/> behind every byte already accepted for <paramref name="conn"/>: into a
     /// new send when none is in flight, into the waiting queue otherwise. False when the connection was aborted.</summary>
     private bool Stage(IoUringConn conn, ReadOnlySpan<byte> data)

@@ -4,13 +4,16 @@ using WsGen.Transport;
 namespace WsGen.Tests.Reactor;
 
 /// <summary>
-/// The native loops' in-place output (<see cref="ICorkedOutput"/>): bytes taken in the cork go out in the order
+/// The native and io_uring loops' in-place output (<see cref="ICorkedOutput"/>): bytes taken in the cork go out in the order
 /// they were taken, among ordinary writes, and the cork is handed out only inside a callback of its connection.
 /// </summary>
 public sealed class CorkedOutputTests
 {
+    /// <summary>The loops that hand out their cork: the native ones and io_uring.</summary>
+    public static TheoryData<string> CorkedKinds => [.. ReactorHarness.KindList.Where(k => k != "sockets")];
+
     [Theory]
-    [MemberData(nameof(ReactorHarness.NativeKinds), MemberType = typeof(ReactorHarness))]
+    [MemberData(nameof(CorkedKinds))]
     public void Bytes_taken_in_the_cork_go_out_between_the_writes_around_them(string kind)
     {
         var handler = new TestHandler
@@ -33,7 +36,7 @@ public sealed class CorkedOutputTests
     }
 
     [Theory]
-    [MemberData(nameof(ReactorHarness.NativeKinds), MemberType = typeof(ReactorHarness))]
+    [MemberData(nameof(CorkedKinds))]
     public void The_cork_is_not_handed_out_off_the_loop_thread_or_outside_the_connections_callback(string kind)
     {
         var connected = new TaskCompletionSource<INetConn>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -49,7 +52,7 @@ public sealed class CorkedOutputTests
     }
 
     [Theory]
-    [MemberData(nameof(ReactorHarness.NativeKinds), MemberType = typeof(ReactorHarness))]
+    [MemberData(nameof(CorkedKinds))]
     public void Received_bytes_written_back_in_pieces_taken_or_written_arrive_intact_and_in_order(string kind)
     {
         // Each read is written back in pieces of random sizes, some written and some taken in the cork, so that the
