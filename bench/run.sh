@@ -3,9 +3,11 @@
 #
 # Usage: bash bench/run.sh [--only NAME] [--quick]
 #   --only NAME   bench one server only (wsgen, kestrel, or a name added through SERVERS)
-#   --quick       2 s per scenario and 1000 idle connections (overrides the two variables below):
+#   --quick       1 round, 2 s per scenario and 1000 idle connections (overrides the variables below):
 #                 a smoke test, not a measurement
 # Environment:
+#   BENCH_ROUNDS      rounds of the load scenarios, each server in turn per round; the table shows each
+#                     server's median round (default 3)
 #   BENCH_SECONDS     seconds per load scenario, after wsload's 1 s warm-up (default 10)
 #   BENCH_IDLE_CONNS  connections in the idle scenario (default 10000)
 #   WSLOAD_SRC        the load generator's source (default ../shared/tools/wsload.c from the repo root)
@@ -17,6 +19,7 @@ set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 WSLOAD_SRC=${WSLOAD_SRC:-$ROOT/../shared/tools/wsload.c}
 DURATION=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
 IDLE_CONNS=${BENCH_IDLE_CONNS:-10000}
 IDLE_HOLD=5
 ONLY=""
@@ -49,11 +52,12 @@ while (($#)); do
   case $1 in
     --only) ONLY=${2:?--only needs a server name}; shift 2 ;;
     --only=*) ONLY=${1#*=}; shift ;;
-    --quick) DURATION=2; IDLE_CONNS=1000; IDLE_HOLD=2; shift ;;
+    --quick) ROUNDS=1; DURATION=2; IDLE_CONNS=1000; IDLE_HOLD=2; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
 done
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { warn "BENCH_ROUNDS must be a positive number"; exit 2; }
 [[ $DURATION =~ ^[1-9][0-9]*$ ]] || { warn "BENCH_SECONDS must be a whole number of seconds"; exit 2; }
 [[ $IDLE_CONNS =~ ^[1-9][0-9]*$ ]] || { warn "BENCH_IDLE_CONNS must be a positive number"; exit 2; }
 if [[ -n ${SERVERS:-} ]]; then
@@ -194,6 +198,7 @@ NOTES=()
 # connection setup and teardown stay out of the per-message figure.
 run_echo() {
   local name=$1 key=$2 args=$3 out=$WORK/$1.$2.wsload t0 first last rc=0
+  key=$key,r$ROUND
   # shellcheck disable=SC2086 # args is a word list by design
   "$WSLOAD" -p "$SRV_PORT" -t "$DURATION" $args >"$out" 2>"$out.err" &
   LOAD_PID=$!
@@ -218,29 +223,62 @@ run_echo() {
   if ((rc != 0)); then
     FAILED=1
     R[$name,$key,bad]=1
-    NOTES+=("${LABEL[$name]}, scenario $key: wsload reported a problem: $(head -n 1 "$out") $(head -n 3 "$out.err" | tr '\n' ' ')")
+    NOTES+=("${LABEL[$name]}, scenario ${key/,r/, round }: wsload reported a problem: $(head -n 1 "$out") $(head -n 3 "$out.err" | tr '\n' ' ')")
   fi
 }
 
-for name in "${RUN[@]}"; do
-  if start_server "$name" load; then
+# Median round of server $1 in scenario $2: copies that round's figures to R[$1,$2,*] and lists every
+# round's msg/s in R[$1,$2,rounds].
+pick_median() {
+  local name=$1 key=$2 r i sorted=() all=""
+  for ((r = 1; r <= ROUNDS; r++)); do
+    [[ -n ${R[$name,$key,r$r,msgs]:-} ]] || continue
+    sorted+=("${R[$name,$key,r$r,msgs]} $r")
+    all+="${all:+ / }${R[$name,$key,r$r,msgs]}"
+  done
+  ((${#sorted[@]})) || return 0
+  r=$(printf '%s\n' "${sorted[@]}" | sort -n | awk -v n="${#sorted[@]}" 'NR == int((n + 1) / 2) { print $2 }')
+  local metric
+  for metric in msgs p50 p99 alloc; do
+    [[ -n ${R[$name,$key,r$r,$metric]:-} ]] && R[$name,$key,$metric]=${R[$name,$key,r$r,$metric]}
+  done
+  for ((i = 1; i <= ROUNDS; i++)); do [[ -n ${R[$name,$key,r$i,bad]:-} ]] && R[$name,$key,bad]=1; done
+  R[$name,$key,rounds]=$all
+}
+
+# The load scenarios: every server in turn, ROUNDS times, so that a slow spell of the shared machine
+# does not land on one server only.
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+  for name in "${RUN[@]}"; do
+    [[ -z ${STATUS[$name]:-} ]] || continue
+    if ! start_server "$name" "load$ROUND"; then
+      STATUS[$name]="did not start"
+      FAILED=1
+      continue
+    fi
     for sc in "${SCENARIOS[@]}"; do
       IFS='|' read -r key desc args <<<"$sc"
-      log "${LABEL[$name]}: $desc, ${DURATION} s"
+      log "${LABEL[$name]}: $desc, ${DURATION} s (round $ROUND of $ROUNDS)"
       run_echo "$name" "$key" "$args"
       if ! alive "$SRV_PID"; then
-        NOTES+=("${LABEL[$name]} exited during scenario $key: $(tail -n 3 "$WORK/$name.load.err" | tr '\n' ' ')")
+        NOTES+=("${LABEL[$name]} exited during scenario $key: $(tail -n 3 "$WORK/$name.load$ROUND.err" | tr '\n' ' ')")
         FAILED=1
         break
       fi
       sleep 1   # let the closed connections drain before the next scenario
     done
     stop_server
-  else
-    STATUS[$name]="did not start"
-    FAILED=1
-    continue
-  fi
+  done
+done
+for name in "${RUN[@]}"; do
+  for sc in "${SCENARIOS[@]}"; do
+    IFS='|' read -r key desc args <<<"$sc"
+    pick_median "$name" "$key"
+  done
+done
+
+for name in "${RUN[@]}"; do
+  [[ -z ${STATUS[$name]:-} ]] || continue
   # The idle scenario gets a fresh process, so that its RSS reflects connections, not past load.
   if start_server "$name" idle; then
     # Warm-up (not measured): 1000 handshakes and a second of echo, so that code paths are compiled and
@@ -288,7 +326,7 @@ report() {
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: nproc=$(nproc), CPU: $(grep -m 1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r)"
   echo "- .NET SDK $(cd "$ROOT" && dotnet --version), runtime $(dotnet --list-runtimes | grep -m 1 -o 'Microsoft.NETCore.App [0-9][^ ]*' | cut -d' ' -f2), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "- load: wsload, ${DURATION} s per scenario after a 1 s warm-up; idle: ${IDLE_CONNS} connections held ${IDLE_HOLD} s, on a fresh server warmed up by 1000 short-lived connections"
+  echo "- load: wsload, ${DURATION} s per scenario after a 1 s warm-up, ${ROUNDS} round(s) with the servers in turn, median round shown; idle: ${IDLE_CONNS} connections held ${IDLE_HOLD} s, on a fresh server warmed up by 1000 short-lived connections"
   echo
   for name in "${RUN[@]}"; do cols+=("${LABEL[$name]} msg/s"); done
   if ((has_base)); then for name in "${OTHERS[@]}"; do cols+=("${LABEL[$name]}/${LABEL[$BASELINE]}"); done; fi
@@ -311,6 +349,20 @@ report() {
     row "${cells[@]}"
   done
   echo
+  if ((ROUNDS > 1)); then
+    cols=("msg/s of every round")
+    align=("---")
+    for name in "${RUN[@]}"; do cols+=("${LABEL[$name]}"); align+=("---:"); done
+    row "${cols[@]}"
+    row "${align[@]}"
+    for sc in "${SCENARIOS[@]}"; do
+      IFS='|' read -r key desc args <<<"$sc"
+      cells=("($key)")
+      for name in "${RUN[@]}"; do cells+=("${R[$name,$key,rounds]:-n/a}"); done
+      row "${cells[@]}"
+    done
+    echo
+  fi
   cols=("(d) idle, $IDLE_CONNS conns")
   align=("---")
   for name in "${RUN[@]}"; do cols+=("${LABEL[$name]}"); align+=("---:"); done
