@@ -187,12 +187,17 @@ start_server() {
 stats_count() { grep -c '^stats ' "$SRV_OUT" || true; }
 stats_field() { grep '^stats ' "$SRV_OUT" | sed -n "${1}p" | grep -o "$2=[0-9]*" | cut -d= -f2; }
 field() { grep -o "$2=-\?[0-9.]*" "$1" | head -n 1 | cut -d= -f2; }
+# The CPU time (user + system, in clock ticks) process $1 has used; the fields after the command name, which
+# may contain spaces, are counted from its closing parenthesis.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
+CLK_TCK=$(getconf CLK_TCK)
 elapsed_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'; }
 
 declare -A R   # R[name,key,metric]
 NOTES=()
 
-# Runs one load scenario against the running server; stores msg/s, p50, p99, alloc B/msg.
+# Runs one load scenario against the running server; stores msg/s, p50, p99, alloc B/msg and the server's CPU
+# time per message (its user + system time over the measured window, over wsload's rate times that window).
 # Allocation is measured between two of the server's stats lines printed while the load ran
 # (the newest line 1.5 s into the run, and the newest one shortly before the load stops), so
 # connection setup and teardown stay out of the per-message figure.
@@ -205,13 +210,20 @@ run_echo() {
   t0=$EPOCHREALTIME
   sleep 1.5
   first=$(stats_count)
+  local c0 c1 w0 w1
+  c0=$(cpu_ticks "$SRV_PID"); w0=$EPOCHREALTIME
   sleep "$(awk -v d="$DURATION" -v e="$(elapsed_since "$t0")" 'BEGIN { s = d + 0.7 - e; print (s > 0 ? s : 0) }')"
   last=$(stats_count)
+  c1=$(cpu_ticks "$SRV_PID"); w1=$EPOCHREALTIME
   wait "$LOAD_PID" || rc=$?
   LOAD_PID=""
   R[$name,$key,msgs]=$(field "$out" msgs_per_s)
   R[$name,$key,p50]=$(field "$out" p50_us)
   R[$name,$key,p99]=$(field "$out" p99_us)
+  if [[ -n $c0 && -n $c1 && -n ${R[$name,$key,msgs]} ]]; then
+    R[$name,$key,cpu]=$(awk -v c="$((c1 - c0))" -v hz="$CLK_TCK" -v r="${R[$name,$key,msgs]}" -v a="$w0" -v b="$w1" \
+      'BEGIN { if (r > 0 && b > a) printf "%.2f", c / hz * 1e6 / (r * (b - a)) }')
+  fi
   if ((first > 0 && last > first)); then
     local m0 m1 a0 a1
     m0=$(stats_field "$first" messages); m1=$(stats_field "$last" messages)
@@ -239,7 +251,7 @@ pick_median() {
   ((${#sorted[@]})) || return 0
   r=$(printf '%s\n' "${sorted[@]}" | sort -n | awk -v n="${#sorted[@]}" 'NR == int((n + 1) / 2) { print $2 }')
   local metric
-  for metric in msgs p50 p99 alloc; do
+  for metric in msgs p50 p99 alloc cpu; do
     [[ -n ${R[$name,$key,r$r,$metric]:-} ]] && R[$name,$key,$metric]=${R[$name,$key,r$r,$metric]}
   done
   for ((i = 1; i <= ROUNDS; i++)); do [[ -n ${R[$name,$key,r$i,bad]:-} ]] && R[$name,$key,bad]=1; done
@@ -349,6 +361,22 @@ report() {
     row "${cells[@]}"
   done
   echo
+  cols=("server CPU per message, us")
+  align=("---")
+  for name in "${RUN[@]}"; do cols+=("${LABEL[$name]}"); align+=("---:"); done
+  if ((has_base)); then for name in "${OTHERS[@]}"; do cols+=("${LABEL[$name]}/${LABEL[$BASELINE]}"); align+=("---:"); done; fi
+  row "${cols[@]}"
+  row "${align[@]}"
+  for sc in "${SCENARIOS[@]}"; do
+    IFS='|' read -r key desc args <<<"$sc"
+    cells=("($key)")
+    for name in "${RUN[@]}"; do cells+=("$(cell "$name,$key,cpu")"); done
+    if ((has_base)); then
+      for name in "${OTHERS[@]}"; do cells+=("$(ratio "${R[$name,$key,cpu]:-}" "${R[$BASELINE,$key,cpu]:-}")"); done
+    fi
+    row "${cells[@]}"
+  done
+  echo
   if ((ROUNDS > 1)); then
     cols=("msg/s of every round")
     align=("---")
@@ -382,8 +410,11 @@ report() {
   echo
   echo "msg/s: higher is better. p50/p99: round-trip latency percentiles in microseconds."
   echo "alloc B/msg: managed bytes the server allocated per echoed message under steady load."
+  echo "server CPU per message: the server's user + system CPU time over the measured window, per message echoed in it"
+  echo "(the same median round). The load generator runs on the other core, so msg/s is capped by its speed too: it is"
+  echo "the measure of how much of the machine each server needs."
   if ((has_base && ${#OTHERS[@]})); then
-    echo "Ratios are that server's figure over ${LABEL[$BASELINE]}'s: above 1 is faster for msg/s, below 1 is leaner for RSS."
+    echo "Ratios are that server's figure over ${LABEL[$BASELINE]}'s: above 1 is faster for msg/s, below 1 is leaner for CPU and RSS."
   fi
   echo "(!) marks a run where wsload saw errors, mismatches or dropped connections."
   for name in "${RUN[@]}"; do
