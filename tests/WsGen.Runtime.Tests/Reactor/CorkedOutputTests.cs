@@ -37,15 +37,14 @@ public sealed class CorkedOutputTests
 
     [Theory]
     [MemberData(nameof(CorkedKinds))]
-    public void The_cork_is_not_handed_out_off_the_loop_thread_or_outside_the_connections_callback(string kind)
+    public async Task The_cork_is_not_handed_out_off_the_loop_thread_or_outside_the_connections_callback(string kind)
     {
         var connected = new TaskCompletionSource<INetConn>(TaskCreationOptions.RunContinuationsAsynchronously);
         var handler = new TestHandler { DataHook = (conn, _) => connected.TrySetResult(conn) };
         using var harness = new ReactorHarness(kind, handler);
         using Socket client = harness.Connect();
         client.SendAll("x"u8);
-        Assert.True(connected.Task.Wait(ReactorHarness.Generous));
-        var output = (ICorkedOutput)connected.Task.Result;
+        var output = (ICorkedOutput)await connected.Task.WaitAsync(ReactorHarness.Generous);
 
         Assert.True(output.TakeCorked(4).IsEmpty);
         Assert.True(harness.OnLoop(() => output.TakeCorked(4).IsEmpty));
@@ -53,7 +52,7 @@ public sealed class CorkedOutputTests
 
     [Theory]
     [MemberData(nameof(CorkedKinds))]
-    public void Received_bytes_written_back_in_pieces_taken_or_written_arrive_intact_and_in_order(string kind)
+    public async Task Received_bytes_written_back_in_pieces_taken_or_written_arrive_intact_and_in_order(string kind)
     {
         // Each read is written back in pieces of random sizes, some written and some taken in the cork, so that the
         // two alternate and the cork fills up and is flushed in the middle of a callback.
@@ -81,7 +80,7 @@ public sealed class CorkedOutputTests
         var sender = Task.Run(() => ReactorPipelineTests.SendInRandomChunks(client, stream, seed: 4));
         byte[] received = client.ReceiveExactly(stream.Length);
 
-        Assert.True(sender.Wait(ReactorHarness.Generous));
+        await sender.WaitAsync(ReactorHarness.Generous);
         Assert.True(stream.AsSpan().SequenceEqual(received));
     }
 }

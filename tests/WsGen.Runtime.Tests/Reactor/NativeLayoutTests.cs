@@ -96,7 +96,7 @@ public sealed unsafe class NativeLayoutTests
     {
         // _IOW('f', 126, u_long) = IOC_IN | (sizeof(u_long) & IOCPARM_MASK) << 16 | 'f' << 8 | 126.
         uint fionbio = 0x80000000u | ((4u & 0x7f) << 16) | ((uint)'f' << 8) | 126u;
-        Assert.Equal(fionbio, unchecked((uint)Winsock.FIONBIO));
+        Assert.Equal(unchecked((uint)Winsock.FIONBIO), fionbio);
         // _WSAIORW(IOC_WS2, 6) = IOC_IN | IOC_OUT | IOC_WS2 | 6.
         Assert.Equal(0x80000000u | 0x40000000u | 0x08000000u | 6u, Winsock.SIO_GET_EXTENSION_FUNCTION_POINTER);
         Assert.Equal(~Winsock.SO_EXCLUSIVEADDRUSE, 4);

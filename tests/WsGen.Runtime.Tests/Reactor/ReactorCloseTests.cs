@@ -6,7 +6,7 @@ public sealed class ReactorCloseTests
 {
     [Theory]
     [MemberData(nameof(ReactorHarness.Kinds), MemberType = typeof(ReactorHarness))]
-    public void Graceful_close_delivers_the_last_bytes_despite_unread_input(string kind)
+    public async Task Graceful_close_delivers_the_last_bytes_despite_unread_input(string kind)
     {
         byte[] last = SocketTestExtensions.Pattern(1024 * 1024, 7);
         var handler = new TestHandler
@@ -32,7 +32,7 @@ public sealed class ReactorCloseTests
         byte[] received = client.ReceiveToEnd();
 
         Assert.Equal(last, received);
-        Assert.True(sender.Wait(ReactorHarness.Generous));
+        await sender.WaitAsync(ReactorHarness.Generous);
         client.Close();
         Assert.True(SocketTestExtensions.WaitUntil(() => handler.CloseCounts.Count == 1));
         Assert.Equal(1, handler.CloseCounts.Values.Single());

@@ -18,7 +18,7 @@ public sealed class ReactorEchoTests
 
     [Theory]
     [MemberData(nameof(EchoCases))]
-    public void Echoes_every_byte(string kind, int size)
+    public async Task Echoes_every_byte(string kind, int size)
     {
         using var harness = new ReactorHarness(kind, new TestHandler());
         using Socket client = harness.Connect();
@@ -26,10 +26,10 @@ public sealed class ReactorEchoTests
 
         // The client sends everything before it reads (for big payloads the loop must keep what waits).
         var sender = Task.Run(() => client.SendAll(sent));
-        sender.Wait(TimeSpan.FromSeconds(1));
+        await Task.WhenAny(sender, Task.Delay(TimeSpan.FromSeconds(1)));
         byte[] received = client.ReceiveExactly(size);
 
-        Assert.True(sender.Wait(ReactorHarness.Generous));
+        await sender.WaitAsync(ReactorHarness.Generous);
         Assert.Equal(sent, received);
     }
 

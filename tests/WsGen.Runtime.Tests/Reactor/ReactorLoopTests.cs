@@ -6,12 +6,12 @@ public sealed class ReactorLoopTests
 {
     [Theory]
     [MemberData(nameof(ReactorHarness.Kinds), MemberType = typeof(ReactorHarness))]
-    public void Post_from_another_thread_runs_on_the_loop_thread(string kind)
+    public async Task Post_from_another_thread_runs_on_the_loop_thread(string kind)
     {
         using var harness = new ReactorHarness(kind, new TestHandler());
         Assert.False(harness.Reactor.IsLoopThread);
 
-        var (thread, isLoop) = Task.Run(() => harness.OnLoop(() => (Environment.CurrentManagedThreadId, harness.Reactor.IsLoopThread))).Result;
+        var (thread, isLoop) = await Task.Run(() => harness.OnLoop(() => (Environment.CurrentManagedThreadId, harness.Reactor.IsLoopThread)));
 
         Assert.Equal(harness.LoopThreadId, thread);
         Assert.True(isLoop);
@@ -31,7 +31,7 @@ public sealed class ReactorLoopTests
 
     [Theory]
     [MemberData(nameof(ReactorHarness.Kinds), MemberType = typeof(ReactorHarness))]
-    public void Shutdown_calls_OnShutdown_and_Run_returns_once_the_handler_closed_its_connections(string kind)
+    public async Task Shutdown_calls_OnShutdown_and_Run_returns_once_the_handler_closed_its_connections(string kind)
     {
         var handler = new TestHandler { CloseOnShutdown = true };
         var options = new ReactorOptions { DrainTimeout = TimeSpan.FromMinutes(5) };
@@ -45,7 +45,7 @@ public sealed class ReactorLoopTests
         Assert.Empty(client.ReceiveToEnd());
         client.Close();
 
-        Assert.True(stopping.Wait(ReactorHarness.Generous));
+        await stopping.WaitAsync(ReactorHarness.Generous);
         Assert.Equal(1, handler.ShutdownCalls);
         Assert.Equal(1, handler.CloseCounts.Values.Single());
         Assert.Throws<SocketException>(() => harness.Connect());

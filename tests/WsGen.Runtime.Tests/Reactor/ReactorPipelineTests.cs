@@ -43,7 +43,7 @@ public sealed class ReactorPipelineTests
 
     [Theory]
     [MemberData(nameof(ReactorHarness.Kinds), MemberType = typeof(ReactorHarness))]
-    public void Pipelined_messages_of_1_to_70000_bytes_in_random_chunks_echo_intact(string kind)
+    public async Task Pipelined_messages_of_1_to_70000_bytes_in_random_chunks_echo_intact(string kind)
     {
         using var harness = new ReactorHarness(kind, new TestHandler());
         using Socket client = harness.Connect();
@@ -56,7 +56,7 @@ public sealed class ReactorPipelineTests
         var sender = Task.Run(() => SendInRandomChunks(client, stream, seed: 11));
         byte[] received = client.ReceiveExactly(stream.Length);
 
-        Assert.True(sender.Wait(ReactorHarness.Generous));
+        await sender.WaitAsync(ReactorHarness.Generous);
         int offset = 0;
         for (int i = 0; i < sizes.Length; i++)
         {

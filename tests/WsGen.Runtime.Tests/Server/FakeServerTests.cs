@@ -173,13 +173,15 @@ public sealed class FakeServerTests
     }
 
     [Fact]
-    public void SendFromAnotherThread_IsHandedToTheLoop()
+    public async Task SendFromAnotherThread_IsHandedToTheLoop()
     {
         var endpoint = new RecordingEndpoint { Echo = false };
         var server = new FakeServer(endpoint);
         var client = server.Open();
         var conn = endpoint.Opened[0];
-        Task.Run(() => conn.Send("from elsewhere"u8, WebSocketOpcode.Text)).Wait();
+        // A thread of its own, so the send never runs on the thread that turns the fake loop.
+        await Task.Factory.StartNew(
+            () => conn.Send("from elsewhere"u8, WebSocketOpcode.Text), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         Assert.Equal("from elsewhere", Encoding.UTF8.GetString(Assert.Single(client.ReadFrames()).Payload));
     }
 

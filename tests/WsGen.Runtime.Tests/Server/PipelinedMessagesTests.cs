@@ -15,7 +15,7 @@ public sealed class PipelinedMessagesTests
 
     [Theory]
     [MemberData(nameof(Reactors))]
-    public void Pipelined_messages_of_1_to_70000_bytes_in_random_chunks_are_each_echoed(string reactor)
+    public async Task Pipelined_messages_of_1_to_70000_bytes_in_random_chunks_are_each_echoed(string reactor)
     {
         using var server = TestServers.StartEcho(reactor);
         using var socket = new Socket(System.Net.Sockets.AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
@@ -49,7 +49,7 @@ public sealed class PipelinedMessagesTests
             Assert.True(payloads[i].AsSpan().SequenceEqual(payload), $"message {i} ({sizes[i]} bytes) came back as {payload.Length} different bytes");
         }
 
-        Assert.True(sender.Wait(TimeSpan.FromSeconds(30)));
+        await sender.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     private static string ReadHead(NetworkStream stream)

@@ -170,7 +170,7 @@ public sealed class FakeReactorTests
     }
 
     [Fact]
-    public void Time_shutdown_and_posted_work()
+    public async Task Time_shutdown_and_posted_work()
     {
         var handler = new TestHandler();
         using var reactor = new FakeReactor(handler);
@@ -182,7 +182,7 @@ public sealed class FakeReactorTests
 
         object? posted = null;
         var poster = Task.Run(() => reactor.Post(s => posted = s, "state"));
-        Assert.True(poster.Wait(TimeSpan.FromSeconds(30)));
+        await poster.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Null(posted);
         reactor.RunOnce();
         Assert.Equal("state", posted);

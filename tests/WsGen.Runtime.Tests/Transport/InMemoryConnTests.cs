@@ -52,7 +52,7 @@ public sealed class InMemoryConnTests
     }
 
     [Fact]
-    public void Ends_can_be_used_from_two_threads()
+    public async Task Ends_can_be_used_from_two_threads()
     {
         var (a, b) = InMemoryConn.CreatePair(capacity: 1000);
         byte[] data = new byte[1_000_000];
@@ -83,7 +83,7 @@ public sealed class InMemoryConnTests
                 received.Write(buffer, 0, read);
         }
 
-        Assert.True(writer.Wait(TimeSpan.FromSeconds(30)));
+        await writer.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(data, received.ToArray());
     }
 }
