@@ -3,9 +3,10 @@ using WsGen.Transport;
 namespace WsGen.Reactor;
 
 /// <summary>
-/// The connection an <see cref="IoUringReactor"/> hands to its handler: a descriptor, a few state bits, and only
-/// while bytes are in flight or wait, a send buffer and a <see cref="SendQueue"/>. An idle connection holds no
-/// buffer: its multishot receive takes one from the loop's provided buffer ring only when bytes arrive.
+/// The connection an <see cref="IoUringReactor"/> hands to its handler: a socket (usually a direct descriptor), a
+/// byte of state bits, and only while it sends, an <see cref="IoUringSend"/> (buffer and waiting bytes). An idle
+/// connection holds no buffer: its multishot receive takes one from the loop's provided buffer ring only when bytes
+/// arrive. It takes 64 bytes of managed heap.
 /// </summary>
 /// <remarks>Writes are corked and backpressured by the loop; see <see cref="IReactorConn"/>.</remarks>
 internal sealed unsafe class IoUringConn : IReactorConn, ILifecycleConn, ICorkedOutput
