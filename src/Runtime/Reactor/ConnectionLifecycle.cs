@@ -47,9 +47,8 @@ internal sealed class ConnectionLifecycle<TConn>
     private readonly IConnectionHandler _handler;
     private readonly ReactorOptions _options;
     private readonly ILifecycleHost<TConn> _host;
-    private readonly List<TConn> _pendingClose = [];
+    private readonly PendingCloses _pendingClose;
     private readonly List<Deadline> _closing = [];
-    private bool _deliveringCloses;
     private bool _shuttingDown;
     private long _drainDeadline;
     private long _nextSweep;
@@ -59,6 +58,7 @@ internal sealed class ConnectionLifecycle<TConn>
     internal ConnectionLifecycle(IConnectionHandler handler, ReactorOptions options, ILifecycleHost<TConn> host)
     {
         _handler = handler;
+        _pendingClose = new PendingCloses(handler);
         _options = options;
         _host = host;
     }
@@ -92,22 +92,7 @@ internal sealed class ConnectionLifecycle<TConn>
 
     /// <summary>Calls <see cref="IConnectionHandler.OnClose"/> for the connections that ended, outside any other
     /// callback. Connections that end during delivery are delivered in the same pass.</summary>
-    internal void DeliverCloses()
-    {
-        if (_deliveringCloses || _pendingClose.Count == 0)
-            return;
-        _deliveringCloses = true;
-        try
-        {
-            for (int i = 0; i < _pendingClose.Count; i++)
-                _handler.OnClose(_pendingClose[i]);
-            _pendingClose.Clear();
-        }
-        finally
-        {
-            _deliveringCloses = false;
-        }
-    }
+    internal void DeliverCloses() => _pendingClose.Deliver();
 
     /// <summary>Every <see cref="SweepMilliseconds"/> while connections are closing: finishes those whose flush
     /// or linger deadline passed, forgets deadlines of phases a connection has left and delivers the closes.</summary>
@@ -163,7 +148,7 @@ internal sealed class ConnectionLifecycle<TConn>
     /// sweeps and the drain deadline are not missed; 0 while closes wait to be delivered.</summary>
     internal long LimitWait(long now, long timeout)
     {
-        if (_pendingClose.Count > 0)
+        if (_pendingClose.Any)
             return 0;
         if (_closing.Count > 0)
             timeout = Math.Min(timeout, SweepMilliseconds);

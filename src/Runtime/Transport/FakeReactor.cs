@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using WsGen.Reactor;
 using WsGen.Transport;
 
 namespace WsGen;
@@ -20,20 +21,20 @@ public sealed class FakeReactor : IReactor, IEventLoop
 {
     private readonly IConnectionHandler _handler;
     private readonly List<FakeConn> _connections = [];
-    private readonly List<FakeConn> _pendingClose = [];
+    private readonly PendingCloses _pendingClose;
     private readonly ConcurrentQueue<(Action<object?> Action, object? State)> _posted = new();
     private SendQueue? _cork;
     private FakeConn? _corked;
     private byte[]? _receiveBuffer;
     private int _loopThreadId = Environment.CurrentManagedThreadId;
     private bool _shutdown;
-    private bool _deliveringCloses;
 
     /// <summary>A fake loop that calls <paramref name="handler"/>.</summary>
     public FakeReactor(IConnectionHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
         _handler = handler;
+        _pendingClose = new PendingCloses(handler);
     }
 
     /// <summary>Size of the receive buffer each read fills at most (64 KiB).</summary>
@@ -386,22 +387,7 @@ public sealed class FakeReactor : IReactor, IEventLoop
         return conn.State != FakeConnState.Closed;
     }
 
-    private void DeliverCloses()
-    {
-        if (_deliveringCloses || _pendingClose.Count == 0)
-            return;
-        _deliveringCloses = true;
-        try
-        {
-            for (int i = 0; i < _pendingClose.Count; i++)
-                _handler.OnClose(_pendingClose[i]);
-            _pendingClose.Clear();
-        }
-        finally
-        {
-            _deliveringCloses = false;
-        }
-    }
+    private void DeliverCloses() => _pendingClose.Deliver();
 
     private enum CallbackKind : byte
     {
