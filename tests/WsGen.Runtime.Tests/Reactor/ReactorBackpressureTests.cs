@@ -19,12 +19,29 @@ public sealed class ReactorBackpressureTests
     {
         var handler = new TestHandler();
         long waitingAtData = 0;
-        handler.BeforeData = conn => InterlockedMax(ref waitingAtData, conn.WaitingBytes);
+        long reads = 0;
+        handler.BeforeData = conn =>
+        {
+            InterlockedMax(ref waitingAtData, conn.WaitingBytes);
+            Interlocked.Increment(ref reads);
+        };
         using var harness = new ReactorHarness(kind, handler, SmallBuffers);
         using Socket client = harness.Connect(receiveBufferSize: 32 * 1024);
         byte[] sent = SocketTestExtensions.Pattern(4 * 1024 * 1024);
         // A thread of its own, not the thread pool: other tests may keep the pool busy on this 2-core machine.
-        var sender = new Thread(() => client.SendAll(sent)) { IsBackground = true };
+        // A failure there is kept for the assertion below: a background thread's exception would end the test run.
+        Exception? sendFailure = null;
+        var sender = new Thread(() =>
+        {
+            try
+            {
+                client.SendAll(sent);
+            }
+            catch (Exception e)
+            {
+                sendFailure = e;
+            }
+        }) { IsBackground = true };
         sender.Start();
 
         // The client reads nothing: bytes pile up on the server until reading pauses.
@@ -32,11 +49,19 @@ public sealed class ReactorBackpressureTests
         Assert.True(SocketTestExtensions.WaitUntil(() => handler.Open.Keys.FirstOrDefault() is IReactorConn c && (conn = c) is not null));
         long sampled = 0;
         // Until reading pauses, or until the client's kernel has taken all it sends (its send buffer grows with
-        // autotuning, and under load a loop may stop reading earlier while a send is pending).
+        // autotuning, and under load a loop may stop reading earlier while a send is pending). A pause can also be
+        // seen as input that stops while bytes wait: the waiting bytes pass the threshold only for a moment when the
+        // sockets take some of them right after the pause, which sampling can miss.
+        long lastReads = -1;
+        int quietSamples = 0;
         Assert.True(SocketTestExtensions.WaitUntil(() =>
         {
-            sampled = Math.Max(sampled, harness.OnLoop(() => conn.WaitingBytes));
-            return sampled > SmallBuffers.PauseReadingThreshold || !sender.IsAlive;
+            long waiting = harness.OnLoop(() => conn.WaitingBytes);
+            sampled = Math.Max(sampled, waiting);
+            long readsNow = Interlocked.Read(ref reads);
+            quietSamples = readsNow == lastReads && waiting > 0 ? quietSamples + 1 : 0;
+            lastReads = readsNow;
+            return sampled > SmallBuffers.PauseReadingThreshold || !sender.IsAlive || quietSamples >= 100;
         }));
         for (int i = 0; i < 20; i++)
             sampled = Math.Max(sampled, harness.OnLoop(() => conn.WaitingBytes));
@@ -44,6 +69,7 @@ public sealed class ReactorBackpressureTests
         // Reading resumes once the client reads: every byte comes back, in order.
         byte[] received = client.ReceiveExactly(sent.Length);
         Assert.True(sender.Join(ReactorHarness.Generous));
+        Assert.Null(sendFailure);
         Assert.Equal(sent, received);
 
         Assert.True(sampled <= SmallBuffers.PauseReadingThreshold + SmallBuffers.ReceiveBufferSize, $"{sampled} bytes waited");
