@@ -11,9 +11,10 @@
 #   BENCH_SECONDS     seconds per load scenario, after wsload's 1 s warm-up (default 10)
 #   BENCH_IDLE_CONNS  connections in the idle scenario (default 10000)
 #   WSLOAD_SRC        the load generator's source (default ../shared/tools/wsload.c from the repo root)
+#   BENCH_PIN         1: each server on CPU 1 and wsload on CPU 0 (taskset), instead of sharing both CPUs
 #   SERVERS           more servers, ';'-separated, each "name|label|spec" (see SERVER_DEFS)
 #
-# Prints a Markdown report and writes it to bench/results/latest.md. See bench/README.md.
+# Prints a Markdown report and writes it to bench/results/latest.md (pinned.md with BENCH_PIN=1). See bench/README.md.
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,19 +22,22 @@ WSLOAD_SRC=${WSLOAD_SRC:-$ROOT/../shared/tools/wsload.c}
 DURATION=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 IDLE_CONNS=${BENCH_IDLE_CONNS:-10000}
+PIN=${BENCH_PIN:-0}
 IDLE_HOLD=5
 ONLY=""
 RESULTS=$ROOT/bench/results/latest.md
+((PIN)) && RESULTS=$ROOT/bench/results/pinned.md
 
 # Servers, in the order they run. One line each: "name|label|spec". A spec whose first word is a
-# .csproj (relative to the repo root) is built in Release and run as `dotnet <its dll> <the rest>`;
-# any other spec is a shell command. Every server gets `--port N --stats` appended and must serve
+# .csproj (relative to the repo root) is built in Release and run as `dotnet <its dll> <the rest>`; a .c file
+# is compiled with `cc -O2`; any other spec is a shell command. Every server gets `--port N --stats` appended and must serve
 # ws://127.0.0.1:N/ and print `stats messages=<n> allocated=<bytes>` once a second.
 SERVER_DEFS=(
   "wsgen|WsGen epoll|samples/Echo/Echo.csproj --reactor epoll"
   "wsgen-uring|WsGen io_uring|samples/Echo/Echo.csproj --reactor io_uring"
   "wsgen-hand|WsGen epoll, hand-wired|samples/Echo/Echo.csproj --reactor epoll --hand-wired"
   "kestrel|Kestrel|bench/KestrelEcho/KestrelEcho.csproj"
+  "floor|C floor|bench/floor/echo.c"
 )
 BASELINE=kestrel
 
@@ -60,6 +64,12 @@ done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { warn "BENCH_ROUNDS must be a positive number"; exit 2; }
 [[ $DURATION =~ ^[1-9][0-9]*$ ]] || { warn "BENCH_SECONDS must be a whole number of seconds"; exit 2; }
 [[ $IDLE_CONNS =~ ^[1-9][0-9]*$ ]] || { warn "BENCH_IDLE_CONNS must be a positive number"; exit 2; }
+[[ $PIN == [01] ]] || { warn "BENCH_PIN must be 0 or 1"; exit 2; }
+PIN_SERVER="" PIN_LOAD=""
+if ((PIN)); then
+  (($(nproc) >= 2)) && command -v taskset >/dev/null || { warn "BENCH_PIN=1 needs 2 CPUs and taskset"; exit 2; }
+  PIN_SERVER="taskset -c 1" PIN_LOAD="taskset -c 0"
+fi
 if [[ -n ${SERVERS:-} ]]; then
   IFS=';' read -r -a extra <<<"$SERVERS"
   for def in "${extra[@]}"; do [[ -n ${def// /} ]] && SERVER_DEFS+=("$def"); done
@@ -132,7 +142,17 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 for def in "${SELECTED[@]}"; do
   IFS='|' read -r name label spec <<<"$def"
   read -r first rest <<<"$spec"
-  if [[ $first != *.csproj ]]; then
+  if [[ $first == *.c ]]; then
+    log "compiling $first"
+    if cc -O2 -o "$WORK/$name" "$ROOT/$first" 2>"$WORK/build.$name.log"; then
+      CMD[$name]="$(printf '%q' "$WORK/$name") $rest"
+    else
+      tail -n 20 "$WORK/build.$name.log" >&2
+      warn "$label: $first did not compile; skipping it"
+      FAILED=1
+      continue
+    fi
+  elif [[ $first != *.csproj ]]; then
     CMD[$name]=$spec
   elif [[ ! -f $ROOT/$first ]]; then
     log "$label: $first does not exist yet; skipping it"
@@ -166,7 +186,7 @@ start_server() {
   local name=$1 tag=$2
   SRV_PORT=$(free_port) || { warn "no free port"; return 1; }
   SRV_OUT=$WORK/$name.$tag.out
-  bash -c "exec ${CMD[$name]} --port $SRV_PORT --stats" >"$SRV_OUT" 2>"$WORK/$name.$tag.err" &
+  bash -c "exec $PIN_SERVER ${CMD[$name]} --port $SRV_PORT --stats" >"$SRV_OUT" 2>"$WORK/$name.$tag.err" &
   SRV_PID=$!
   for _ in {1..300}; do
     if ! alive "$SRV_PID"; then
@@ -205,7 +225,7 @@ run_echo() {
   local name=$1 key=$2 args=$3 out=$WORK/$1.$2.wsload t0 first last rc=0
   key=$key,r$ROUND
   # shellcheck disable=SC2086 # args is a word list by design
-  "$WSLOAD" -p "$SRV_PORT" -t "$DURATION" $args >"$out" 2>"$out.err" &
+  $PIN_LOAD "$WSLOAD" -p "$SRV_PORT" -t "$DURATION" $args >"$out" 2>"$out.err" &
   LOAD_PID=$!
   t0=$EPOCHREALTIME
   sleep 1.5
@@ -300,7 +320,7 @@ for name in "${RUN[@]}"; do
     sleep 1
     log "${LABEL[$name]}: $IDLE_CONNS idle connections, held ${IDLE_HOLD} s"
     out=$WORK/$name.idle.wsload rc=0
-    "$WSLOAD" -p "$SRV_PORT" -i -c "$IDLE_CONNS" -n 4 -P "$SRV_PID" -t "$IDLE_HOLD" -q >"$out" 2>"$out.err" || rc=$?
+    $PIN_LOAD "$WSLOAD" -p "$SRV_PORT" -i -c "$IDLE_CONNS" -n 4 -P "$SRV_PID" -t "$IDLE_HOLD" -q >"$out" 2>"$out.err" || rc=$?
     R[$name,idle,rss]=$(field "$out" per_conn_bytes)
     R[$name,idle,alive]=$(field "$out" alive_and_echoing)
     if ((rc != 0)); then
@@ -323,14 +343,14 @@ cell() {
   if [[ -n $v ]]; then echo "$v$mark"; else echo "n/a"; fi
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+# " (1.23x)", or nothing when either figure is missing.
+ratio_suffix() { local r; r=$(ratio "$1" "$2"); [[ $r == n/a ]] || echo " (${r}x)"; }
 has_base=0
 for name in "${RUN[@]}"; do [[ $name == "$BASELINE" ]] && has_base=1; done
-OTHERS=()
-for name in "${RUN[@]}"; do [[ $name == "$BASELINE" ]] || OTHERS+=("$name"); done
 row() { local line="|" c; for c in "$@"; do line+=" $c |"; done; echo "$line"; }
 
 report() {
-  local cols=("scenario") align=("---") name sc key desc args cells
+  local name sc key desc args cells header=("server") align=("---")
   local title=""
   for name in "${RUN[@]}"; do title+="${title:+ vs }${LABEL[$name]}"; done
   echo "# WebSocket echo benchmark: $title"
@@ -339,82 +359,77 @@ report() {
   echo "- machine: nproc=$(nproc), CPU: $(grep -m 1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r)"
   echo "- .NET SDK $(cd "$ROOT" && dotnet --version), runtime $(dotnet --list-runtimes | grep -m 1 -o 'Microsoft.NETCore.App [0-9][^ ]*' | cut -d' ' -f2), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo "- load: wsload, ${DURATION} s per scenario after a 1 s warm-up, ${ROUNDS} round(s) with the servers in turn, median round shown; idle: ${IDLE_CONNS} connections held ${IDLE_HOLD} s, on a fresh server warmed up by 1000 short-lived connections"
+  if ((PIN)); then
+    echo "- CPUs: pinned, every server on CPU 1 and wsload on CPU 0"
+  else
+    echo "- CPUs: shared, the servers and wsload placed by the scheduler on both CPUs"
+  fi
   echo
-  for name in "${RUN[@]}"; do cols+=("${LABEL[$name]} msg/s"); done
-  if ((has_base)); then for name in "${OTHERS[@]}"; do cols+=("${LABEL[$name]}/${LABEL[$BASELINE]}"); done; fi
-  for name in "${RUN[@]}"; do cols+=("${LABEL[$name]} p50/p99 us"); done
-  for name in "${RUN[@]}"; do cols+=("${LABEL[$name]} alloc B/msg"); done
-  for ((i = 1; i < ${#cols[@]}; i++)); do align+=("---:"); done
-  row "${cols[@]}"
-  row "${align[@]}"
+  echo "Scenarios: $(for sc in "${SCENARIOS[@]}"; do IFS='|' read -r key desc args <<<"$sc"; printf '(%s) %s; ' "$key" "$desc"; done)(d) ${IDLE_CONNS} idle connections."
+  ((has_base)) && echo "Figures in brackets are ratios to ${LABEL[$BASELINE]} in the same run."
+  echo
   for sc in "${SCENARIOS[@]}"; do
     IFS='|' read -r key desc args <<<"$sc"
-    cells=("($key) $desc")
-    for name in "${RUN[@]}"; do cells+=("$(cell "$name,$key,msgs" "$name,$key,bad")"); done
-    if ((has_base)); then
-      for name in "${OTHERS[@]}"; do cells+=("$(ratio "${R[$name,$key,msgs]:-}" "${R[$BASELINE,$key,msgs]:-}")"); done
-    fi
+    header+=("($key)")
+    align+=("---:")
+  done
+
+  # metric_table TITLE METRIC [with-ratio]: one row per server, one column per load scenario.
+  metric_table() {
+    local title=$1 metric=$2 with_ratio=${3:-}
+    row "$title" "${header[@]:1}"
+    row "${align[@]}"
     for name in "${RUN[@]}"; do
+      cells=("${LABEL[$name]}")
+      for sc in "${SCENARIOS[@]}"; do
+        IFS='|' read -r key desc args <<<"$sc"
+        local v
+        v=$(cell "$name,$key,$metric" "$name,$key,bad")
+        if [[ -n $with_ratio && $v != n/a && $name != "$BASELINE" ]] && ((has_base)); then
+          v+=$(ratio_suffix "${R[$name,$key,$metric]:-}" "${R[$BASELINE,$key,$metric]:-}")
+        fi
+        cells+=("$v")
+      done
+      row "${cells[@]}"
+    done
+    echo
+  }
+  metric_table "msg/s" msgs ratio
+  metric_table "server CPU per message, us" cpu ratio
+  metric_table "alloc B/msg" alloc
+  row "latency p50 / p99, us" "${header[@]:1}"
+  row "${align[@]}"
+  for name in "${RUN[@]}"; do
+    cells=("${LABEL[$name]}")
+    for sc in "${SCENARIOS[@]}"; do
+      IFS='|' read -r key desc args <<<"$sc"
       if [[ -n ${R[$name,$key,p50]:-} ]]; then cells+=("${R[$name,$key,p50]} / ${R[$name,$key,p99]}"); else cells+=("n/a"); fi
     done
-    for name in "${RUN[@]}"; do cells+=("$(cell "$name,$key,alloc")"); done
-    row "${cells[@]}"
-  done
-  echo
-  cols=("server CPU per message, us")
-  align=("---")
-  for name in "${RUN[@]}"; do cols+=("${LABEL[$name]}"); align+=("---:"); done
-  if ((has_base)); then for name in "${OTHERS[@]}"; do cols+=("${LABEL[$name]}/${LABEL[$BASELINE]}"); align+=("---:"); done; fi
-  row "${cols[@]}"
-  row "${align[@]}"
-  for sc in "${SCENARIOS[@]}"; do
-    IFS='|' read -r key desc args <<<"$sc"
-    cells=("($key)")
-    for name in "${RUN[@]}"; do cells+=("$(cell "$name,$key,cpu")"); done
-    if ((has_base)); then
-      for name in "${OTHERS[@]}"; do cells+=("$(ratio "${R[$name,$key,cpu]:-}" "${R[$BASELINE,$key,cpu]:-}")"); done
-    fi
     row "${cells[@]}"
   done
   echo
   if ((ROUNDS > 1)); then
-    cols=("msg/s of every round")
-    align=("---")
-    for name in "${RUN[@]}"; do cols+=("${LABEL[$name]}"); align+=("---:"); done
-    row "${cols[@]}"
-    row "${align[@]}"
-    for sc in "${SCENARIOS[@]}"; do
-      IFS='|' read -r key desc args <<<"$sc"
-      cells=("($key)")
-      for name in "${RUN[@]}"; do cells+=("${R[$name,$key,rounds]:-n/a}"); done
-      row "${cells[@]}"
-    done
-    echo
+    metric_table "msg/s of every round" rounds
   fi
-  cols=("(d) idle, $IDLE_CONNS conns")
-  align=("---")
-  for name in "${RUN[@]}"; do cols+=("${LABEL[$name]}"); align+=("---:"); done
-  if ((has_base)); then for name in "${OTHERS[@]}"; do cols+=("${LABEL[$name]}/${LABEL[$BASELINE]}"); align+=("---:"); done; fi
-  row "${cols[@]}"
-  row "${align[@]}"
-  cells=("server RSS per connection, bytes")
-  for name in "${RUN[@]}"; do cells+=("$(cell "$name,idle,rss" "$name,idle,bad")"); done
-  if ((has_base)); then
-    for name in "${OTHERS[@]}"; do cells+=("$(ratio "${R[$name,idle,rss]:-}" "${R[$BASELINE,idle,rss]:-}")"); done
-  fi
-  row "${cells[@]}"
-  cells=("connections alive and echoing")
-  for name in "${RUN[@]}"; do cells+=("${R[$name,idle,alive]:-n/a}"); done
-  if ((has_base)); then for name in "${OTHERS[@]}"; do cells+=(""); done; fi
-  row "${cells[@]}"
+  row "(d) idle, $IDLE_CONNS conns" "RSS per connection, bytes" "alive and echoing"
+  row "---" "---:" "---:"
+  for name in "${RUN[@]}"; do
+    local v
+    v=$(cell "$name,idle,rss" "$name,idle,bad")
+    if [[ $v != n/a && $name != "$BASELINE" ]] && ((has_base)); then
+      v+=$(ratio_suffix "${R[$name,idle,rss]:-}" "${R[$BASELINE,idle,rss]:-}")
+    fi
+    row "${LABEL[$name]}" "$v" "${R[$name,idle,alive]:-n/a}"
+  done
   echo
-  echo "msg/s: higher is better. p50/p99: round-trip latency percentiles in microseconds."
+  echo "msg/s: higher is better. Latency: round-trip percentiles in microseconds, from wsload."
+  echo "Server CPU per message: the server's user + system CPU time over the measured window, per message echoed in it"
+  echo "(the same median round): how much of the machine each server needs, whatever the load generator manages."
   echo "alloc B/msg: managed bytes the server allocated per echoed message under steady load."
-  echo "server CPU per message: the server's user + system CPU time over the measured window, per message echoed in it"
-  echo "(the same median round). The load generator runs on the other core, so msg/s is capped by its speed too: it is"
-  echo "the measure of how much of the machine each server needs."
-  if ((has_base && ${#OTHERS[@]})); then
-    echo "Ratios are that server's figure over ${LABEL[$BASELINE]}'s: above 1 is faster for msg/s, below 1 is leaner for CPU and RSS."
+  if [[ -n ${LABEL[floor]:-} ]]; then
+    echo "${LABEL[floor]} (bench/floor/echo.c) is a yardstick, not a competitor: a single-threaded epoll echo in C with one"
+    echo "recv and one send per readable socket and none of the checks a server owes its clients. It shows what the"
+    echo "simplest native server manages against the same load generator on this machine."
   fi
   echo "(!) marks a run where wsload saw errors, mismatches or dropped connections."
   for name in "${RUN[@]}"; do
