@@ -260,7 +260,7 @@ run_echo() {
 }
 
 # Median round of server $1 in scenario $2: copies that round's figures to R[$1,$2,*] and lists every
-# round's msg/s in R[$1,$2,rounds].
+# round's msg/s in R[$1,$2,rounds], and the median round's "p50 / p99" in R[$1,$2,latency].
 pick_median() {
   local name=$1 key=$2 r i sorted=() all=""
   for ((r = 1; r <= ROUNDS; r++)); do
@@ -274,6 +274,7 @@ pick_median() {
   for metric in msgs p50 p99 alloc cpu; do
     [[ -n ${R[$name,$key,r$r,$metric]:-} ]] && R[$name,$key,$metric]=${R[$name,$key,r$r,$metric]}
   done
+  [[ -n ${R[$name,$key,p50]:-} ]] && R[$name,$key,latency]="${R[$name,$key,p50]} / ${R[$name,$key,p99]}"
   for ((i = 1; i <= ROUNDS; i++)); do [[ -n ${R[$name,$key,r$i,bad]:-} ]] && R[$name,$key,bad]=1; done
   R[$name,$key,rounds]=$all
 }
@@ -397,17 +398,7 @@ report() {
   metric_table "msg/s" msgs ratio
   metric_table "server CPU per message, us" cpu ratio
   metric_table "alloc B/msg" alloc
-  row "latency p50 / p99, us" "${header[@]:1}"
-  row "${align[@]}"
-  for name in "${RUN[@]}"; do
-    cells=("${LABEL[$name]}")
-    for sc in "${SCENARIOS[@]}"; do
-      IFS='|' read -r key desc args <<<"$sc"
-      if [[ -n ${R[$name,$key,p50]:-} ]]; then cells+=("${R[$name,$key,p50]} / ${R[$name,$key,p99]}"); else cells+=("n/a"); fi
-    done
-    row "${cells[@]}"
-  done
-  echo
+  metric_table "latency p50 / p99, us" latency
   if ((ROUNDS > 1)); then
     metric_table "msg/s of every round" rounds
   fi
