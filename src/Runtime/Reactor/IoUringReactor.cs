@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Runtime.InteropServices;
 using WsGen.Native;
@@ -42,7 +41,7 @@ namespace WsGen;
 /// only after the kernel reported the end of all its operations.</para>
 /// <para>Handler exceptions are not caught: they end <see cref="Run"/>. A loop runs once.</para>
 /// </remarks>
-public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUringConn>
+public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUringConn>, ILoopHost
 {
     private const uint SubmissionEntries = 1024;
     private const uint CompletionEntries = 16384;
@@ -52,10 +51,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     private const int MaxSpareSendBuffers = 128;
     private const int SmallSendSize = 512;
     private const ushort BufferGroup = 0;
-    private const int MaxPostedPerTurn = 4096;
-    private const int TickMilliseconds = 1000;
     private const int SweepMilliseconds = ConnectionLifecycle<IoUringConn>.SweepMilliseconds;
-    private const int AcceptBackoffMilliseconds = 100;
     private const int QuiesceMilliseconds = 2000;
     private const ulong KeyMask = (1UL << 56) - 1;
 
@@ -73,14 +69,13 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     private readonly byte* _scratch;
     private readonly int _sendBufferSize;
     private readonly List<ListenerEntry> _listeners = [];
-    private readonly ConcurrentQueue<PostedWork> _posted = new();
     private readonly ConnectionLifecycle<IoUringConn> _lifecycle;
+    private readonly LoopCore<IoUringConn> _loop;
     private readonly Stack<SendQueue> _spareQueues = new();
     private readonly Stack<nint> _spareSendBuffers = new(MaxSpareSendBuffers);
     private readonly NativeChunks _smallSendBuffers = new(SmallSendSize);
     private readonly Stack<IoUringSend> _spareSends = new();
     private readonly Stack<int> _freeSlots = new();
-    private readonly Action<object?> _registerOnLoop;
     private readonly Action<object?> _armListeners;
 
     private IoUringConn?[] _connections = new IoUringConn?[1024];
@@ -92,14 +87,8 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     private int _connectionCount;
     private int _directSlots;
     private long _inFlight;
-    private int _wakePending;
-    private int _loopThreadId;
-    private int _running;
     private bool _ran;
     private bool _stopping;
-    private long _acceptResumeAt;
-    private bool _acceptPaused;
-    private bool _disposed;
 
     /// <summary>A loop that calls <paramref name="handler"/>, with <paramref name="options"/> or the defaults.</summary>
     /// <exception cref="PlatformNotSupportedException">The kernel lacks what the loop needs (<see cref="IsSupported"/>).</exception>
@@ -112,7 +101,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         _options.Validate();
         _handler = handler;
         _lifecycle = new ConnectionLifecycle<IoUringConn>(handler, _options, this);
-        _registerOnLoop = RegisterOnLoop;
+        _loop = new LoopCore<IoUringConn>(handler, _lifecycle, this);
         _armListeners = _ => ArmListeners();
 
         // The ring is created disabled and enabled by Run, so that the loop thread becomes its single issuer.
@@ -151,7 +140,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
 
     /// <inheritdoc/>
-    public bool IsLoopThread => Environment.CurrentManagedThreadId == Volatile.Read(ref _loopThreadId);
+    public bool IsLoopThread => _loop.IsLoopThread;
 
     /// <summary>Whether accepted sockets become direct descriptors (the default), when the kernel allows; read when
     /// <see cref="Run"/> starts. Tests turn it off to cover plain descriptors.</summary>
@@ -166,16 +155,14 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     public IPEndPoint Listen(IPEndPoint endPoint)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_lifecycle.ShuttingDown)
-            throw new InvalidOperationException("The loop is shutting down.");
+        _loop.EnsureCanListen();
         var listener = new SocketListener(endPoint, _options.Backlog, _options.ReusePort);
         SetSocketOptions(listener.Fd);
         lock (_listeners)
             _listeners.Add(new ListenerEntry(listener));
         if (IsLoopThread)
             ArmListeners();
-        else if (Volatile.Read(ref _running) != 0)
+        else if (_loop.IsRunning)
             Post(_armListeners, null);
         return listener.LocalEndPoint;
     }
@@ -187,84 +174,50 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         ArgumentNullException.ThrowIfNull(conn);
         if (conn is not SocketConn)
             throw new NotSupportedException($"IoUringReactor registers socket descriptors ({nameof(SocketConn)}), not {conn.GetType().Name}.");
-        if (IsLoopThread)
-            RegisterOnLoop(conn);
-        else
-            Post(_registerOnLoop, conn);
+        _loop.Register(conn);
     }
 
     /// <inheritdoc/>
-    public void Post(Action<object?> action, object? state)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        _posted.Enqueue(new PostedWork(action, state));
-        Wake();
-    }
+    public void Post(Action<object?> action, object? state) => _loop.Post(action, state);
 
     /// <inheritdoc/>
-    public void Run(CancellationToken cancellationToken)
+    public void Run(CancellationToken cancellationToken) => _loop.Run(cancellationToken);
+
+    /// <summary>Before the first turn: the ring is enabled here, so that the loop thread becomes its single
+    /// issuer; then the direct descriptor table, the wake-up read and the listeners' accepts.</summary>
+    void ILoopHost.Starting()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (Interlocked.Exchange(ref _running, 1) != 0)
-            throw new InvalidOperationException("The loop is already running.");
         if (_ran)
-        {
-            Volatile.Write(ref _running, 0);
             throw new InvalidOperationException("An IoUringReactor runs once.");
-        }
-
         _ran = true;
-        Volatile.Write(ref _loopThreadId, Environment.CurrentManagedThreadId);
-        using var registration = cancellationToken.UnsafeRegister(static s => ((IoUringReactor)s!).Wake(), this);
-        try
-        {
-            if (_ring.Register(IORING_REGISTER_ENABLE_RINGS, null, 0) < 0)
-                throw Errno.IOException("io_uring_register (enable)", Errno.Last);
-            RegisterDirectTable();
-            ArmWake();
-            ArmListeners();
-            long now = Now;
-            long nextTick = now + TickMilliseconds;
-            while (true)
-            {
-                if (_lifecycle.ShouldStop(now, _connectionCount, cancellationToken))
-                    break;
+        if (_ring.Register(IORING_REGISTER_ENABLE_RINGS, null, 0) < 0)
+            throw Errno.IOException("io_uring_register (enable)", Errno.Last);
+        RegisterDirectTable();
+        ArmWake();
+        ArmListeners();
+    }
 
-                _ring.SubmitAndWait(WaitTimeout(now, nextTick));
-                ProcessCompletions();
-                RunPosted();
-                now = Now;
-                if (now >= nextTick)
-                {
-                    nextTick = now + TickMilliseconds;
-                    _handler.OnTick(now);
-                    DeliverCloses();
-                }
+    /// <summary>One <c>io_uring_enter</c>: submits what the previous turn queued and waits for completions.</summary>
+    void ILoopHost.WaitAndHandle(int timeoutMilliseconds)
+    {
+        _ring.SubmitAndWait(timeoutMilliseconds);
+        ProcessCompletions();
+    }
 
-                _lifecycle.SweepIfDue(now);
-                if (_acceptPaused && now >= _acceptResumeAt)
-                    ArmListeners();
-            }
+    void ILoopHost.ResumeAccepting() => ArmListeners();
 
-            _lifecycle.AbortAll(_connections);
-            Quiesce();
-        }
-        finally
-        {
-            Volatile.Write(ref _loopThreadId, 0);
-            Volatile.Write(ref _running, 0);
-        }
+    void ILoopHost.Stopped()
+    {
+        _lifecycle.AbortAll(_connections);
+        Quiesce();
     }
 
     /// <summary>Closes the listeners, every remaining descriptor (without callbacks) and the ring.
     /// Call it after <see cref="Run"/> returned.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (!_loop.TryBeginDispose())
             return;
-        if (Volatile.Read(ref _running) != 0)
-            throw new InvalidOperationException("Dispose the reactor after Run returned.");
-        _disposed = true;
         CloseListeners();
         foreach (IoUringConn? conn in _connections)
         {
@@ -278,11 +231,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
             ReleaseQueues(conn);
         }
 
-        while (_posted.TryDequeue(out PostedWork work))
-        {
-            if (work.Action == _registerOnLoop)
-                ((SocketConn)work.State!).Close();
-        }
+        _loop.DropPosted();
 
         // Closing the ring ends whatever the kernel still holds before the memory it points to is freed.
         _receiveBuffers.Dispose();
@@ -517,7 +466,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     {
         if (conn.State != LoopConnState.Open || data.IsEmpty)
             return 0;
-        if (Environment.CurrentManagedThreadId != _loopThreadId && _loopThreadId != 0)
+        if (_loop.IsOtherThreadWhileRunning)
             throw new InvalidOperationException("Write on the loop thread (use IEventLoop.Post).");
 
         if (conn == _corked)
@@ -550,7 +499,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     {
         int used = _corkLength;
         if (conn != _corked || conn.State != LoopConnState.Open || (uint)length > (uint)(_sendBufferSize - used)
-            || Environment.CurrentManagedThreadId != _loopThreadId)
+            || Environment.CurrentManagedThreadId != _loop.LoopThreadId)
             return default;
         _corkLength = used + length;
         return new Span<byte>(_cork + used, length);
@@ -813,7 +762,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     /// <summary>Arms a multishot accept on every open listener that has none.</summary>
     private void ArmListeners()
     {
-        _acceptPaused = false;
+        _loop.ClearAcceptPause();
         if (_lifecycle.ShuttingDown || _stopping)
             return;
         lock (_listeners)
@@ -859,18 +808,17 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         else if (!more && result is -Errno.EMFILE or -Errno.ENFILE or -Errno.ENOMEM or -Errno.ENOBUFS)
         {
             // Out of descriptors or memory: the pending connections wait in the backlog for a moment.
-            _acceptPaused = true;
-            _acceptResumeAt = Now + AcceptBackoffMilliseconds;
+            _loop.PauseAccepting();
             return;
         }
 
-        if (!entry.Armed && !_acceptPaused)
+        if (!entry.Armed && !_loop.AcceptPaused)
             ArmListeners();
     }
 
-    private void RegisterOnLoop(object? state)
+    void ILoopHost.RegisterOnLoop(object state)
     {
-        int fd = ((SocketConn)state!).Detach();
+        int fd = ((SocketConn)state).Detach();
         if (_lifecycle.ShuttingDown)
         {
             Libc.close(fd);
@@ -880,6 +828,8 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         SetSocketOptions(fd);
         AddConnection(fd, direct: false);
     }
+
+    void ILoopHost.DropRegistration(object state) => ((SocketConn)state).Close();
 
     /// <summary>TCP_NODELAY and the configured socket buffer sizes: on a listener, for the sockets it accepts.</summary>
     private void SetSocketOptions(int fd)
@@ -1097,10 +1047,8 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
 
     // ---- cross-thread work -----------------------------------------------------------------------------------
 
-    private void Wake()
+    void ILoopHost.Signal()
     {
-        if (Interlocked.Exchange(ref _wakePending, 1) != 0)
-            return;
         ulong one = 1;
         Libc.write(_wakeFd, &one, sizeof(ulong));
     }
@@ -1119,28 +1067,9 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
 
     private void OnWoken()
     {
-        Volatile.Write(ref _wakePending, 0);
+        _loop.WakeConsumed();
         if (!_stopping)
             ArmWake();
-    }
-
-    private void RunPosted()
-    {
-        for (int i = 0; i < MaxPostedPerTurn && _posted.TryDequeue(out PostedWork work); i++)
-        {
-            work.Action(work.State);
-            DeliverCloses();
-        }
-    }
-
-    private int WaitTimeout(long now, long nextTick)
-    {
-        if (!_posted.IsEmpty)
-            return 0;
-        long timeout = _lifecycle.LimitWait(now, nextTick - now);
-        if (_acceptPaused)
-            timeout = Math.Min(timeout, _acceptResumeAt - now);
-        return (int)Math.Clamp(timeout, 0, TickMilliseconds);
     }
 
     private static bool Probe()
@@ -1177,6 +1106,4 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         public readonly SocketListener Listener = listener;
         public bool Armed;
     }
-
-    private readonly record struct PostedWork(Action<object?> Action, object? State);
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Runtime.InteropServices;
 using WsGen.Transport;
@@ -7,7 +6,8 @@ namespace WsGen.Reactor;
 
 /// <summary>
 /// What every native loop shares (epoll, kqueue, IOCP): the connection table, the shared receive buffer, corked
-/// writes, backpressure, the graceful-close state machine, ticks, posted work and shutdown. A backend supplies the
+/// writes, backpressure and the graceful-close state machine (the loop's turns, ticks, posted work and shutdown are
+/// <see cref="LoopCore{TConn}"/>'s and <see cref="ConnectionLifecycle{TConn}"/>'s). A backend supplies the
 /// platform's waiting (<see cref="Poll"/>), interest changes, socket calls and listeners, and reports events with
 /// <see cref="HandleReadable"/>, <see cref="HandleWritable"/>, <see cref="AcceptAll"/> and <see cref="AddConnection"/>.
 /// </summary>
@@ -26,7 +26,7 @@ namespace WsGen.Reactor;
 /// the connection ended.</para>
 /// <para>Handler exceptions are not caught: they end <see cref="Run"/>.</para>
 /// </remarks>
-internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<NativeConn>
+internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<NativeConn>, ILoopHost
 {
     /// <summary>A receive or send that would block.</summary>
     protected const int WouldBlock = -1;
@@ -35,30 +35,19 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
     protected const int Failed = -2;
 
     protected const int MaxReadsPerEvent = 4;
-    protected const int TickMilliseconds = 1000;
-    protected const int SweepMilliseconds = ConnectionLifecycle<NativeConn>.SweepMilliseconds;
-    protected const int AcceptBackoffMilliseconds = 100;
     private const int MaxAcceptsPerEvent = 256;
-    private const int MaxPostedPerTurn = 4096;
 
     private readonly IConnectionHandler _handler;
     private readonly byte* _receiveBuffer;
     private readonly byte* _cork;
-    private readonly ConcurrentQueue<PostedWork> _posted = new();
     private readonly ConnectionLifecycle<NativeConn> _lifecycle;
+    private readonly LoopCore<NativeConn> _loop;
     private readonly Stack<SendQueue> _spareQueues = new();
-    private readonly Action<object?> _registerOnLoop;
 
     private NativeConn?[] _connections = new NativeConn?[1024];
     private NativeConn? _corked;
     private int _corkLength;
     private int _connectionCount;
-    private int _wakePending;
-    private int _loopThreadId;
-    private int _running;
-    private long _acceptResumeAt;
-    private bool _acceptPaused;
-    private bool _disposed;
 
     protected NativeLoop(IConnectionHandler handler, ReactorOptions? options)
     {
@@ -67,7 +56,7 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
         Options.Validate();
         _handler = handler;
         _lifecycle = new ConnectionLifecycle<NativeConn>(handler, Options, this);
-        _registerOnLoop = RegisterOnLoop;
+        _loop = new LoopCore<NativeConn>(handler, _lifecycle, this);
         _receiveBuffer = (byte*)NativeMemory.Alloc((nuint)Options.ReceiveBufferSize);
         _cork = (byte*)NativeMemory.Alloc((nuint)Options.SendBufferSize);
     }
@@ -82,7 +71,7 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
 
     /// <inheritdoc/>
-    public bool IsLoopThread => Environment.CurrentManagedThreadId == Volatile.Read(ref _loopThreadId);
+    public bool IsLoopThread => _loop.IsLoopThread;
 
     protected static long Now => Environment.TickCount64;
 
@@ -152,9 +141,7 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
     public IPEndPoint Listen(IPEndPoint endPoint)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_lifecycle.ShuttingDown)
-            throw new InvalidOperationException("The loop is shutting down.");
+        _loop.EnsureCanListen();
         return OpenListener(endPoint);
     }
 
@@ -162,74 +149,21 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
     public void Register(INetConn conn)
     {
         ArgumentNullException.ThrowIfNull(conn);
-        nint socket = DetachRegistered(conn);
-        if (IsLoopThread)
-            RegisterOnLoop(socket);
-        else
-            Post(_registerOnLoop, socket);
+        _loop.Register(DetachRegistered(conn));
     }
 
     /// <inheritdoc/>
-    public void Post(Action<object?> action, object? state)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        _posted.Enqueue(new PostedWork(action, state));
-        Wake();
-    }
+    public void Post(Action<object?> action, object? state) => _loop.Post(action, state);
 
     /// <inheritdoc/>
-    public void Run(CancellationToken cancellationToken)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (Interlocked.Exchange(ref _running, 1) != 0)
-            throw new InvalidOperationException("The loop is already running.");
-        Volatile.Write(ref _loopThreadId, Environment.CurrentManagedThreadId);
-        using var registration = cancellationToken.UnsafeRegister(static s => ((NativeLoop)s!).Wake(), this);
-        try
-        {
-            long now = Now;
-            long nextTick = now + TickMilliseconds;
-            while (true)
-            {
-                if (_lifecycle.ShouldStop(now, _connectionCount, cancellationToken))
-                    break;
-
-                Poll(WaitTimeout(now, nextTick));
-                RunPosted();
-                now = Now;
-                if (now >= nextTick)
-                {
-                    nextTick = now + TickMilliseconds;
-                    _handler.OnTick(now);
-                    DeliverCloses();
-                }
-
-                _lifecycle.SweepIfDue(now);
-                if (_acceptPaused && now >= _acceptResumeAt)
-                {
-                    _acceptPaused = false;
-                    SetListenersWatched(true);
-                }
-            }
-
-            _lifecycle.AbortAll(_connections);
-        }
-        finally
-        {
-            Volatile.Write(ref _loopThreadId, 0);
-            Volatile.Write(ref _running, 0);
-        }
-    }
+    public void Run(CancellationToken cancellationToken) => _loop.Run(cancellationToken);
 
     /// <summary>Closes the listeners, every remaining socket (without callbacks) and the backend.
     /// Call it after <see cref="Run"/> returned.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (!_loop.TryBeginDispose())
             return;
-        if (Volatile.Read(ref _running) != 0)
-            throw new InvalidOperationException("Dispose the reactor after Run returned.");
-        _disposed = true;
         CloseListeners();
         foreach (NativeConn? conn in _connections)
         {
@@ -243,12 +177,7 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
         }
 
         Array.Clear(_connections);
-        while (_posted.TryDequeue(out PostedWork work))
-        {
-            if (work.Action == _registerOnLoop)
-                CloseRaw((nint)work.State!);
-        }
-
+        _loop.DropPosted();
         DisposeBackend();
         NativeMemory.Free(_receiveBuffer);
         NativeMemory.Free(_cork);
@@ -355,7 +284,7 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
     {
         if (conn.State != LoopConnState.Open || data.IsEmpty)
             return 0;
-        if (Environment.CurrentManagedThreadId != _loopThreadId && _loopThreadId != 0)
+        if (_loop.IsOtherThreadWhileRunning)
             throw new InvalidOperationException("Write on the loop thread (use IEventLoop.Post).");
         if (conn.Waiting is not null)
             return Enqueue(conn, data) ? data.Length : 0;
@@ -397,7 +326,7 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
     {
         int used = _corkLength;
         if (conn != _corked || conn.State != LoopConnState.Open || conn.Waiting is not null
-            || (uint)length > (uint)(Options.SendBufferSize - used) || Environment.CurrentManagedThreadId != _loopThreadId)
+            || (uint)length > (uint)(Options.SendBufferSize - used) || Environment.CurrentManagedThreadId != _loop.LoopThreadId)
             return default;
         _corkLength = used + length;
         return new Span<byte>(_cork + used, length);
@@ -567,24 +496,11 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
         }
     }
 
-    /// <summary>Stops watching the listeners for <see cref="AcceptBackoffMilliseconds"/>.</summary>
+    /// <summary>Stops watching the listeners for <see cref="LoopCore{TConn}.AcceptBackoffMilliseconds"/>.</summary>
     protected void PauseAccepting()
     {
         SetListenersWatched(false);
-        _acceptPaused = true;
-        _acceptResumeAt = Now + AcceptBackoffMilliseconds;
-    }
-
-    private void RegisterOnLoop(object? state)
-    {
-        nint socket = (nint)state!;
-        if (_lifecycle.ShuttingDown)
-        {
-            CloseRaw(socket);
-            return;
-        }
-
-        AddConnection(socket);
+        _loop.PauseAccepting();
     }
 
     /// <summary>Adds a connected non-blocking socket and calls <see cref="IConnectionHandler.OnOpen"/>.</summary>
@@ -660,36 +576,34 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
     /// <summary>Calls OnClose for the connections that ended, outside any other callback.</summary>
     protected void DeliverCloses() => _lifecycle.DeliverCloses();
 
-    // ---- cross-thread work ------------------------------------------------------------------------------------
-
-    private void Wake()
-    {
-        if (Interlocked.Exchange(ref _wakePending, 1) != 0)
-            return;
-        Signal();
-    }
+    // ---- ILoopHost --------------------------------------------------------------------------------------------
 
     /// <summary>The backend saw the wake-up: the next <see cref="Post"/> signals again.</summary>
-    protected void WakeConsumed() => Volatile.Write(ref _wakePending, 0);
+    protected void WakeConsumed() => _loop.WakeConsumed();
 
-    private void RunPosted()
+    void ILoopHost.Starting()
     {
-        for (int i = 0; i < MaxPostedPerTurn && _posted.TryDequeue(out PostedWork work); i++)
+    }
+
+    void ILoopHost.WaitAndHandle(int timeoutMilliseconds) => Poll(timeoutMilliseconds);
+
+    void ILoopHost.Signal() => Signal();
+
+    void ILoopHost.ResumeAccepting() => SetListenersWatched(true);
+
+    void ILoopHost.Stopped() => _lifecycle.AbortAll(_connections);
+
+    void ILoopHost.RegisterOnLoop(object state)
+    {
+        nint socket = (nint)state;
+        if (_lifecycle.ShuttingDown)
         {
-            work.Action(work.State);
-            DeliverCloses();
+            CloseRaw(socket);
+            return;
         }
+
+        AddConnection(socket);
     }
 
-    private int WaitTimeout(long now, long nextTick)
-    {
-        if (!_posted.IsEmpty)
-            return 0;
-        long timeout = _lifecycle.LimitWait(now, nextTick - now);
-        if (_acceptPaused)
-            timeout = Math.Min(timeout, _acceptResumeAt - now);
-        return (int)Math.Clamp(timeout, 0, TickMilliseconds);
-    }
-
-    private readonly record struct PostedWork(Action<object?> Action, object? State);
+    void ILoopHost.DropRegistration(object state) => CloseRaw((nint)state);
 }

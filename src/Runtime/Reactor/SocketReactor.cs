@@ -18,33 +18,29 @@ namespace WsGen;
 /// graceful close with linger, OnClose once after the callback in which the connection ended, ticks, posted work,
 /// and shutdown with a drain deadline. An idle connection holds no buffer (it waits with a zero-byte receive).
 /// </remarks>
-public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopConn>
+public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopConn>, ILoopHost
 {
     private const int MaxReadsPerEvent = 4;
     private const int MaxWorkPerTurn = 4096;
-    private const int TickMilliseconds = 1000;
 
     private readonly IConnectionHandler _handler;
     private readonly ReactorOptions _options;
     private readonly byte[] _receiveBuffer;
     private readonly byte[] _cork;
-    private readonly ConcurrentQueue<LoopWork> _work = new();
+    private readonly ConcurrentQueue<LoopWork> _completions = new();
     /// <summary>Wakes the loop. Never disposed: late completions may still release it, and without
     /// AvailableWaitHandle it holds no OS handle.</summary>
     private readonly SemaphoreSlim _signal = new(0);
     private readonly List<Socket> _listeners = [];
     private readonly HashSet<SocketLoopConn> _connections = [];
     private readonly ConnectionLifecycle<SocketLoopConn> _lifecycle;
+    private readonly LoopCore<SocketLoopConn> _loop;
     private readonly Stack<SendQueue> _spareQueues = new();
     private readonly EventHandler<SocketAsyncEventArgs> _completed;
 
     private SocketLoopConn? _corked;
     private int _corkLength;
     private int _connectionCount;
-    private int _wakePending;
-    private int _loopThreadId;
-    private int _running;
-    private bool _disposed;
 
     /// <summary>A loop that calls <paramref name="handler"/>, with <paramref name="options"/> or the defaults.</summary>
     public SocketReactor(IConnectionHandler handler, ReactorOptions? options = null)
@@ -54,6 +50,7 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
         _options.Validate();
         _handler = handler;
         _lifecycle = new ConnectionLifecycle<SocketLoopConn>(handler, _options, this);
+        _loop = new LoopCore<SocketLoopConn>(handler, _lifecycle, this);
         _receiveBuffer = GC.AllocateUninitializedArray<byte>(_options.ReceiveBufferSize, pinned: true);
         _cork = GC.AllocateUninitializedArray<byte>(_options.SendBufferSize, pinned: true);
         _completed = OnCompleted;
@@ -63,7 +60,7 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
 
     /// <inheritdoc/>
-    public bool IsLoopThread => Environment.CurrentManagedThreadId == Volatile.Read(ref _loopThreadId);
+    public bool IsLoopThread => _loop.IsLoopThread;
 
     private static long Now => Environment.TickCount64;
 
@@ -71,9 +68,7 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
     public IPEndPoint Listen(IPEndPoint endPoint)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_lifecycle.ShuttingDown)
-            throw new InvalidOperationException("The loop is shutting down.");
+        _loop.EnsureCanListen();
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -103,72 +98,21 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
         ArgumentNullException.ThrowIfNull(conn);
         if (conn is not SocketConn socketConn)
             throw new NotSupportedException($"SocketReactor registers socket descriptors ({nameof(SocketConn)}), not {conn.GetType().Name}.");
-        var socket = new Socket(new SafeSocketHandle(socketConn.Detach(), ownsHandle: true));
-        Enqueue(new LoopWork(WorkKind.Accepted, socket, 0, SocketError.Success));
+        _loop.Register(new Socket(new SafeSocketHandle(socketConn.Detach(), ownsHandle: true)));
     }
 
     /// <inheritdoc/>
-    public void Post(Action<object?> action, object? state)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        Enqueue(new LoopWork(WorkKind.Posted, action, 0, SocketError.Success, state));
-    }
+    public void Post(Action<object?> action, object? state) => _loop.Post(action, state);
 
     /// <inheritdoc/>
-    public void Run(CancellationToken cancellationToken)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (Interlocked.Exchange(ref _running, 1) != 0)
-            throw new InvalidOperationException("The loop is already running.");
-        Volatile.Write(ref _loopThreadId, Environment.CurrentManagedThreadId);
-        using var registration = cancellationToken.UnsafeRegister(static s => ((SocketReactor)s!).Wake(), this);
-        try
-        {
-            long now = Now;
-            long nextTick = now + TickMilliseconds;
-            while (true)
-            {
-                if (_lifecycle.ShouldStop(now, _connectionCount, cancellationToken))
-                    break;
-
-                if (_work.IsEmpty)
-                    _signal.Wait(WaitTimeout(now, nextTick));
-                Volatile.Write(ref _wakePending, 0);
-                for (int i = 0; i < MaxWorkPerTurn && _work.TryDequeue(out LoopWork work); i++)
-                {
-                    Process(in work);
-                    DeliverCloses();
-                }
-
-                now = Now;
-                if (now >= nextTick)
-                {
-                    nextTick = now + TickMilliseconds;
-                    _handler.OnTick(now);
-                    DeliverCloses();
-                }
-
-                _lifecycle.SweepIfDue(now);
-            }
-
-            _lifecycle.AbortAll(_connections.ToArray());
-        }
-        finally
-        {
-            Volatile.Write(ref _loopThreadId, 0);
-            Volatile.Write(ref _running, 0);
-        }
-    }
+    public void Run(CancellationToken cancellationToken) => _loop.Run(cancellationToken);
 
     /// <summary>Closes the listeners and every remaining socket (without callbacks). Call it after
     /// <see cref="Run"/> returned.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (!_loop.TryBeginDispose())
             return;
-        if (Volatile.Read(ref _running) != 0)
-            throw new InvalidOperationException("Dispose the reactor after Run returned.");
-        _disposed = true;
         CloseListeners();
         foreach (SocketLoopConn conn in _connections)
         {
@@ -177,18 +121,20 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
         }
 
         _connections.Clear();
-        while (_work.TryDequeue(out LoopWork work))
+        while (_completions.TryDequeue(out LoopWork work))
         {
             if (work.Kind == WorkKind.Accepted)
                 ((Socket)work.Target).Dispose();
         }
+
+        _loop.DropPosted();
     }
 
     // ---- completions (any thread) ----------------------------------------------------------------------------
 
     private void Enqueue(in LoopWork work)
     {
-        if (Volatile.Read(ref _disposed))
+        if (_loop.IsDisposed)
         {
             // Late completions of a disposed loop (its sockets were closed): nothing will run them.
             if (work.Kind == WorkKind.Accepted)
@@ -196,14 +142,8 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
             return;
         }
 
-        _work.Enqueue(work);
-        Wake();
-    }
-
-    private void Wake()
-    {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
-            _signal.Release();
+        _completions.Enqueue(work);
+        _loop.Wake();
     }
 
     private void OnCompleted(object? sender, SocketAsyncEventArgs args)
@@ -262,9 +202,6 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
     {
         switch (work.Kind)
         {
-            case WorkKind.Posted:
-                ((Action<object?>)work.Target)(work.State);
-                break;
             case WorkKind.Accepted:
                 AddConnection((Socket)work.Target);
                 break;
@@ -412,7 +349,7 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
     {
         if (conn.State != LoopConnState.Open || data.IsEmpty)
             return 0;
-        if (Environment.CurrentManagedThreadId != _loopThreadId && _loopThreadId != 0)
+        if (_loop.IsOtherThreadWhileRunning)
             throw new InvalidOperationException("Write on the loop thread (use IEventLoop.Post).");
         if (conn.Waiting is not null)
             return Enqueue(conn, data) ? data.Length : 0;
@@ -641,20 +578,47 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
         }
     }
 
-    private int WaitTimeout(long now, long nextTick)
+    // ---- ILoopHost ------------------------------------------------------------------------------------------
+
+    void ILoopHost.Starting()
     {
-        long timeout = _lifecycle.LimitWait(now, nextTick - now);
-        return (int)Math.Clamp(timeout, 0, TickMilliseconds);
     }
+
+    /// <summary>Waits on the semaphore unless completions are queued, then handles up to
+    /// <see cref="MaxWorkPerTurn"/> of them.</summary>
+    void ILoopHost.WaitAndHandle(int timeoutMilliseconds)
+    {
+        if (_completions.IsEmpty)
+            _signal.Wait(timeoutMilliseconds);
+        _loop.WakeConsumed();
+        for (int i = 0; i < MaxWorkPerTurn && _completions.TryDequeue(out LoopWork work); i++)
+        {
+            Process(in work);
+            DeliverCloses();
+        }
+    }
+
+    void ILoopHost.Signal() => _signal.Release();
+
+    /// <summary>Never called: this loop does not pause accepting (an accept that fails for lack of descriptors
+    /// is started again at once).</summary>
+    void ILoopHost.ResumeAccepting()
+    {
+    }
+
+    void ILoopHost.Stopped() => _lifecycle.AbortAll(_connections.ToArray());
+
+    void ILoopHost.RegisterOnLoop(object state) => AddConnection((Socket)state);
+
+    void ILoopHost.DropRegistration(object state) => ((Socket)state).Dispose();
 
     private enum WorkKind : byte
     {
-        Posted,
         Accepted,
         Readable,
         Sent,
     }
 
-    /// <summary>One item of the loop's queue: completions and posted work (a struct: no allocation per item).</summary>
-    private readonly record struct LoopWork(WorkKind Kind, object Target, int Value, SocketError Error, object? State = null);
+    /// <summary>One completion in the loop's queue (a struct: no allocation per item).</summary>
+    private readonly record struct LoopWork(WorkKind Kind, object Target, int Value, SocketError Error);
 }

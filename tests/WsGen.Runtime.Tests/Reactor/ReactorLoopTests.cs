@@ -19,6 +19,22 @@ public sealed class ReactorLoopTests
 
     [Theory]
     [MemberData(nameof(ReactorHarness.Kinds), MemberType = typeof(ReactorHarness))]
+    public void Run_and_Dispose_throw_while_the_loop_runs_and_posted_work_keeps_its_order(string kind)
+    {
+        using var harness = new ReactorHarness(kind, new TestHandler());
+        Assert.True(harness.OnLoop(() => harness.Reactor.IsLoopThread));
+
+        Assert.Throws<InvalidOperationException>(() => harness.Reactor.Run(CancellationToken.None));
+        Assert.Throws<InvalidOperationException>(harness.Reactor.Dispose);
+
+        var order = new List<int>();
+        for (int i = 0; i < 50; i++)
+            harness.Reactor.Post(s => order.Add((int)s!), i);
+        Assert.Equal(Enumerable.Range(0, 50), harness.OnLoop(() => order.ToArray()));
+    }
+
+    [Theory]
+    [MemberData(nameof(ReactorHarness.Kinds), MemberType = typeof(ReactorHarness))]
     public void OnTick_is_called_on_the_loop_thread(string kind)
     {
         var handler = new TestHandler();
