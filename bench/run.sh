@@ -12,9 +12,10 @@
 #   BENCH_IDLE_CONNS  connections in the idle scenario (default 10000)
 #   WSLOAD_SRC        the load generator's source (default ../shared/tools/wsload.c from the repo root)
 #   BENCH_PIN         1: each server on CPU 1 and wsload on CPU 0 (taskset), instead of sharing both CPUs
+#   BENCH_OUT         where the report is written (default bench/results/latest.md, or pinned.md with BENCH_PIN=1)
 #   SERVERS           more servers, ';'-separated, each "name|label|spec" (see SERVER_DEFS)
 #
-# Prints a Markdown report and writes it to bench/results/latest.md (pinned.md with BENCH_PIN=1). See bench/README.md.
+# Prints a Markdown report and writes it to BENCH_OUT. See bench/README.md.
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +28,7 @@ IDLE_HOLD=5
 ONLY=""
 RESULTS=$ROOT/bench/results/latest.md
 ((PIN)) && RESULTS=$ROOT/bench/results/pinned.md
+RESULTS=${BENCH_OUT:-$RESULTS}
 
 # Servers, in the order they run. One line each: "name|label|spec". A spec whose first word is a
 # .csproj (relative to the repo root) is built in Release and run as `dotnet <its dll> <the rest>`; a .c file
@@ -431,5 +433,5 @@ report() {
 
 mkdir -p "$(dirname "$RESULTS")"
 report | tee "$RESULTS"
-log "written to ${RESULTS#"$ROOT"/}"
+log "written to $RESULTS"
 ((FAILED == 0))
