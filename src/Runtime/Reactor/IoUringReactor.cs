@@ -17,8 +17,10 @@ namespace WsGen;
 /// ring's registered file table, not in the process's descriptor table, so operations on them skip the descriptor
 /// lookup and a loop holds up to <see cref="MaxDirectDescriptors"/> connections whatever the process's descriptor
 /// limit (RLIMIT_NOFILE) is, several loops together more. The table has as many slots as that limit allows (at
-/// most <see cref="MaxDirectDescriptors"/>); when it is full an accepted connection is dropped and accepting pauses
-/// briefly, as when the process runs out of descriptors. Socket options (TCP_NODELAY, buffer sizes) are set on the
+/// most <see cref="MaxDirectDescriptors"/>). The kernel accepts a connection before it looks for a free slot, and
+/// drops it when there is none: so once few slots are free, the loop accepts one connection at a time, and with no
+/// slot free it stops accepting until a connection closes. Connections meanwhile wait in the listen backlog, as they
+/// do when the process runs out of descriptors. Socket options (TCP_NODELAY, buffer sizes) are set on the
 /// listener, which accepted sockets inherit. Connections handed over with <see cref="Register"/> keep their plain
 /// descriptor.</para>
 /// <para>Reading: each connection has one multishot receive that takes its buffer from the loop's provided buffer
@@ -53,6 +55,11 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     private const ushort BufferGroup = 0;
     private const int SweepMilliseconds = ConnectionLifecycle<IoUringConn>.SweepMilliseconds;
     private const int QuiesceMilliseconds = 2000;
+
+    /// <summary>With fewer free direct descriptor slots than this (or than half the table), accepts take one
+    /// connection each.</summary>
+    private const int SingleAcceptReserve = 128;
+
     private const ulong KeyMask = (1UL << 56) - 1;
 
     /// <summary>The most slots a loop's table of direct descriptors gets: 262,144 (2 MiB of kernel memory).</summary>
@@ -86,6 +93,9 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     private int _corkLength;
     private int _connectionCount;
     private int _directSlots;
+    private int _directInUse;
+    private int _singleAcceptsArmed;
+    private bool _acceptWaitsForSlot;
     private long _inFlight;
     private bool _ran;
     private bool _stopping;
@@ -148,6 +158,10 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
 
     /// <summary>Slots in the ring's direct descriptor table; 0 when accepted sockets are plain descriptors.</summary>
     internal int DirectDescriptorSlots => _directSlots;
+
+    /// <summary>The most slots the direct descriptor table gets (it never exceeds RLIMIT_NOFILE either); read when
+    /// <see cref="Run"/> starts. Tests lower it to fill the table.</summary>
+    internal int DirectDescriptorLimit { get; set; } = MaxDirectDescriptors;
 
     private static long Now => Environment.TickCount64;
 
@@ -283,6 +297,9 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
                     break;
                 case Op.Shutdown:
                     OnShutdown(in cqe);
+                    break;
+                case Op.Close:
+                    OnDirectClosed();
                     break;
             }
 
@@ -759,7 +776,15 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
 
     // ---- accepting -------------------------------------------------------------------------------------------
 
-    /// <summary>Arms a multishot accept on every open listener that has none.</summary>
+    /// <summary>Free slots of the direct descriptor table below which accepts take one connection each, so that a
+    /// burst of connections cannot be accepted into a full table (the kernel would drop them).</summary>
+    private int SingleAcceptBelow => Math.Min(SingleAcceptReserve, _directSlots / 2);
+
+    /// <summary>Free direct descriptor slots, less those that armed one-connection accepts may take.</summary>
+    private int FreeDirectSlots => _directSlots - _directInUse - _singleAcceptsArmed;
+
+    /// <summary>Arms an accept on every open listener that has none: multishot while the direct descriptor table
+    /// has room to spare, one connection at a time when few slots are free, none when the table is full.</summary>
     private void ArmListeners()
     {
         _loop.ClearAcceptPause();
@@ -772,6 +797,19 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
                 ListenerEntry entry = _listeners[i];
                 if (entry.Armed || entry.Listener.Fd < 0)
                     continue;
+                bool single = false;
+                if (_directSlots > 0)
+                {
+                    int free = FreeDirectSlots;
+                    if (free <= 0)
+                    {
+                        _acceptWaitsForSlot = true;
+                        return;
+                    }
+
+                    single = free <= SingleAcceptBelow;
+                }
+
                 IoUringSqe* sqe = _ring.NextSqe();
                 sqe->Opcode = IORING_OP_ACCEPT;
                 sqe->Fd = entry.Listener.Fd;
@@ -779,9 +817,13 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
                     sqe->FileIndex = unchecked((int)IORING_FILE_INDEX_ALLOC);
                 else
                     sqe->OpFlags = Libc.SOCK_CLOEXEC;
-                sqe->IoPrio = IORING_ACCEPT_MULTISHOT;
+                sqe->IoPrio = single ? (ushort)0 : IORING_ACCEPT_MULTISHOT;
                 sqe->UserData = Tag(Op.Accept, (uint)i);
                 entry.Armed = true;
+                entry.Single = single;
+                entry.Cancelling = false;
+                if (single)
+                    _singleAcceptsArmed++;
                 _inFlight++;
             }
         }
@@ -793,11 +835,28 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         lock (_listeners)
             entry = _listeners[(int)(uint)cqe.UserData];
         if (!more)
+        {
             entry.Armed = false;
+            if (entry.Single)
+                _singleAcceptsArmed--;
+        }
+
         int result = cqe.Result;
         if (result >= 0)
         {
             bool direct = _directSlots > 0;
+            if (direct)
+            {
+                _directInUse++;
+                // A multishot accept would go on taking connections while the table fills: it gives way to
+                // one-connection accepts (armed again when its cancellation completes).
+                if (more && !entry.Cancelling && FreeDirectSlots <= SingleAcceptBelow)
+                {
+                    Cancel(Tag(Op.Accept, (uint)cqe.UserData));
+                    entry.Cancelling = true;
+                }
+            }
+
             if (!_lifecycle.ShuttingDown && !_stopping)
                 AddConnection(result, direct);
             else if (direct)
@@ -849,7 +908,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         if (!UseDirectDescriptors)
             return;
         long limit = Libc.OpenFileLimit();
-        uint slots = (uint)Math.Clamp(limit, 0, MaxDirectDescriptors);
+        uint slots = (uint)Math.Clamp(limit, 0, Math.Min(DirectDescriptorLimit, MaxDirectDescriptors));
         if (slots == 0)
             return;
         IoUringRsrcRegister table = default;
@@ -971,6 +1030,17 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         sqe->FileIndex = index + 1;
         sqe->UserData = (ulong)Op.Close << 56;
         _inFlight++;
+    }
+
+    /// <summary>A slot of the direct descriptor table is free again: accepting resumes if it waited for one.</summary>
+    private void OnDirectClosed()
+    {
+        _directInUse--;
+        if (_acceptWaitsForSlot && !_loop.AcceptPaused)
+        {
+            _acceptWaitsForSlot = false;
+            ArmListeners();
+        }
     }
 
     /// <summary>A direct descriptor's SHUT_WR completed: a connection that was finished meanwhile frees its slot
@@ -1104,6 +1174,14 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     private sealed class ListenerEntry(SocketListener listener)
     {
         public readonly SocketListener Listener = listener;
+
+        /// <summary>An accept is in the kernel for this listener.</summary>
         public bool Armed;
+
+        /// <summary>That accept takes one connection (not multishot).</summary>
+        public bool Single;
+
+        /// <summary>That multishot accept is being cancelled.</summary>
+        public bool Cancelling;
     }
 }

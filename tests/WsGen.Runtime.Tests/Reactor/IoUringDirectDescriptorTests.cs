@@ -103,6 +103,63 @@ public sealed class IoUringDirectDescriptorTests
         }
     }
 
+    /// <summary>The kernel accepts a connection before it looks for a free slot of the table, and drops it when
+    /// there is none. So a full table must stop the loop accepting: the connections beyond it wait in the listen
+    /// backlog, untouched, and are served as soon as earlier ones close.</summary>
+    [Fact]
+    public void Connections_beyond_a_full_table_wait_in_the_backlog_until_a_slot_frees()
+    {
+        if (!IoUringReactor.IsSupported)
+            return;
+        const int slots = 16;
+        var handler = new TestHandler();
+        using var harness = new ReactorHarness("io_uring", handler, configure: r => ((IoUringReactor)r).DirectDescriptorLimit = slots);
+        var served = new List<Socket>();
+        var waiting = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < slots; i++)
+            {
+                Socket client = harness.Connect();
+                served.Add(client);
+                client.SendAll("ping"u8);
+                Assert.Equal("ping"u8.ToArray(), client.ReceiveExactly(4));
+            }
+
+            Assert.Equal(slots, ((IoUringReactor)harness.Reactor).DirectDescriptorSlots);
+            for (int i = 0; i < 4; i++)
+            {
+                Socket client = harness.Connect();
+                waiting.Add(client);
+                client.SendAll("wait"u8);
+            }
+
+            // Neither an echo nor a reset or end of stream: the connections were not accepted at all.
+            foreach (Socket client in waiting)
+                Assert.False(client.Poll(TimeSpan.FromMilliseconds(300), SelectMode.SelectRead), "a connection beyond the table was accepted or dropped");
+            Assert.Equal(slots, harness.Reactor.ConnectionCount);
+
+            for (int i = 0; i < waiting.Count; i++)
+                served[i].Dispose();
+            foreach (Socket client in waiting)
+                Assert.Equal("wait"u8.ToArray(), client.ReceiveExactly(4));
+            Assert.True(SocketTestExtensions.WaitUntil(() => handler.CloseCounts.Count == waiting.Count));
+            Assert.Equal(slots, harness.Reactor.ConnectionCount);
+
+            // The table is full again: one more waits, and is served when another closes.
+            using Socket last = harness.Connect();
+            last.SendAll("last"u8);
+            Assert.False(last.Poll(TimeSpan.FromMilliseconds(300), SelectMode.SelectRead), "a connection beyond the table was accepted or dropped");
+            served[^1].Dispose();
+            Assert.Equal("last"u8.ToArray(), last.ReceiveExactly(4));
+        }
+        finally
+        {
+            foreach (Socket client in served.Concat(waiting))
+                client.Dispose();
+        }
+    }
+
     /// <summary>The inodes of the sockets this process holds descriptors for.</summary>
     private static HashSet<string> ProcessSocketInodes()
     {
