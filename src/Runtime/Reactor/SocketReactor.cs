@@ -36,6 +36,7 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
     private readonly ConnectionLifecycle<SocketLoopConn> _lifecycle;
     private readonly LoopCore<SocketLoopConn> _loop;
     private readonly Stack<SendQueue> _spareQueues = new();
+    private readonly List<SocketAsyncEventArgs> _pausedAccepts = [];
     private readonly EventHandler<SocketAsyncEventArgs> _completed;
 
     private SocketLoopConn? _corked;
@@ -151,8 +152,8 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
         switch (args.LastOperation)
         {
             case SocketAsyncOperation.Accept:
-                CompleteAccept(args);
-                StartAccept(args);
+                if (CompleteAccept(args))
+                    StartAccept(args);
                 break;
             case SocketAsyncOperation.Receive:
                 Enqueue(new LoopWork(WorkKind.Readable, args.UserToken!, 0, args.SocketError));
@@ -184,7 +185,9 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
         }
     }
 
-    /// <summary>Hands an accepted socket to the loop; false when the listener failed (closed).</summary>
+    /// <summary>Hands an accepted socket to the loop; true when the next accept may start. False when the listener
+    /// failed (it was closed), or when the process ran out of descriptors: the loop then starts accepting again after
+    /// a pause, and the waiting connections stay in the listen backlog meanwhile.</summary>
     private bool CompleteAccept(SocketAsyncEventArgs args)
     {
         if (args.SocketError == SocketError.Success && args.AcceptSocket is { } socket)
@@ -193,7 +196,13 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
             return true;
         }
 
-        return args.SocketError is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.TooManyOpenSockets;
+        if (args.SocketError == SocketError.TooManyOpenSockets)
+        {
+            Enqueue(new LoopWork(WorkKind.AcceptPaused, args, 0, args.SocketError));
+            return false;
+        }
+
+        return args.SocketError is SocketError.ConnectionReset or SocketError.ConnectionAborted;
     }
 
     // ---- loop thread -----------------------------------------------------------------------------------------
@@ -204,6 +213,10 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
         {
             case WorkKind.Accepted:
                 AddConnection((Socket)work.Target);
+                break;
+            case WorkKind.AcceptPaused:
+                _pausedAccepts.Add((SocketAsyncEventArgs)work.Target);
+                _loop.PauseAccepting();
                 break;
             case WorkKind.Readable:
                 var reader = (SocketLoopConn)work.Target;
@@ -600,10 +613,12 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
 
     void ILoopHost.Signal() => _signal.Release();
 
-    /// <summary>Never called: this loop does not pause accepting (an accept that fails for lack of descriptors
-    /// is started again at once).</summary>
+    /// <summary>The pause after running out of descriptors is over: the accepts it held start again.</summary>
     void ILoopHost.ResumeAccepting()
     {
+        foreach (SocketAsyncEventArgs args in _pausedAccepts)
+            StartAccept(args);
+        _pausedAccepts.Clear();
     }
 
     void ILoopHost.Stopped() => _lifecycle.AbortAll(_connections.ToArray());
@@ -615,6 +630,7 @@ public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopCon
     private enum WorkKind : byte
     {
         Accepted,
+        AcceptPaused,
         Readable,
         Sent,
     }

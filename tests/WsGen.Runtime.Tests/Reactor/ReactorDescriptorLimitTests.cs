@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace WsGen.Tests.Reactor;
+
+/// <summary>Tests that lower the process's descriptor limit run alone: no other test may open a file meanwhile.</summary>
+[CollectionDefinition(nameof(DescriptorLimitCollection), DisableParallelization = true)]
+public sealed class DescriptorLimitCollection;
+
+/// <summary>A loop whose process runs out of descriptors stops accepting for a moment: the waiting connections stay
+/// in the listen backlog, none is reset, and all are served once descriptors are free again.</summary>
+/// <remarks>Not the io_uring loop: its armed accept keeps the descriptor limit the process had when it was armed
+/// (the kernel reads it when it prepares the accept), so lowering the limit afterwards cannot reach it. Its own
+/// limit, a full direct descriptor table, is covered in <see cref="IoUringDirectDescriptorTests"/>.</remarks>
+[Collection(nameof(DescriptorLimitCollection))]
+public sealed partial class ReactorDescriptorLimitTests
+{
+    private const int RLIMIT_NOFILE = 7;
+
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public void Running_out_of_descriptors_pauses_accepting_and_loses_no_connection(string kind)
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        var handler = new TestHandler();
+        using var harness = new ReactorHarness(kind, handler);
+        using (Socket warm = harness.Connect())
+        {
+            warm.SendAll("warm"u8);
+            Assert.Equal("warm"u8.ToArray(), warm.ReceiveExactly(4));
+        }
+
+        Assert.True(SocketTestExtensions.WaitUntil(() => handler.CloseCounts.Count == 1));
+        // The client sockets take their descriptors before the limit is lowered; connecting needs none.
+        var clients = new List<Socket>();
+        for (int i = 0; i < 8; i++)
+            clients.Add(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true });
+        Assert.Equal(0, getrlimit(RLIMIT_NOFILE, out RLimit saved));
+        try
+        {
+            // Room for two more descriptors: the loop accepts two connections, then runs out.
+            RLimit lowered = saved with { Current = LimitLeaving(2) };
+            Assert.Equal(0, setrlimit(RLIMIT_NOFILE, in lowered));
+            try
+            {
+                foreach (Socket client in clients)
+                {
+                    client.Connect(harness.EndPoint);
+                    client.SendAll("hi"u8);
+                }
+
+                Assert.True(SocketTestExtensions.WaitUntil(() => handler.Open.Count >= 2));
+                Thread.Sleep(300);
+                Assert.True(handler.Open.Count <= 2, $"{handler.Open.Count} connections accepted with room for 2");
+            }
+            finally
+            {
+                Assert.Equal(0, setrlimit(RLIMIT_NOFILE, in saved));
+            }
+
+            // Every connection is served once descriptors are free again, none reset meanwhile.
+            foreach (Socket client in clients)
+                Assert.Equal("hi"u8.ToArray(), client.ReceiveExactly(2));
+            Assert.Equal(clients.Count, harness.Reactor.ConnectionCount);
+        }
+        finally
+        {
+            foreach (Socket client in clients)
+                client.Dispose();
+        }
+    }
+
+    /// <summary>The soft limit under which exactly <paramref name="free"/> descriptor numbers are unused (a new
+    /// descriptor takes the lowest unused number, and fails with EMFILE when that is at or above the limit).</summary>
+    private static ulong LimitLeaving(int free)
+    {
+        var used = new HashSet<int>();
+        foreach (string entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+            used.Add(int.Parse(Path.GetFileName(entry), CultureInfo.InvariantCulture));
+        int unused = 0;
+        int limit = 0;
+        while (unused < free || used.Contains(limit))
+        {
+            if (!used.Contains(limit))
+                unused++;
+            limit++;
+        }
+
+        return (ulong)limit;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private record struct RLimit(ulong Current, ulong Maximum);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getrlimit(int resource, out RLimit limit);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int setrlimit(int resource, in RLimit limit);
+}
