@@ -61,9 +61,6 @@ internal static unsafe partial class IoUringAbi
     // io_uring_sqe.file_index of an accept: the kernel picks a free slot of the registered file table.
     internal const uint IORING_FILE_INDEX_ALLOC = ~0U;
 
-    // The most entries a registered file table may have.
-    internal const uint IORING_MAX_FIXED_FILES = 1U << 20;
-
     // io_uring_sqe.ioprio for accept and recv.
     internal const ushort IORING_ACCEPT_MULTISHOT = 1 << 0;
     internal const ushort IORING_RECV_MULTISHOT = 1 << 1;
@@ -181,7 +178,6 @@ internal struct IoUringSqe
     [FieldOffset(56)] public ulong Pad;
 }
 
-/// <summary><c>struct io_uring_cqe</c> (16 bytes).</summary>
 /// <summary>io_uring_rsrc_register: the argument of <see cref="IoUringAbi.IORING_REGISTER_FILES2"/>.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct IoUringRsrcRegister
@@ -193,6 +189,7 @@ internal struct IoUringRsrcRegister
     public ulong Tags;
 }
 
+/// <summary><c>struct io_uring_cqe</c> (16 bytes).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct IoUringCqe
 {

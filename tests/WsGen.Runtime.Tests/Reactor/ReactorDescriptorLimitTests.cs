@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using WsGen.Native;
 
 namespace WsGen.Tests.Reactor;
 
@@ -15,10 +16,8 @@ public sealed class DescriptorLimitCollection;
 /// (the kernel reads it when it prepares the accept), so lowering the limit afterwards cannot reach it. Its own
 /// limit, a full direct descriptor table, is covered in <see cref="IoUringDirectDescriptorTests"/>.</remarks>
 [Collection(nameof(DescriptorLimitCollection))]
-public sealed partial class ReactorDescriptorLimitTests
+public sealed unsafe partial class ReactorDescriptorLimitTests
 {
-    private const int RLIMIT_NOFILE = 7;
-
     [Theory]
     [InlineData("epoll")]
     [InlineData("sockets")]
@@ -39,12 +38,14 @@ public sealed partial class ReactorDescriptorLimitTests
         var clients = new List<Socket>();
         for (int i = 0; i < 8; i++)
             clients.Add(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true });
-        Assert.Equal(0, getrlimit(RLIMIT_NOFILE, out RLimit saved));
+        ResourceLimit saved;
+        Assert.Equal(0, Libc.getrlimit(Libc.RLIMIT_NOFILE, &saved));
         try
         {
             // Room for two more descriptors: the loop accepts two connections, then runs out.
-            RLimit lowered = saved with { Current = LimitLeaving(2) };
-            Assert.Equal(0, setrlimit(RLIMIT_NOFILE, in lowered));
+            ResourceLimit lowered = saved;
+            lowered.Current = LimitLeaving(2);
+            Assert.Equal(0, setrlimit(Libc.RLIMIT_NOFILE, &lowered));
             try
             {
                 foreach (Socket client in clients)
@@ -59,7 +60,7 @@ public sealed partial class ReactorDescriptorLimitTests
             }
             finally
             {
-                Assert.Equal(0, setrlimit(RLIMIT_NOFILE, in saved));
+                Assert.Equal(0, setrlimit(Libc.RLIMIT_NOFILE, &saved));
             }
 
             // Every connection is served once descriptors are free again, none reset meanwhile.
@@ -93,12 +94,7 @@ public sealed partial class ReactorDescriptorLimitTests
         return (ulong)limit;
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private record struct RLimit(ulong Current, ulong Maximum);
-
+    /// <summary>The runtime only reads the limit (<see cref="Libc.OpenFileLimit"/>); the test sets it.</summary>
     [LibraryImport("libc", SetLastError = true)]
-    private static partial int getrlimit(int resource, out RLimit limit);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int setrlimit(int resource, in RLimit limit);
+    private static partial int setrlimit(int resource, ResourceLimit* limit);
 }
