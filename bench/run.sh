@@ -32,16 +32,18 @@ RESULTS=${BENCH_OUT:-$RESULTS}
 
 # Servers, in the order they run. One line each: "name|label|spec". A spec whose first word is a
 # .csproj (relative to the repo root) is built in Release and run as `dotnet <its dll> <the rest>`; a .c file
-# is compiled with `cc -O2`; any other spec is a shell command. Every server gets `--port N --stats` appended and must serve
+# is compiled with `cc -O2`; a .mjs file is run with `node` after `npm ci` in its folder; any other spec is a shell command. Every server gets `--port N --stats` appended and must serve
 # ws://127.0.0.1:N/ and print `stats messages=<n> allocated=<bytes>` once a second.
 SERVER_DEFS=(
   "wsgen|WsGen epoll|samples/Echo/Echo.csproj --reactor epoll"
   "wsgen-uring|WsGen io_uring|samples/Echo/Echo.csproj --reactor io_uring"
   "wsgen-hand|WsGen epoll, hand-wired|samples/Echo/Echo.csproj --reactor epoll --hand-wired"
   "kestrel|Kestrel|bench/KestrelEcho/KestrelEcho.csproj"
+  "uws|uWebSockets.js|bench/uws/echo.mjs"
   "floor|C floor|bench/floor/echo.c"
 )
 BASELINE=kestrel
+RIVAL=uws   # the fastest server measured here besides WsGen: a second ratio table compares every server to it
 
 # Load scenarios: "key|description|wsload arguments" (the port and -t are added by run_echo).
 SCENARIOS=(
@@ -154,6 +156,22 @@ for def in "${SELECTED[@]}"; do
       FAILED=1
       continue
     fi
+  elif [[ $first == *.mjs ]]; then
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+      log "$label: node and npm are not installed; skipping it"
+      continue
+    fi
+    dir=$(dirname "$ROOT/$first")
+    if [[ ! -d $dir/node_modules ]]; then
+      log "installing the npm packages of ${dir#"$ROOT"/}"
+      if ! (cd "$dir" && npm ci --no-audit --no-fund) >"$WORK/build.$name.log" 2>&1; then
+        tail -n 20 "$WORK/build.$name.log" >&2
+        warn "$label: npm ci failed in ${dir#"$ROOT"/}; skipping it"
+        FAILED=1
+        continue
+      fi
+    fi
+    CMD[$name]="node $(printf '%q' "$ROOT/$first") $rest"
   elif [[ $first != *.csproj ]]; then
     CMD[$name]=$spec
   elif [[ ! -f $ROOT/$first ]]; then
@@ -207,7 +225,8 @@ start_server() {
 }
 
 stats_count() { grep -c '^stats ' "$SRV_OUT" || true; }
-stats_field() { grep '^stats ' "$SRV_OUT" | sed -n "${1}p" | grep -o "$2=[0-9]*" | cut -d= -f2; }
+# stats_field LINE FIELD: the field's value on the server's LINE-th stats line, or nothing if that line lacks it.
+stats_field() { grep '^stats ' "$SRV_OUT" | sed -n "${1}p" | { grep -o "$2=[0-9]*" || true; } | cut -d= -f2; }
 field() { grep -o "$2=-\?[0-9.]*" "$1" | head -n 1 | cut -d= -f2; }
 # The CPU time (user + system, in clock ticks) process $1 has used; the fields after the command name, which
 # may contain spaces, are counted from its closing parenthesis.
@@ -250,7 +269,7 @@ run_echo() {
     local m0 m1 a0 a1
     m0=$(stats_field "$first" messages); m1=$(stats_field "$last" messages)
     a0=$(stats_field "$first" allocated); a1=$(stats_field "$last" allocated)
-    if ((m1 > m0)); then
+    if ((m1 > m0)) && [[ -n $a0 && -n $a1 ]]; then
       R[$name,$key,alloc]=$(awk -v a="$((a1 - a0))" -v m="$((m1 - m0))" 'BEGIN { printf "%.1f", a / m }')
     fi
   fi
@@ -349,7 +368,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0)
 # " (1.23x)", or nothing when either figure is missing.
 ratio_suffix() { local r; r=$(ratio "$1" "$2"); [[ $r == n/a ]] || echo " (${r}x)"; }
 has_base=0
-for name in "${RUN[@]}"; do [[ $name == "$BASELINE" ]] && has_base=1; done
+has_rival=0
+for name in "${RUN[@]}"; do
+  [[ $name == "$BASELINE" ]] && has_base=1
+  [[ $name == "$RIVAL" ]] && has_rival=1
+done
 row() { local line="|" c; for c in "$@"; do line+=" $c |"; done; echo "$line"; }
 
 report() {
@@ -397,8 +420,28 @@ report() {
     done
     echo
   }
+  # rival_table TITLE METRIC: every other server's figure over the rival's, one row per server.
+  rival_table() {
+    local title=$1 metric=$2 r
+    row "$title" "${header[@]:1}"
+    row "${align[@]}"
+    for name in "${RUN[@]}"; do
+      [[ $name != "$RIVAL" ]] || continue
+      cells=("${LABEL[$name]}")
+      for sc in "${SCENARIOS[@]}"; do
+        IFS='|' read -r key desc args <<<"$sc"
+        r=$(ratio "${R[$name,$key,$metric]:-}" "${R[$RIVAL,$key,$metric]:-}")
+        [[ $r == n/a ]] || r+=x
+        cells+=("$r")
+      done
+      row "${cells[@]}"
+    done
+    echo
+  }
   metric_table "msg/s" msgs ratio
+  ((has_rival)) && rival_table "msg/s over ${LABEL[$RIVAL]}" msgs
   metric_table "server CPU per message, us" cpu ratio
+  ((has_rival)) && rival_table "CPU per message over ${LABEL[$RIVAL]}" cpu
   metric_table "alloc B/msg" alloc
   metric_table "latency p50 / p99, us" latency
   if ((ROUNDS > 1)); then
@@ -418,7 +461,13 @@ report() {
   echo "msg/s: higher is better. Latency: round-trip percentiles in microseconds, from wsload."
   echo "Server CPU per message: the server's user + system CPU time over the measured window, per message echoed in it"
   echo "(the same median round): how much of the machine each server needs, whatever the load generator manages."
-  echo "alloc B/msg: managed bytes the server allocated per echoed message under steady load."
+  echo "alloc B/msg: managed bytes the server allocated per echoed message under steady load (n/a for servers"
+  echo "without a managed heap figure)."
+  if ((has_rival)); then
+    echo "The tables \"over ${LABEL[$RIVAL]}\" divide each server's figure by ${LABEL[$RIVAL]}'s in the same run: above 1 is"
+    echo "more messages per second, or more CPU per message. ${LABEL[$RIVAL]} (bench/uws/echo.mjs) is the Node.js binding of"
+    echo "uWebSockets, whose C++ core does the I/O and the protocol; its echo callback runs in JavaScript."
+  fi
   if [[ -n ${LABEL[floor]:-} ]]; then
     echo "${LABEL[floor]} (bench/floor/echo.c) is a yardstick, not a competitor: a single-threaded epoll echo in C with one"
     echo "recv and one send per readable socket and none of the checks a server owes its clients. It shows what the"

@@ -1,0 +1,42 @@
+// A uWebSockets.js echo server for bench/run.sh: every message goes back to its sender, text as text and binary as
+// binary, with compression off and limits high enough for the bench's messages.
+// Usage: node echo.mjs [--port N] [--stats]
+// With --stats it prints `stats messages=<echoed so far>` once a second (there is no managed allocation figure to
+// give, so the bench shows n/a for it).
+// uWebSockets.js is the Node.js binding of uWebSockets (C++, epoll on Linux); its npm name is uws-pack, a repack
+// of the project's own release binaries.
+import { App, DISABLED } from 'uws-pack';
+
+let port = 9001;
+let stats = false;
+const args = process.argv.slice(2);
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--port' && i + 1 < args.length) port = Number(args[++i]);
+  else if (args[i] === '--stats') stats = true;
+  else {
+    console.error('usage: node echo.mjs [--port N] [--stats]');
+    process.exit(2);
+  }
+}
+
+let messages = 0;
+App()
+  .ws('/*', {
+    compression: DISABLED,
+    maxPayloadLength: 16 * 1024 * 1024,
+    maxBackpressure: 64 * 1024 * 1024,
+    idleTimeout: 0,
+    message: (ws, message, isBinary) => {
+      messages++;
+      ws.send(message, isBinary);
+    },
+  })
+  .listen('127.0.0.1', port, (listenSocket) => {
+    if (!listenSocket) {
+      console.error(`cannot listen on 127.0.0.1:${port}`);
+      process.exit(1);
+    }
+    console.log(`listening on ws://127.0.0.1:${port}/`);
+  });
+
+if (stats) setInterval(() => console.log(`stats messages=${messages}`), 1000);
