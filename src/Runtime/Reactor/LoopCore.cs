@@ -176,7 +176,8 @@ internal sealed class LoopCore<TConn>
     // ---- posted work and the wake-up ----------------------------------------------------------------------------
 
     /// <summary>Queues <paramref name="action"/> to run on the loop thread and wakes the loop. After
-    /// <see cref="TryBeginDispose"/> nothing will run it: it is dropped (a registration's socket is closed).</summary>
+    /// <see cref="TryBeginDispose"/> nothing will run it: it is dropped (a registration's socket is closed), also
+    /// when the dispose races with this call.</summary>
     internal void Post(Action<object?> action, object? state)
     {
         ArgumentNullException.ThrowIfNull(action);
@@ -187,6 +188,14 @@ internal sealed class LoopCore<TConn>
         }
 
         _posted.Enqueue(new PostedWork(action, state));
+        if (IsDisposed)
+        {
+            // Dispose ran between the check above and the enqueue, so its drain may have missed this item:
+            // drain again. Dequeuing is atomic, so every item is dropped once, here or by Dispose.
+            DropPosted();
+            return;
+        }
+
         Wake();
     }
 
@@ -252,7 +261,9 @@ internal sealed class LoopCore<TConn>
             return false;
         if (IsRunning)
             throw new InvalidOperationException("Dispose the reactor after Run returned.");
-        Volatile.Write(ref _disposed, true);
+        // A full fence, not a plain write: Post enqueues and then reads the flag, and Dispose sets the flag and then
+        // drains the queue; with a fence on both sides one of them sees the other.
+        Interlocked.Exchange(ref _disposed, true);
         return true;
     }
 

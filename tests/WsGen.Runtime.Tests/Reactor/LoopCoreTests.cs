@@ -124,6 +124,43 @@ public sealed class LoopCoreTests
     }
 
     [Fact]
+    public void A_registration_racing_Dispose_is_dropped_exactly_once()
+    {
+        // Another thread registers while the loop is being disposed, over and over: whichever side comes second,
+        // the registration's socket must be closed once, never left in a queue nobody drains.
+        const int Rounds = 300_000;
+        using var go = new Barrier(2);
+        using var done = new Barrier(2);
+        Host? host = null;
+        var poster = new Thread(() =>
+        {
+            for (int i = 0; i < Rounds; i++)
+            {
+                go.SignalAndWait();
+                host!.Core.Register(i);
+                done.SignalAndWait();
+            }
+        }) { IsBackground = true };
+        poster.Start();
+
+        var wrong = new List<string>();
+        for (int i = 0; i < Rounds; i++)
+        {
+            host = new Host();
+            go.SignalAndWait();
+            Assert.True(host.Core.TryBeginDispose());
+            host.Core.DropPosted();
+            done.SignalAndWait();
+            int dropped = host.DroppedCount(i);
+            if (dropped != 1 && wrong.Count < 5)
+                wrong.Add($"round {i}: dropped {dropped} times");
+        }
+
+        poster.Join();
+        Assert.Empty(wrong);
+    }
+
+    [Fact]
     public void Posts_signal_the_backend_once_until_it_saw_the_wake_up()
     {
         var host = new Host();
@@ -282,7 +319,17 @@ public sealed class LoopCoreTests
 
         public void RegisterOnLoop(object state) => Registered.Add(state);
 
-        public void DropRegistration(object state) => Dropped.Add(state);
+        public void DropRegistration(object state)
+        {
+            lock (Dropped)
+                Dropped.Add(state);
+        }
+
+        public int DroppedCount(object state)
+        {
+            lock (Dropped)
+                return Dropped.Count(d => d.Equals(state));
+        }
 
         public void Finish(Conn conn)
         {
