@@ -75,6 +75,32 @@ internal static class Declarations
         """,
     ];
 
+    /// <summary>An owned-frame endpoint that already uses some of the generated constants' names (a property, a
+    /// method, a nested type and an inherited field) and the name the frame pool once had: only the free names get a
+    /// constant, and the generated code refers to none of them.</summary>
+    public const string Clashing = GeneratorHarness.Usings + """
+        namespace Demo;
+
+        public class Limits
+        {
+            protected static readonly int IdleTimeoutSeconds = 5;
+        }
+
+        [WebSocketEndpoint("/clash", MaxConnections = 3, MaxMessageSize = 4096)]
+        public partial class Clashing : Limits
+        {
+            public int MaxConnections { get; set; } = 99;
+
+            public static string EndpointPath() => "/elsewhere";
+
+            public class MaxBackpressure;
+
+            public static readonly object FramePool = new();
+
+            public void OnMessage(WebSocketConnection conn, WebSocketFrame frame) => frame.Release();
+        }
+        """;
+
     /// <summary>Only endpoints in the global namespace: WsGenApp goes to WsGen.Generated.</summary>
     public const string GlobalNamespace = GeneratorHarness.Usings + """
         [WebSocketEndpoint("/a\"quoted\"")]

@@ -15,6 +15,7 @@ public sealed class SnapshotTests
         { nameof(Declarations.Several), "linux-x64" },
         { nameof(Declarations.Several), null },
         { nameof(Declarations.GlobalNamespace), "freebsd-x64" },
+        { nameof(Declarations.Clashing), null },
     };
 
     internal static string[] Sources(string name) => name switch
@@ -22,6 +23,7 @@ public sealed class SnapshotTests
         nameof(Declarations.SpanOnly) => [Declarations.SpanOnly],
         nameof(Declarations.FrameAsyncAllHandlers) => [Declarations.FrameAsyncAllHandlers],
         nameof(Declarations.Several) => Declarations.Several,
+        nameof(Declarations.Clashing) => [Declarations.Clashing],
         _ => [Declarations.GlobalNamespace],
     };
 

@@ -86,17 +86,19 @@ internal static class AppEmitter
         w.Line("public const int MaxBackpressure = " + Literals.Int(backpressure) + ";");
         w.Line();
 
-        w.Line("/// <summary>The endpoints' routes; route i is served by endpoint i of the dispatcher.</summary>");
+        w.Line("/// <summary>The endpoints' routes, with the attributes' values; route i is served by endpoint i of the");
+        w.Line("/// dispatcher.</summary>");
         w.Line("public static global::WsGen.EndpointRoute[] CreateRoutes() =>");
         w.Line("[");
         w.Indent();
         foreach (var e in endpoints)
         {
-            w.Line("new(" + e.FullyQualifiedName + ".EndpointPath, new global::WsGen.WebSocketEndpointOptions");
+            var settings = e.Settings;
+            w.Line("new(" + Literals.String(settings.Path) + ", new global::WsGen.WebSocketEndpointOptions");
             w.Open();
-            w.Line("MaxMessageSize = " + e.FullyQualifiedName + ".MaxMessageSize,");
-            w.Line("MaxConnections = " + e.FullyQualifiedName + ".MaxConnections,");
-            w.Line("IdleTimeout = global::System.TimeSpan.FromSeconds(" + e.FullyQualifiedName + ".IdleTimeoutSeconds),");
+            w.Line("MaxMessageSize = " + Literals.Int(settings.MaxMessageSize) + ",");
+            w.Line("MaxConnections = " + Literals.Int(settings.MaxConnections) + ",");
+            w.Line("IdleTimeout = global::System.TimeSpan.FromSeconds(" + Literals.Int(settings.IdleTimeoutSeconds) + "),");
             if (e.Settings.SubProtocols.Count > 0)
             {
                 var tokens = new List<string>();
@@ -174,6 +176,21 @@ internal static class AppEmitter
         w.Line("file readonly struct WsGenDispatcher : global::WsGen.IEndpointDispatcher");
         w.Open();
         for (int i = 0; i < endpoints.Count; i++)
+        {
+            if (!endpoints[i].OnMessage.TakesFrame)
+                continue;
+            var settings = endpoints[i].Settings;
+            w.Line("/// <summary>");
+            w.Line("/// The buffers of the frames handed to " + endpoints[i].Name + ".OnMessage: at most MaxConnections (" + Prose(settings.MaxConnections) + ")");
+            w.Line("/// buffers of MaxMessageSize (" + Prose(settings.MaxMessageSize) + ") bytes, carved in slabs as first needed and never more. When all are");
+            w.Line("/// held, a frame is built over a new array instead (see <see cref=\"" + Support + ".CreateFrame\"/>).");
+            w.Line("/// </summary>");
+            w.Line("private static readonly global::WsGen.BytePool FramePool" + i + " = new(" + Literals.Int(settings.MaxMessageSize)
+                + ", maxBuffers: " + Literals.Int(settings.MaxConnections) + ");");
+            w.Line();
+        }
+
+        for (int i = 0; i < endpoints.Count; i++)
             w.Line("private readonly " + endpoints[i].FullyQualifiedName + " _endpoint" + i + ";");
         w.Line();
 
@@ -194,23 +211,25 @@ internal static class AppEmitter
         w.Line("public static WsGenDispatcher Create() => new(" + string.Join(", ", creations) + ");");
         w.Line();
 
-        EmitSwitch(w, endpoints, "public void OnOpen(int endpoint, " + Conn + " conn)", e => e.OnOpen, _ => "OnOpen(conn)");
+        EmitSwitch(w, endpoints, "public void OnOpen(int endpoint, " + Conn + " conn)", e => e.OnOpen, (_, _) => "OnOpen(conn)");
         w.Line();
         EmitSwitch(w, endpoints,
             "public void OnMessage(int endpoint, " + Conn + " conn, global::WsGen.WebSocketOpcode opcode, global::System.ReadOnlySpan<byte> payload)",
             e => e.OnMessage,
-            e => e.OnMessage.TakesFrame
-                ? "OnMessage(conn, " + Support + ".CreateFrame(opcode, payload, " + e.FullyQualifiedName + ".FramePool))"
+            (e, i) => e.OnMessage.TakesFrame
+                ? "OnMessage(conn, " + Support + ".CreateFrame(opcode, payload, FramePool" + i + "))"
                 : "OnMessage(conn, payload, opcode)");
         w.Line();
-        EmitSwitch(w, endpoints, "public void OnClose(int endpoint, " + Conn + " conn, global::WsGen.CloseStatus status)", e => e.OnClose, _ => "OnClose(conn, status)");
+        EmitSwitch(w, endpoints, "public void OnClose(int endpoint, " + Conn + " conn, global::WsGen.CloseStatus status)", e => e.OnClose, (_, _) => "OnClose(conn, status)");
         w.Line();
-        EmitSwitch(w, endpoints, "public void OnError(int endpoint, " + Conn + " conn, global::System.Exception error)", e => e.OnError, _ => "OnError(conn, error)", isError: true);
+        EmitSwitch(w, endpoints, "public void OnError(int endpoint, " + Conn + " conn, global::System.Exception error)", e => e.OnError, (_, _) => "OnError(conn, error)", isError: true);
         w.Close();
     }
 
+    private static string Prose(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private static void EmitSwitch(IndentedWriter w, EquatableArray<EndpointModel> endpoints, string signature,
-        Func<EndpointModel, HandlerModel?> handler, Func<EndpointModel, string> call, bool isError = false)
+        Func<EndpointModel, HandlerModel?> handler, Func<EndpointModel, int, string> call, bool isError = false)
     {
         w.Line(signature);
         w.Open();
@@ -225,7 +244,7 @@ internal static class AppEmitter
             {
                 if (handler(endpoints[i]) is not { } h)
                     continue;
-                string invocation = "_endpoint" + i + "." + call(endpoints[i]);
+                string invocation = "_endpoint" + i + "." + call(endpoints[i], i);
                 w.Line("case " + i + ":");
                 w.Indent();
                 if (!h.ReturnsValueTask)

@@ -1,7 +1,8 @@
 namespace WsGen.Generators;
 
-/// <summary>Emits the part of an endpoint class that carries its settings as constants (and, for an endpoint whose
-/// OnMessage owns frames, the pool the frames come from).</summary>
+/// <summary>Emits the part of an endpoint class that carries its settings as constants. A constant whose name the
+/// class already uses (declared or inherited) is left out: the user's member keeps its name and meaning, and the
+/// generated code does not refer to these constants.</summary>
 internal static class EndpointEmitter
 {
     public static string HintName(EndpointModel endpoint) =>
@@ -19,35 +20,39 @@ internal static class EndpointEmitter
         }
         w.Line("partial class " + endpoint.Name);
         w.Open();
-        w.Line("/// <summary>The request path this endpoint is served at.</summary>");
-        w.Line("internal const string EndpointPath = " + Literals.String(s.Path) + ";");
-        w.Line();
-        w.Line("/// <summary>Open connections of this endpoint; the next handshake is refused with 503.</summary>");
-        w.Line("internal const int MaxConnections = " + Literals.Int(s.MaxConnections) + ";");
-        w.Line();
-        w.Line("/// <summary>Largest message in bytes after reassembly; larger fails the connection with 1009.</summary>");
-        w.Line("internal const int MaxMessageSize = " + Literals.Int(s.MaxMessageSize) + ";");
-        w.Line();
-        w.Line("/// <summary>The loop's receive buffer this endpoint asks for.</summary>");
-        w.Line("internal const int ReceiveBufferSize = " + Literals.Int(s.ReceiveBufferSize) + ";");
-        w.Line();
-        w.Line("/// <summary>Bytes that may wait for a slow peer before the connection is aborted.</summary>");
-        w.Line("internal const int MaxBackpressure = " + Literals.Int(s.MaxBackpressure) + ";");
-        w.Line();
-        w.Line("/// <summary>Seconds of silence before a ping, and as many again before a close with 1001; 0 is off.</summary>");
-        w.Line("internal const int IdleTimeoutSeconds = " + Literals.Int(s.IdleTimeoutSeconds) + ";");
-        if (endpoint.OnMessage.TakesFrame)
-        {
-            w.Line();
-            w.Line("/// <summary>");
-            w.Line("/// The buffers of the frames handed to OnMessage: at most <see cref=\"MaxConnections\"/> buffers of");
-            w.Line("/// <see cref=\"MaxMessageSize\"/> bytes, carved in slabs as first needed and never more. When all are held,");
-            w.Line("/// a frame is built over a new array instead (see <see cref=\"global::WsGen.GeneratedEndpoints.CreateFrame\"/>).");
-            w.Line("/// </summary>");
-            w.Line("internal static readonly global::WsGen.BytePool FramePool = new(MaxMessageSize, maxBuffers: MaxConnections);");
-        }
+        var constants = new Constants(w, endpoint.TakenNames);
+        constants.Add("The request path this endpoint is served at.",
+            "string", "EndpointPath", Literals.String(s.Path));
+        constants.Add("Open connections of this endpoint; the next handshake is refused with 503.",
+            "int", "MaxConnections", Literals.Int(s.MaxConnections));
+        constants.Add("Largest message in bytes after reassembly; larger fails the connection with 1009.",
+            "int", "MaxMessageSize", Literals.Int(s.MaxMessageSize));
+        constants.Add("The loop's receive buffer this endpoint asks for.",
+            "int", "ReceiveBufferSize", Literals.Int(s.ReceiveBufferSize));
+        constants.Add("Bytes that may wait for a slow peer before the connection is aborted.",
+            "int", "MaxBackpressure", Literals.Int(s.MaxBackpressure));
+        constants.Add("Seconds of silence before a ping, and as many again before a close with 1001; 0 is off.",
+            "int", "IdleTimeoutSeconds", Literals.Int(s.IdleTimeoutSeconds));
         w.Close();
         return w.ToString();
+    }
+
+    /// <summary>Writes the constants, a blank line between two, leaving out the names the class already has.</summary>
+    private sealed class Constants(IndentedWriter w, EquatableArray<string> taken)
+    {
+        private bool _first = true;
+
+        public void Add(string summary, string type, string name, string value)
+        {
+            foreach (string t in taken)
+                if (t == name)
+                    return;
+            if (!_first)
+                w.Line();
+            _first = false;
+            w.Line("/// <summary>" + summary + "</summary>");
+            w.Line("internal const " + type + " " + name + " = " + value + ";");
+        }
     }
 }
 

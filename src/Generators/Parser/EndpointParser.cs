@@ -38,11 +38,32 @@ internal static class EndpointParser
             ns,
             type.Name,
             type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+            TakenNames(type),
             settings,
             Handler(facts.OnOpen),
             Handler(onMessage)!,
             Handler(facts.OnClose),
             Handler(facts.OnError));
+    }
+
+    /// <summary>The generated constants' names that <paramref name="type"/> or a base class already has a member of:
+    /// emitting them would not compile (or would hide the inherited member).</summary>
+    private static EquatableArray<string> TakenNames(INamedTypeSymbol type)
+    {
+        var taken = new List<string>();
+        foreach (string name in EndpointSettings.ConstantNames)
+        {
+            for (var t = type; t is not null; t = t.BaseType)
+            {
+                if (t.GetMembers(name).Length > 0)
+                {
+                    taken.Add(name);
+                    break;
+                }
+            }
+        }
+
+        return new EquatableArray<string>(taken.ToArray());
     }
 
     private static HandlerModel? Handler(HandlerShape? shape) =>
