@@ -2,6 +2,7 @@
 //   dotnet run -c Release --project samples/Echo [-- --port N] [--reactor epoll|io_uring|sockets] [--loops N] [--hand-wired] [--stats]
 // --loops N runs N loops, one per CPU, all on the port; the echo endpoint keeps no state, so that is safe.
 using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Echo;
 using WsGen;
@@ -15,7 +16,7 @@ for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
-        case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], out port):
+        case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], out port) && port is >= 0 and <= IPEndPoint.MaxPort:
             i++;
             break;
         case "--reactor" when i + 1 < args.Length:
@@ -51,12 +52,24 @@ using var stop = new CancellationTokenSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
 
+try
+{
+    server.Start();
+}
+catch (Exception e) when (e is SocketException or ArgumentException or InvalidOperationException or PlatformNotSupportedException)
+{
+    // The port is taken, or the options name a loop this machine does not have: say so, without a stack trace.
+    Console.Error.WriteLine($"Echo: cannot serve ws://{options.EndPoint}/: {e.Message}");
+    return 1;
+}
+
+Console.WriteLine($"WsGen echo listening on ws://{server.LocalEndPoint}/ ({server.ReactorName}, {server.LoopCount} loop{(server.LoopCount == 1 ? "" : "s")})");
 if (stats)
 {
     var statsThread = new Thread(() =>
     {
         while (!stop.Token.WaitHandle.WaitOne(1000))
-            {
+        {
             var gc = GC.GetGCMemoryInfo();
             Console.WriteLine($"stats messages={EchoEndpoint.Messages} allocated={GC.GetTotalAllocatedBytes(false)} heap={gc.HeapSizeBytes} committed={gc.TotalCommittedBytes} connections={server.ConnectionCount}");
         }
@@ -64,8 +77,6 @@ if (stats)
     statsThread.Start();
 }
 
-server.Start();
-Console.WriteLine($"WsGen echo listening on ws://{server.LocalEndPoint}/ ({server.ReactorName}, {server.LoopCount} loop{(server.LoopCount == 1 ? "" : "s")})");
 stop.Token.WaitHandle.WaitOne();
 server.Stop();
 return 0;

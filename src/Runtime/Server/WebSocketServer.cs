@@ -112,7 +112,10 @@ public sealed class WebSocketServer : IDisposable
         _routes.Add(route);
     }
 
-    /// <summary>Binds and starts the loops, each on a thread of its own; returns the bound address.</summary>
+    /// <summary>Binds and starts the loops, each on a thread of its own; returns the bound address. When binding fails
+    /// (a <see cref="System.Net.Sockets.SocketException"/> for a taken port, an <see cref="ArgumentException"/> for an
+    /// unknown <see cref="WebSocketServerOptions.Reactor"/>) nothing is left listening and the server may be started
+    /// again.</summary>
     public IPEndPoint Start()
     {
         var endPoint = Bind();
@@ -172,25 +175,39 @@ public sealed class WebSocketServer : IDisposable
         var budget = new ConnectionBudget(_options.MaxConnections);
         var topology = count > 1 ? NumaTopology.Detect() : null;
         var pools = topology is null ? null : new NumaPoolManager<byte[]>(topology, _ => ArrayBytePool.CreateArrayPool(BackpressureBufferSize, 1024));
-        _loops = new ServerLoop[count];
-        _reactors = new IServerReactor[count];
+        var loops = new ServerLoop[count];
+        var reactors = new List<IServerReactor>(count);
         var endPoint = _options.EndPoint;
-        for (int i = 0; i < count; i++)
+        try
         {
-            // Several loops listen on one port (SO_REUSEPORT: the kernel spreads connections), each with the
-            // backpressure buffers of the CPU it is pinned to.
-            var reactorOptions = count == 1 ? _options.ReactorOptions : _options.ReactorOptions with
+            for (int i = 0; i < count; i++)
             {
-                ReusePort = true,
-                BackpressurePool = new ArrayBytePool(pools!.PoolForCPU(CpuOf(i, topology!)), BackpressureBufferSize),
-            };
-            var loop = _createLoop(router, budget);
-            var reactor = CreateReactor(loop, reactorOptions);
-            loop.Attach(reactor);
-            _loops[i] = loop;
-            _reactors[i] = reactor;
-            endPoint = reactor.Listen(endPoint);
+                // Several loops listen on one port (SO_REUSEPORT: the kernel spreads connections), each with the
+                // backpressure buffers of the CPU it is pinned to.
+                var reactorOptions = count == 1 ? _options.ReactorOptions : _options.ReactorOptions with
+                {
+                    ReusePort = true,
+                    BackpressurePool = new ArrayBytePool(pools!.PoolForCPU(CpuOf(i, topology!)), BackpressureBufferSize),
+                };
+                var loop = _createLoop(router, budget);
+                var reactor = CreateReactor(loop, reactorOptions);
+                reactors.Add(reactor);
+                loop.Attach(reactor);
+                loops[i] = loop;
+                endPoint = reactor.Listen(endPoint);
+            }
         }
+        catch
+        {
+            // The port is taken, or a loop could not be made: release what was made, so that the server is as before
+            // Start (it may be started again) and nothing keeps the port.
+            foreach (var reactor in reactors)
+                reactor.Dispose();
+            throw;
+        }
+
+        _loops = loops;
+        _reactors = [.. reactors];
         ReactorName = _reactors[0].GetType().Name.Replace("Reactor", "").ToLowerInvariant();
         LocalEndPoint = endPoint;
         return endPoint;

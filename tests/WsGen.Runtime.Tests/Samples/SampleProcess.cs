@@ -20,15 +20,7 @@ internal sealed partial class SampleProcess : IDisposable
 
     public static SampleProcess Start(string sample, params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, sample + ".dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: the test project should reference samples/{sample}");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(dll);
-        start.ArgumentList.Add("--port");
-        start.ArgumentList.Add("0");
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        var process = Process.Start(start)!;
+        var process = Process.Start(StartInfo(sample, ["--port", "0", .. args]))!;
         var line = Task.Run(process.StandardOutput.ReadLine);
         if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is null)
         {
@@ -38,6 +30,31 @@ internal sealed partial class SampleProcess : IDisposable
         var match = Address().Match(line.Result);
         Assert.True(match.Success, $"{sample} printed no address: {line.Result}");
         return new SampleProcess(process, IPEndPoint.Parse(match.Value));
+    }
+
+    /// <summary>Runs a sample that is expected to exit by itself (within 30 s) and returns its exit code and output.</summary>
+    public static (int ExitCode, string Output, string Error) RunToExit(string sample, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(sample, args))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new Xunit.Sdk.XunitException($"{sample} did not exit: {string.Join(' ', args)}");
+        }
+        return (process.ExitCode, output.Result, error.Result);
+    }
+
+    private static ProcessStartInfo StartInfo(string sample, string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, sample + ".dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: the test project should reference samples/{sample}");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(dll);
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        return start;
     }
 
     public void Dispose()

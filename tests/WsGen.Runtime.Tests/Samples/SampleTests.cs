@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -28,6 +30,35 @@ public sealed class SampleTests
             Assert.Equal(payload, await EchoInteropTests.EchoAsync(client, payload, WebSocketMessageType.Binary));
         }
         await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+    }
+
+    [Theory]
+    [InlineData("Echo")]
+    [InlineData("Chat")]
+    public void A_taken_port_or_a_bad_option_ends_the_sample_with_a_one_line_error(string sample)
+    {
+        using var taken = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+        string port = ((IPEndPoint)taken.LocalEndPoint!).Port.ToString();
+
+        var (code, _, error) = SampleProcess.RunToExit(sample, "--port", port);
+        Assert.Equal(1, code);
+        Assert.Contains("Address already in use", error);
+        Assert.DoesNotContain("Unhandled exception", error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        (code, _, error) = SampleProcess.RunToExit(sample, "--port", "70000");
+        Assert.Equal(2, code);
+        Assert.StartsWith("usage:", error);
+
+        if (sample == "Echo")
+        {
+            (code, _, error) = SampleProcess.RunToExit(sample, "--port", "0", "--reactor", "no-such-loop");
+            Assert.Equal(1, code);
+            Assert.Contains("Unknown reactor 'no-such-loop'", error);
+            Assert.DoesNotContain("Unhandled exception", error);
+        }
     }
 
     [Fact]
