@@ -131,8 +131,15 @@ internal sealed class ConnectionLifecycle<TConn>
         return _shuttingDown && (connectionCount == 0 || now >= _drainDeadline);
     }
 
-    /// <summary>Finishes every connection still in <paramref name="connections"/> (null entries are skipped) and
-    /// delivers the closes.</summary>
+    /// <summary>Finishes every connection still in <paramref name="connections"/> and delivers the closes.</summary>
+    internal void AbortAll(ConnectionTable<TConn> connections)
+    {
+        connections.ForEach(_host, static (host, conn) => host.Finish(conn));
+        DeliverCloses();
+    }
+
+    /// <summary>Finishes every connection in <paramref name="connections"/> (null entries are skipped) and delivers
+    /// the closes.</summary>
     internal void AbortAll(ReadOnlySpan<TConn?> connections)
     {
         foreach (TConn? conn in connections)

@@ -85,7 +85,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     private readonly Stack<int> _freeSlots = new();
     private readonly Action<object?> _armListeners;
 
-    private IoUringConn?[] _connections = new IoUringConn?[1024];
+    private readonly ConnectionTable<IoUringConn> _connections = new();
     private int _nextSlot;
     private uint _generation;
     private byte* _cork;
@@ -233,36 +233,34 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         if (!_loop.TryBeginDispose())
             return;
         CloseListeners();
-        foreach (IoUringConn? conn in _connections)
+        _connections.ForEach(this, static (reactor, conn) =>
         {
-            if (conn is null)
-                continue;
             // Direct descriptors go with the ring.
             if (conn.Fd >= 0 && !conn.Direct)
                 Libc.close(conn.Fd);
             conn.Fd = -1;
             conn.State = LoopConnState.Closed;
-            ReleaseQueues(conn);
-        }
+            reactor.ReleaseQueues(conn);
+        });
 
         _loop.DropPosted();
 
         // Closing the ring ends whatever the kernel still holds before the memory it points to is freed.
         _receiveBuffers.Dispose();
         _ring.Dispose();
-        foreach (IoUringConn? conn in _connections)
+        _connections.ForEach(0, static (_, conn) =>
         {
-            if (conn?.Send is { } send)
+            if (conn.Send is { } send)
             {
                 if (!send.Small)
                     NativeMemory.Free(send.Buffer);
                 conn.Send = null;
             }
-        }
+        });
 
         _smallSendBuffers.Dispose();
 
-        Array.Clear(_connections);
+        _connections.Clear();
         while (_spareSendBuffers.TryPop(out nint buffer))
             NativeMemory.Free((void*)buffer);
         Libc.close(_wakeFd);
@@ -309,8 +307,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
 
     private IoUringConn? Find(ulong userData)
     {
-        uint slot = (uint)userData;
-        IoUringConn? conn = slot < (uint)_connections.Length ? _connections[slot] : null;
+        IoUringConn? conn = _connections[(int)(uint)userData];
         return conn is not null && conn.Key == (userData & KeyMask) ? conn : null;
     }
 
@@ -924,8 +921,6 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
         if (!_freeSlots.TryPop(out slot))
         {
             slot = _nextSlot++;
-            if (slot >= _connections.Length)
-                Array.Resize(ref _connections, _connections.Length * 2);
         }
 
         _generation = (_generation + 1) & 0xFFFFFF;

@@ -44,7 +44,7 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
     private readonly LoopCore<NativeConn> _loop;
     private readonly Stack<SendQueue> _spareQueues = new();
 
-    private NativeConn?[] _connections = new NativeConn?[1024];
+    private readonly ConnectionTable<NativeConn> _connections = new();
     private NativeConn? _corked;
     private int _corkLength;
     private int _connectionCount;
@@ -165,18 +165,18 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
         if (!_loop.TryBeginDispose())
             return;
         CloseListeners();
-        foreach (NativeConn? conn in _connections)
+        _connections.ForEach(this, static (loop, conn) =>
         {
-            if (conn is not null && conn.State != LoopConnState.Closed)
+            if (conn.State != LoopConnState.Closed)
             {
                 conn.State = LoopConnState.Closed;
-                CloseSocket(conn);
+                loop.CloseSocket(conn);
                 conn.Waiting?.Clear();
                 conn.Waiting = null;
             }
-        }
+        });
 
-        Array.Clear(_connections);
+        _connections.Clear();
         _loop.DropPosted();
         DisposeBackend();
         NativeMemory.Free(_receiveBuffer);
@@ -194,11 +194,7 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
     }
 
     /// <summary>The connection in <paramref name="slot"/>, or null.</summary>
-    protected NativeConn? Lookup(int slot)
-    {
-        NativeConn?[] connections = _connections;
-        return (uint)slot < (uint)connections.Length ? connections[slot] : null;
-    }
+    protected NativeConn? Lookup(int slot) => _connections[slot];
 
     /// <summary>The socket is readable, or (with <paramref name="hangUp"/>) reported an error or a hang-up.</summary>
     protected void HandleReadable(NativeConn conn, bool hangUp)
@@ -508,8 +504,6 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
     {
         ConfigureAccepted(socket);
         int slot = SlotOf(socket);
-        if (slot >= _connections.Length)
-            Array.Resize(ref _connections, Math.Max(slot + 1, _connections.Length * 2));
         var conn = new NativeConn(this, socket, slot) { Interest = Interest.Read };
         if (!Watch(conn))
         {

@@ -1,4 +1,5 @@
 using WsGen.Protocol;
+using WsGen.Reactor;
 
 namespace WsGen.Server;
 
@@ -16,7 +17,7 @@ internal abstract class ServerLoop : IConnectionHandler
     private readonly HandshakeLimits _limits;
     private readonly ConnectionBudget _budget;
     private IEventLoop? _eventLoop;
-    private WebSocketConnection[] _connections = new WebSocketConnection[64];
+    private readonly ConnectionTable<WebSocketConnection> _connections = new();
     private int _count;
     private bool _shuttingDown;
 
@@ -64,8 +65,6 @@ internal abstract class ServerLoop : IConnectionHandler
         }
         var conn = new WebSocketConnection(this, net, Now) { Deadline = Now + (long)_options.HandshakeTimeout.TotalMilliseconds };
         net.Context = conn;
-        if (_count == _connections.Length)
-            Array.Resize(ref _connections, _count * 2);
         conn.Slot = _count;
         _connections[_count++] = conn;
     }
@@ -95,10 +94,10 @@ internal abstract class ServerLoop : IConnectionHandler
         int slot = conn.Slot;
         if (slot < 0)
             return;
-        var last = _connections[--_count];
+        var last = _connections[--_count]!;
         _connections[slot] = last;
         last.Slot = slot;
-        _connections[_count] = null!;
+        _connections[_count] = null;
         conn.Slot = -1;
     }
 
@@ -111,7 +110,7 @@ internal abstract class ServerLoop : IConnectionHandler
         {
             if (i >= _count)
                 continue;
-            var conn = _connections[i];
+            var conn = _connections[i]!;
             switch (conn.State)
             {
                 case WebSocketConnection.Phase.Handshaking when Now >= conn.Deadline:
@@ -151,7 +150,7 @@ internal abstract class ServerLoop : IConnectionHandler
         {
             if (i >= _count)
                 continue;
-            var conn = _connections[i];
+            var conn = _connections[i]!;
             if (conn.State == WebSocketConnection.Phase.Open)
             {
                 conn.Close(WebSocketCloseCode.GoingAway, "server shutting down");
