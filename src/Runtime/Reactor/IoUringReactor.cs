@@ -919,9 +919,7 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     {
         int slot;
         if (!_freeSlots.TryPop(out slot))
-        {
             slot = _nextSlot++;
-        }
 
         _generation = (_generation + 1) & 0xFFFFFF;
         var conn = new IoUringConn(this, fd, ((ulong)_generation << 32) | (uint)slot) { Direct = direct };

@@ -26,7 +26,8 @@ internal interface ILoopHost
     void ResumeAccepting();
 
     /// <summary>The turns ended because the loop stopped (not by an exception): finishes the connections that are
-    /// left (<see cref="ConnectionLifecycle{TConn}.AbortAll(ConnectionTable{TConn})"/>) and whatever else the backend does last.</summary>
+    /// left (<see cref="ConnectionLifecycle{TConn}.AbortAll(ConnectionTable{TConn})"/>) and whatever else the backend
+    /// does last.</summary>
     void Stopped();
 
     /// <summary>On the loop thread, outside any handler callback: adds the connection given to
