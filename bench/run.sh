@@ -32,8 +32,9 @@ RESULTS=${BENCH_OUT:-$RESULTS}
 
 # Servers, in the order they run. One line each: "name|label|spec". A spec whose first word is a
 # .csproj (relative to the repo root) is built in Release and run as `dotnet <its dll> <the rest>`; a .c file
-# is compiled with `cc -O2`; a .mjs file is run with `node` after `npm ci` in its folder; any other spec is a shell command. Every server gets `--port N --stats` appended and must serve
-# ws://127.0.0.1:N/ and print `stats messages=<n> allocated=<bytes>` once a second.
+# is compiled with `cc -O2`; a .mjs file is run with `node` after `npm ci` in its folder; any other spec is a
+# shell command. Every server gets `--port N --stats` appended and must serve ws://127.0.0.1:N/ and print
+# `stats messages=<n> allocated=<bytes>` once a second (`stats messages=<n>` without a managed heap).
 SERVER_DEFS=(
   "wsgen|WsGen epoll|samples/Echo/Echo.csproj --reactor epoll"
   "wsgen-uring|WsGen io_uring|samples/Echo/Echo.csproj --reactor io_uring"
