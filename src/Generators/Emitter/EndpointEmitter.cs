@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace WsGen.Generators;
 
 /// <summary>Emits the part of an endpoint class that carries its settings as constants. A constant whose name the
@@ -20,40 +22,38 @@ internal static class EndpointEmitter
         }
         w.Line("partial class " + endpoint.Name);
         w.Open();
-        var constants = new Constants(w, endpoint.TakenNames);
-        constants.Add("The request path this endpoint is served at.",
-            "string", "EndpointPath", Literals.String(s.Path));
-        constants.Add("Open connections of this endpoint; the next handshake is refused with 503.",
-            "int", "MaxConnections", Literals.Int(s.MaxConnections));
-        constants.Add("Largest message in bytes after reassembly; larger fails the connection with 1009.",
-            "int", "MaxMessageSize", Literals.Int(s.MaxMessageSize));
-        constants.Add("The loop's receive buffer this endpoint asks for.",
-            "int", "ReceiveBufferSize", Literals.Int(s.ReceiveBufferSize));
-        constants.Add("Bytes that may wait for a slow peer before the connection is aborted.",
-            "int", "MaxBackpressure", Literals.Int(s.MaxBackpressure));
-        constants.Add("Seconds of silence before a ping, and as many again before a close with 1001; 0 is off.",
-            "int", "IdleTimeoutSeconds", Literals.Int(s.IdleTimeoutSeconds));
+        bool first = true;
+        foreach (string name in EndpointSettings.ConstantNames)
+        {
+            if (endpoint.TakenNames.Contains(name))
+                continue;
+            var (type, value, summary) = Constant(name, s);
+            if (!first)
+                w.Line();
+            first = false;
+            w.Line("/// <summary>" + summary + "</summary>");
+            w.Line("internal const " + type + " " + name + " = " + value + ";");
+        }
         w.Close();
         return w.ToString();
     }
 
-    /// <summary>Writes the constants, a blank line between two, leaving out the names the class already has.</summary>
-    private sealed class Constants(IndentedWriter w, EquatableArray<string> taken)
+    /// <summary>The type, value and summary of the constant <paramref name="name"/>, one of
+    /// <see cref="EndpointSettings.ConstantNames"/>.</summary>
+    private static (string Type, string Value, string Summary) Constant(string name, EndpointSettings s) => name switch
     {
-        private bool _first = true;
-
-        public void Add(string summary, string type, string name, string value)
-        {
-            foreach (string t in taken)
-                if (t == name)
-                    return;
-            if (!_first)
-                w.Line();
-            _first = false;
-            w.Line("/// <summary>" + summary + "</summary>");
-            w.Line("internal const " + type + " " + name + " = " + value + ";");
-        }
-    }
+        "EndpointPath" => ("string", Literals.String(s.Path), "The request path this endpoint is served at."),
+        "MaxConnections" => ("int", Literals.Int(s.MaxConnections),
+            "Open connections of this endpoint; the next handshake is refused with 503."),
+        "MaxMessageSize" => ("int", Literals.Int(s.MaxMessageSize),
+            "Largest message in bytes after reassembly; larger fails the connection with 1009."),
+        "ReceiveBufferSize" => ("int", Literals.Int(s.ReceiveBufferSize), "The loop's receive buffer this endpoint asks for."),
+        "MaxBackpressure" => ("int", Literals.Int(s.MaxBackpressure),
+            "Bytes that may wait for a slow peer before the connection is aborted."),
+        "IdleTimeoutSeconds" => ("int", Literals.Int(s.IdleTimeoutSeconds),
+            "Seconds of silence before a ping, and as many again before a close with 1001; 0 is off."),
+        _ => throw new System.ArgumentOutOfRangeException(nameof(name), name, "not a generated constant"),
+    };
 }
 
 /// <summary>The lines every generated file starts with.</summary>
