@@ -238,8 +238,9 @@ elapsed_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b 
 declare -A R   # R[name,key,metric]
 NOTES=()
 
-# Runs one load scenario against the running server; stores msg/s, p50, p99, alloc B/msg and the server's CPU
-# time per message (its user + system time over the measured window, over wsload's rate times that window).
+# Runs one load scenario against the running server; stores msg/s, p50, p99, alloc B/msg, the server's CPU
+# time per message (its user + system time over the measured window, over wsload's rate times that window)
+# and wsload's own CPU use over that window, in percent of one CPU.
 # Allocation is measured between two of the server's stats lines printed while the load ran
 # (the newest line 1.5 s into the run, and the newest one shortly before the load stops), so
 # connection setup and teardown stay out of the per-message figure.
@@ -252,11 +253,11 @@ run_echo() {
   t0=$EPOCHREALTIME
   sleep 1.5
   first=$(stats_count)
-  local c0 c1 w0 w1
-  c0=$(cpu_ticks "$SRV_PID"); w0=$EPOCHREALTIME
+  local c0 c1 l0 l1 w0 w1
+  c0=$(cpu_ticks "$SRV_PID"); l0=$(cpu_ticks "$LOAD_PID"); w0=$EPOCHREALTIME
   sleep "$(awk -v d="$DURATION" -v e="$(elapsed_since "$t0")" 'BEGIN { s = d + 0.7 - e; print (s > 0 ? s : 0) }')"
   last=$(stats_count)
-  c1=$(cpu_ticks "$SRV_PID"); w1=$EPOCHREALTIME
+  c1=$(cpu_ticks "$SRV_PID"); l1=$(cpu_ticks "$LOAD_PID"); w1=$EPOCHREALTIME
   wait "$LOAD_PID" || rc=$?
   LOAD_PID=""
   R[$name,$key,msgs]=$(field "$out" msgs_per_s)
@@ -265,6 +266,10 @@ run_echo() {
   if [[ -n $c0 && -n $c1 && -n ${R[$name,$key,msgs]} ]]; then
     R[$name,$key,cpu]=$(awk -v c="$((c1 - c0))" -v hz="$CLK_TCK" -v r="${R[$name,$key,msgs]}" -v a="$w0" -v b="$w1" \
       'BEGIN { if (r > 0 && b > a) printf "%.2f", c / hz * 1e6 / (r * (b - a)) }')
+  fi
+  if [[ -n $l0 && -n $l1 ]]; then
+    R[$name,$key,load]=$(awk -v c="$((l1 - l0))" -v hz="$CLK_TCK" -v a="$w0" -v b="$w1" \
+      'BEGIN { if (b > a) printf "%.0f", c / hz * 100 / (b - a) }')
   fi
   if ((first > 0 && last > first)); then
     local m0 m1 a0 a1
@@ -293,7 +298,7 @@ pick_median() {
   ((${#sorted[@]})) || return 0
   r=$(printf '%s\n' "${sorted[@]}" | sort -n | awk -v n="${#sorted[@]}" 'NR == int((n + 1) / 2) { print $2 }')
   local metric
-  for metric in msgs p50 p99 alloc cpu; do
+  for metric in msgs p50 p99 alloc cpu load; do
     [[ -n ${R[$name,$key,r$r,$metric]:-} ]] && R[$name,$key,$metric]=${R[$name,$key,r$r,$metric]}
   done
   [[ -n ${R[$name,$key,p50]:-} ]] && R[$name,$key,latency]="${R[$name,$key,p50]} / ${R[$name,$key,p99]}"
@@ -439,11 +444,33 @@ report() {
     done
     echo
   }
+  # ceiling_line: per scenario, the msg/s wsload would reach with a whole CPU to itself at its lowest CPU per
+  # message in this run (a server that needed no CPU at all), and that over the baseline's msg/s.
+  ceiling_line() {
+    local line="" best v
+    for sc in "${SCENARIOS[@]}"; do
+      IFS='|' read -r key desc args <<<"$sc"
+      best=""
+      for name in "${RUN[@]}"; do
+        [[ -n ${R[$name,$key,msgs]:-} && -n ${R[$name,$key,load]:-} ]] || continue
+        v=$(awk -v m="${R[$name,$key,msgs]}" -v l="${R[$name,$key,load]}" 'BEGIN { if (l > 0) printf "%.0f", m * 100 / l }')
+        [[ -n $v ]] && { [[ -z $best ]] || ((v > best)); } && best=$v
+      done
+      [[ -n $best ]] || continue
+      line+="${line:+; }($key) $best msg/s"
+      ((has_base)) && line+=$(ratio_suffix "$best" "${R[$BASELINE,$key,msgs]:-}")
+    done
+    [[ -z $line ]] && return 0
+    echo "Load generator ceiling: $line."
+    echo
+  }
   metric_table "msg/s" msgs ratio
   ((has_rival)) && rival_table "msg/s over ${LABEL[$RIVAL]}" msgs
   metric_table "server CPU per message, us" cpu ratio
   ((has_rival)) && rival_table "CPU per message over ${LABEL[$RIVAL]}" cpu
   metric_table "alloc B/msg" alloc
+  metric_table "wsload CPU, % of one CPU" load
+  ceiling_line
   metric_table "latency p50 / p99, us" latency
   if ((ROUNDS > 1)); then
     metric_table "msg/s of every round" rounds
@@ -464,6 +491,9 @@ report() {
   echo "(the same median round): how much of the machine each server needs, whatever the load generator manages."
   echo "alloc B/msg: managed bytes the server allocated per echoed message under steady load (n/a for servers"
   echo "without a managed heap figure)."
+  echo "wsload CPU: the load generator's own user + system time over the same window. It is one thread, so near 100%"
+  echo "it is the bottleneck and a faster server cannot raise msg/s. The ceiling divides each row's msg/s by that share"
+  echo "and keeps the highest: the rate wsload would reach with a whole CPU to itself, against a server needing no CPU."
   if ((has_rival)); then
     echo "The tables \"over ${LABEL[$RIVAL]}\" divide each server's figure by ${LABEL[$RIVAL]}'s in the same run: above 1 is"
     echo "more messages per second, or more CPU per message. ${LABEL[$RIVAL]} (bench/uws/echo.mjs) is the Node.js binding of"
