@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every WsGen test: installs the npm peer used by the interop tests, then `dotnet test` on the solution.
+# Runs every WsGen test. First it installs what the tests use as real peers when this machine lacks it: Debian's
+# chromium (the chat page in a browser), Node.js and npm, and the npm `ws` client (`npm ci` in tests/interop).
+# Then `dotnet test` on the solution; extra arguments go to `dotnet test`.
 set -euo pipefail
 cd "$(dirname "$0")"
-if [ ! -d tests/interop/node_modules/ws ]; then
-  (cd tests/interop && npm ci --no-audit --no-fund)
-fi
+bash tests/install-peers.sh
 dotnet test WsGen.sln -c Release "$@"
