@@ -27,7 +27,7 @@ internal static class AppEmitter
         TargetPlatform.Linux =>
         [
             new("global::WsGen.IoUringReactor.IsSupported", "global::WsGen.IoUringReactor"),
-            new(null, "global::WsGen.EpollReactor"),
+            new(null, "epoll"),
         ],
         TargetPlatform.Bsd =>
         [
@@ -42,7 +42,7 @@ internal static class AppEmitter
         _ =>
         [
             new("global::WsGen.IoUringReactor.IsSupported", "global::WsGen.IoUringReactor"),
-            new("global::System.OperatingSystem.IsLinux()", "global::WsGen.EpollReactor"),
+            new("global::System.OperatingSystem.IsLinux()", "epoll"),
             new("global::WsGen.KqueueReactor.IsSupported", "global::WsGen.KqueueReactor"),
             new("global::WsGen.IocpReactor.IsSupported", "global::WsGen.IocpReactor"),
             new(null, "global::WsGen.SocketReactor"),
@@ -153,14 +153,18 @@ internal static class AppEmitter
         {
             if (loop.Condition is null)
             {
-                w.Line("return new " + loop.ReactorType + "(handler, options);");
+                w.Line("return " + Construct(loop.ReactorType) + ";");
                 break;
             }
             w.Line("if (" + loop.Condition + ")");
-            w.Line("    return new " + loop.ReactorType + "(handler, options);");
+            w.Line("    return " + Construct(loop.ReactorType) + ";");
         }
         w.Close();
     }
+
+    private static string Construct(string reactor) => reactor.StartsWith("global::", System.StringComparison.Ordinal)
+        ? "new " + reactor + "(handler, options)"
+        : "global::WsGen.ReactorFactory.Create(\"" + reactor + "\", handler, options)";
 
     private static string Describe(TargetPlatform platform) => platform switch
     {

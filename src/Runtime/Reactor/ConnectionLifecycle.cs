@@ -164,7 +164,7 @@ internal sealed class ConnectionLifecycle<TConn>
         return timeout;
     }
 
-    private void BeginShutdown(long now)
+    internal void BeginShutdown(long now)
     {
         _shuttingDown = true;
         _drainDeadline = now + (long)_options.DrainTimeout.TotalMilliseconds;

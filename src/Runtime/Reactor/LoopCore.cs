@@ -214,7 +214,7 @@ internal sealed class LoopCore<TConn>
     /// <summary>The backend saw the wake-up: the next <see cref="Wake"/> signals again.</summary>
     internal void WakeConsumed() => Volatile.Write(ref _wakePending, 0);
 
-    private void RunPosted()
+    internal void RunPosted()
     {
         for (int i = 0; i < MaxPostedPerTurn && _posted.TryDequeue(out PostedWork work); i++)
         {

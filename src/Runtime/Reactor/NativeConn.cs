@@ -24,7 +24,7 @@ internal sealed class NativeConn : IReactorConn, ILifecycleConn, ICorkedOutput
     internal Interest Interest;
 
     /// <summary>Reading paused, peer closed.</summary>
-    internal ConnFlags Flags;
+    internal NativeConnFlags Flags;
 
     /// <summary>Bytes that wait for the socket, or null when none do.</summary>
     internal SendQueue? Waiting;
@@ -48,15 +48,15 @@ internal sealed class NativeConn : IReactorConn, ILifecycleConn, ICorkedOutput
     /// <summary>Set while reading is paused because too many bytes wait; cleared when everything is flushed.</summary>
     internal bool ReadPaused
     {
-        get => (Flags & ConnFlags.ReadPaused) != 0;
-        set => Flags = value ? Flags | ConnFlags.ReadPaused : Flags & ~ConnFlags.ReadPaused;
+        get => (Flags & NativeConnFlags.ReadPaused) != 0;
+        set => Flags = value ? Flags | NativeConnFlags.ReadPaused : Flags & ~NativeConnFlags.ReadPaused;
     }
 
     /// <summary>Set when the peer's end of stream was seen while the connection was still flushing.</summary>
     internal bool PeerClosed
     {
-        get => (Flags & ConnFlags.PeerClosed) != 0;
-        set => Flags = value ? Flags | ConnFlags.PeerClosed : Flags & ~ConnFlags.PeerClosed;
+        get => (Flags & NativeConnFlags.PeerClosed) != 0;
+        set => Flags = value ? Flags | NativeConnFlags.PeerClosed : Flags & ~NativeConnFlags.PeerClosed;
     }
 
     /// <summary>A direct non-blocking read from the socket. The loop normally reads for the handler (see
@@ -89,7 +89,7 @@ internal enum Interest : byte
 
 /// <summary>State bits of a <see cref="NativeConn"/>.</summary>
 [Flags]
-internal enum ConnFlags : byte
+internal enum NativeConnFlags : byte
 {
     None = 0,
     ReadPaused = 1,

@@ -49,11 +49,11 @@ public sealed class UpgradeAllocationTests
         Assert.InRange(endpoint.MeasuredBytes.Value, 0, Measured * perConnection);
     }
 
-    /// <summary>The bytes a NativeConn and a WebSocketConnection take on the managed heap, measured on this thread.</summary>
+    /// <summary>The bytes a loop's connection and a WebSocketConnection take on the managed heap, measured on this thread.</summary>
     private static long SizeOfConnectionObjects()
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
-        var native = new NativeConn(null!, -1, 0);
+        var native = new LoopConnection<EpollBackend>(null!, -1, 0);
         var conn = new WebSocketConnection(null!, native, 0);
         long size = GC.GetAllocatedBytesForCurrentThread() - before;
         GC.KeepAlive(conn);

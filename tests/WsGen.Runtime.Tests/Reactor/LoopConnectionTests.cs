@@ -3,7 +3,7 @@ using WsGen.Reactor;
 
 namespace WsGen.Tests.Reactor;
 
-public sealed class NativeConnTests
+public sealed class LoopConnectionTests
 {
     [Theory]
     [MemberData(nameof(ReactorHarness.NativeKinds), MemberType = typeof(ReactorHarness))]
@@ -15,16 +15,17 @@ public sealed class NativeConnTests
         client.SendAll(SocketTestExtensions.Pattern(300_000));
         client.ReceiveExactly(300_000);
 
-        var conn = (NativeConn)handler.Open.Keys.Single();
-        var fields = typeof(NativeConn).GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
+        var conn = handler.Open.Keys.Single();
+        Assert.Equal(typeof(LoopConnection<>), conn.GetType().GetGenericTypeDefinition());
+        var fields = conn.GetType().GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
         var references = harness.OnLoop(() => fields
-            .Where(f => !f.FieldType.IsValueType && f.Name != nameof(NativeConn.Loop))
+            .Where(f => !f.FieldType.IsValueType && f.Name != "Core")
             .Select(f => (f.Name, Value: f.GetValue(conn)))
             .ToArray());
 
         Assert.All(references, r => Assert.Null(r.Value));
         Assert.All(fields, f => Assert.False(f.FieldType.IsValueType && !f.FieldType.IsPrimitive && !f.FieldType.IsEnum, $"{f.Name} is a struct"));
-        Assert.True(fields.Length <= 10, $"NativeConn has {fields.Length} fields");
+        Assert.True(fields.Length <= 12, $"LoopConnection has {fields.Length} fields");
     }
 
     [Theory]

@@ -1,0 +1,69 @@
+using WsGen.Transport;
+
+namespace WsGen.Reactor;
+
+/// <summary>Closing: graceful close with linger, and the end of a connection.</summary>
+internal sealed unsafe partial class ConnectionCore<TBackend>
+{
+    /// <summary>Closes the connection gracefully (<see cref="INetConn.Close"/>): flushes what waits, then shuts down
+    /// the sending side and lingers until the peer's end of stream.</summary>
+    internal void Close(LoopConnection<TBackend> conn)
+    {
+        if (!_lifecycle.TryBeginClose(conn, Now))
+            return;
+        conn.PeerClosed |= conn.InputEnded;
+        ReleaseHeld(conn);
+        if (conn != _corked && conn.Drained)
+            BeginLinger(conn);
+        else
+            UpdateInterest(conn);
+    }
+
+    /// <summary>Everything was flushed: shut down the sending side and wait for the peer's end of stream.</summary>
+    private void BeginLinger(LoopConnection<TBackend> conn)
+    {
+        if (conn.PeerClosed || !_backend.ShutdownSend(this, conn))
+        {
+            Finish(conn);
+            return;
+        }
+
+        _lifecycle.BeginLinger(conn, Now);
+        UpdateInterest(conn);
+    }
+
+    /// <summary>Ends the connection now: its socket is closed, waiting bytes are dropped and
+    /// <see cref="IConnectionHandler.OnClose"/> is queued. Nothing when it already ended.</summary>
+    internal void Finish(LoopConnection<TBackend> conn)
+    {
+        if (conn.State == LoopConnState.Closed)
+            return;
+        conn.State = LoopConnState.Closed;
+        if (conn == _corked)
+            _corkLength = 0;
+        _connectionCount--;
+        _lifecycle.QueueClose(conn);
+        _backend.Close(this, conn);
+        ReleaseQueues(conn);
+        conn.ReadPaused = false;
+    }
+
+    /// <summary>Returns the connection's queues to the spares. A backend whose asynchronous send still reads the
+    /// waiting queue takes it off the connection first and returns it when the send ends.</summary>
+    private void ReleaseQueues(LoopConnection<TBackend> conn)
+    {
+        ReleaseHeld(conn);
+        if (conn.Waiting is { } waiting)
+        {
+            conn.Waiting = null;
+            ReturnQueue(waiting);
+        }
+    }
+
+    private void ReleaseHeld(LoopConnection<TBackend> conn)
+    {
+        if (conn.Has(ConnFlags.Holding) && _held.Remove(conn, out SendQueue? held))
+            ReturnQueue(held);
+        conn.Flags &= ~ConnFlags.Holding;
+    }
+}
