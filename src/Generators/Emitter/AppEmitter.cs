@@ -22,32 +22,7 @@ internal static class AppEmitter
     /// The loops for <paramref name="platform"/>, tried in order; the last one must be unconditional. Extend here, one
     /// line per reactor, as native loops land (io_uring before epoll on Linux, kqueue for Bsd, IOCP for Windows).
     /// </summary>
-    internal static IReadOnlyList<LoopChoice> LoopsFor(TargetPlatform platform) => platform switch
-    {
-        TargetPlatform.Linux =>
-        [
-            new("global::WsGen.IoUringReactor.IsSupported", "global::WsGen.IoUringReactor"),
-            new(null, "epoll"),
-        ],
-        TargetPlatform.Bsd =>
-        [
-            new("global::WsGen.KqueueReactor.IsSupported", "global::WsGen.KqueueReactor"),
-            new(null, "global::WsGen.SocketReactor"),
-        ],
-        TargetPlatform.Windows =>
-        [
-            new("global::WsGen.IocpReactor.IsSupported", "global::WsGen.IocpReactor"),
-            new(null, "global::WsGen.SocketReactor"),
-        ],
-        _ =>
-        [
-            new("global::WsGen.IoUringReactor.IsSupported", "global::WsGen.IoUringReactor"),
-            new("global::System.OperatingSystem.IsLinux()", "epoll"),
-            new("global::WsGen.KqueueReactor.IsSupported", "global::WsGen.KqueueReactor"),
-            new("global::WsGen.IocpReactor.IsSupported", "global::WsGen.IocpReactor"),
-            new(null, "global::WsGen.SocketReactor"),
-        ],
-    };
+    internal static IReadOnlyList<LoopChoice> LoopsFor(TargetPlatform platform) => [new(null, "")];
 
     public static string Emit(AppModel app)
     {

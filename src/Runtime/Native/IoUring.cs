@@ -12,7 +12,7 @@ namespace WsGen.Native;
 /// <remarks>The ring's head and tail indexes are shared with the kernel: the indexes the kernel writes are read
 /// with acquire semantics (<c>Volatile.Read</c>) and the ones WsGen writes are published with
 /// release semantics (<c>Volatile.Write</c>), so entries are complete before they are seen.</remarks>
-internal sealed unsafe class IoUring : IDisposable
+internal sealed unsafe partial class IoUring : IDisposable
 {
     private readonly byte* _rings;
     private readonly nuint _ringsSize;
