@@ -1,6 +1,6 @@
 namespace WsGen.Reactor;
 
-/// <summary>Life cycle of a loop connection (<see cref="NativeConn"/>, <see cref="SocketLoopConn"/>).</summary>
+/// <summary>Life cycle of a loop connection (<see cref="LoopConnection{TBackend}"/>).</summary>
 internal enum LoopConnState : byte
 {
     Open,

@@ -178,6 +178,13 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
     /// <summary>The backend saw the wake-up: the next <see cref="Post"/> signals again.</summary>
     internal void WakeConsumed() => _loop.WakeConsumed();
 
+    /// <summary>Wakes the loop unless a wake-up is pending already; from any thread (a backend whose completions
+    /// arrive on other threads).</summary>
+    internal void Wake() => _loop.Wake();
+
+    /// <summary>True once the loop was disposed: nothing will handle what arrives later.</summary>
+    internal bool IsDisposed => _loop.IsDisposed;
+
     /// <summary>Accepts the pending connections of a readable listener through
     /// <see cref="ILoopBackend{TSelf}.TryAccept"/> (readiness backends), each into the slot the backend gives it.</summary>
     internal void AcceptAll(int listener)
