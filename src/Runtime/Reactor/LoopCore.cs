@@ -214,13 +214,19 @@ internal sealed class LoopCore<TConn>
     /// <summary>The backend saw the wake-up: the next <see cref="Wake"/> signals again.</summary>
     internal void WakeConsumed() => Volatile.Write(ref _wakePending, 0);
 
-    internal void RunPosted()
+    /// <summary>Runs up to <see cref="MaxPostedPerTurn"/> posted items, delivering the closes each caused; returns
+    /// how many ran.</summary>
+    internal int RunPosted()
     {
-        for (int i = 0; i < MaxPostedPerTurn && _posted.TryDequeue(out PostedWork work); i++)
+        int ran = 0;
+        while (ran < MaxPostedPerTurn && _posted.TryDequeue(out PostedWork work))
         {
             work.Action(work.State);
             _lifecycle.DeliverCloses();
+            ran++;
         }
+
+        return ran;
     }
 
     private void RegisterOnLoop(object? state) => _host.RegisterOnLoop(state!);

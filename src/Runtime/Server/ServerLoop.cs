@@ -24,7 +24,7 @@ internal abstract class ServerLoop : IConnectionHandler
     /// <param name="options">The server's settings.</param>
     /// <param name="router">The endpoints by path.</param>
     /// <param name="startTime">The clock's reading now: <see cref="Environment.TickCount64"/> for the real loops, the
-    /// fake clock's for a <see cref="FakeReactor"/>.</param>
+    /// fake clock's for the fake reactor in tests.</param>
     /// <param name="budget">The server-wide connection count, shared by every loop of the server.</param>
     protected ServerLoop(WebSocketServerOptions options, Router router, long startTime, ConnectionBudget? budget)
     {

@@ -57,11 +57,9 @@ public sealed class FakeReactorTests
     {
         var handler = new TestHandler();
         int writable = 0;
-        using var reactor = new FakeReactor(new WritableCounter(handler, () => writable++))
-        {
-            ReceiveBufferSize = 100,
-            PauseReadingThreshold = 1000,
-        };
+        using var reactor = new FakeReactor(
+            new WritableCounter(handler, () => writable++),
+            FakeReactor.DefaultOptions with { ReceiveBufferSize = 256, PauseReadingThreshold = 1000 });
         var (server, client) = InMemoryConn.CreatePair(capacity: 500);
         IReactorConn conn = reactor.Open(server);
 
@@ -108,7 +106,7 @@ public sealed class FakeReactorTests
                 afterAbort = conn.Write(new byte[1]);
             },
         };
-        using var reactor = new FakeReactor(handler) { SendBufferSize = 1000, PauseReadingThreshold = 100, MaxBackpressure = 2000 };
+        using var reactor = new FakeReactor(handler, FakeReactor.DefaultOptions with { SendBufferSize = 1000, PauseReadingThreshold = 100, MaxBackpressure = 2000 });
         var (server, client) = InMemoryConn.CreatePair(capacity: 500);
         IReactorConn conn = reactor.Open(server);
 
@@ -126,7 +124,7 @@ public sealed class FakeReactorTests
     {
         int result = -1;
         var handler = new TestHandler { DataHook = (conn, _) => result = conn.Write(new byte[3000]) };
-        using var reactor = new FakeReactor(handler) { PauseReadingThreshold = 100, MaxBackpressure = 2000 };
+        using var reactor = new FakeReactor(handler, FakeReactor.DefaultOptions with { PauseReadingThreshold = 100, MaxBackpressure = 2000 });
         var (server, client) = InMemoryConn.CreatePair(capacity: 500);
         IReactorConn conn = reactor.Open(server);
 

@@ -280,12 +280,13 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
     // ---- stepping (the fake reactor in tests) -----------------------------------------------------------------
 
     /// <summary>One turn without waiting, on the calling thread, for a loop that is not <see cref="Run"/>: the
-    /// posted work, then the backend's events. For tests that drive a loop step by step.</summary>
-    internal void RunOnce()
+    /// posted work, then the backend's events. For tests that drive a loop step by step. True when posted work ran.</summary>
+    internal bool RunOnce()
     {
-        _loop.RunPosted();
+        bool ran = _loop.RunPosted() > 0;
         _backend.Poll(this, 0);
         DeliverCloses();
+        return ran;
     }
 
     /// <summary>Calls <see cref="IConnectionHandler.OnTick"/> with <paramref name="now"/> and delivers the closes it

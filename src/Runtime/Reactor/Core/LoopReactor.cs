@@ -21,13 +21,13 @@ internal abstract class LoopReactor<TBackend> : IServerReactor
     public int ConnectionCount => Core.ConnectionCount;
 
     /// <inheritdoc/>
-    public bool IsLoopThread => Core.IsLoopThread;
+    public virtual bool IsLoopThread => Core.IsLoopThread;
 
     /// <inheritdoc/>
     public IPEndPoint Listen(IPEndPoint endPoint) => Core.Listen(endPoint);
 
     /// <inheritdoc/>
-    public void Register(INetConn conn) => Core.Register(conn);
+    public virtual void Register(INetConn conn) => Core.Register(conn);
 
     /// <inheritdoc/>
     public void Post(Action<object?> action, object? state) => Core.Post(action, state);

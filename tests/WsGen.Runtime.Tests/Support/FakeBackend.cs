@@ -1,0 +1,160 @@
+using System.Net;
+using WsGen.Native;
+using WsGen.Reactor;
+
+namespace WsGen.Tests;
+
+/// <summary>
+/// The backend of <see cref="FakeReactor"/>: connections over any <see cref="INetConn"/> (typically one end of
+/// <see cref="WsGen.Transport.InMemoryConn.CreatePair"/>), polled in turn. A turn reads what each connection has and
+/// sends what waits, so the handler runs through the same <see cref="ConnectionCore{TBackend}"/> as on the real loops.
+/// There is no linger: a graceful close ends the connection once its bytes went out.
+/// </summary>
+internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
+{
+    private readonly ReactorOptions _options;
+
+    internal FakeBackend(ReactorOptions options)
+    {
+        _options = options;
+        State = new FakeState();
+    }
+
+    /// <summary>What the fake keeps across calls.</summary>
+    internal FakeState State { get; }
+
+    public int CorkSize => _options.SendBufferSize;
+
+    public void Starting(ConnectionCore<FakeBackend> core)
+    {
+    }
+
+    /// <summary>Sends what waits and reads what arrived, connection by connection, in registration order. While it
+    /// runs (<see cref="IReactor.Run"/>) and nothing moved, it naps a millisecond instead of waiting for an event.</summary>
+    public void Poll(ConnectionCore<FakeBackend> core, int timeoutMilliseconds)
+    {
+        foreach (LoopConnection<FakeBackend> conn in State.Connections.ToArray())
+        {
+            if (conn.Waiting is not null)
+                core.Writable(conn);
+            core.Readable(conn, hangUp: false);
+            core.DeliverCloses();
+        }
+
+        if (!State.Progressed && timeoutMilliseconds > 0)
+            Thread.Sleep(1);
+    }
+
+    public void Signal()
+    {
+    }
+
+    public void Stopped(ConnectionCore<FakeBackend> core)
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+
+    public IPEndPoint Listen(ConnectionCore<FakeBackend> core, IPEndPoint endPoint)
+        => throw new NotSupportedException("The fake reactor does not listen: register in-memory connections.");
+
+    public bool TryAccept(int listener, out int handle)
+    {
+        handle = -1;
+        return false;
+    }
+
+    public int SlotFor(int handle) => State.NextSlot++;
+
+    public void SetAccepting(ConnectionCore<FakeBackend> core, bool accepting)
+    {
+    }
+
+    public void CloseListeners()
+    {
+    }
+
+    public object TakeOver(INetConn conn) => conn;
+
+    public void AddTakenOver(ConnectionCore<FakeBackend> core, object state) => core.Add(-1, SlotFor(-1), state);
+
+    public void DropTakenOver(object state) => ((INetConn)state).Close();
+
+    public bool Open(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn)
+    {
+        State.Connections.Add(conn);
+        return true;
+    }
+
+    /// <summary>Nothing to arm: every turn looks at every connection.</summary>
+    public void UpdateInterest(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn)
+    {
+    }
+
+    public int Receive(LoopConnection<FakeBackend> conn, byte* buffer, int length)
+    {
+        int n;
+        try
+        {
+            n = ((INetConn)conn.Io!).Read(new Span<byte>(buffer, length));
+        }
+        catch (IOException)
+        {
+            n = 0;
+        }
+
+        if (n == NetConn.WouldBlock)
+            return IoResult.WouldBlock;
+        State.Progressed = true;
+        return n;
+    }
+
+    public int Send(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn, byte* data, int length)
+    {
+        var inner = (INetConn)conn.Io!;
+        int total = 0;
+        try
+        {
+            while (total < length)
+            {
+                int n = inner.Write(new ReadOnlySpan<byte>(data + total, length - total));
+                if (n <= 0)
+                    break;
+                total += n;
+            }
+        }
+        catch (IOException)
+        {
+            return IoResult.Failed;
+        }
+
+        State.Progressed |= total > 0;
+        return total;
+    }
+
+    public int SendCork(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn, ref byte* cork, int length)
+        => Send(core, conn, cork, length);
+
+    /// <summary>No half-close in memory: the connection ends once flushed.</summary>
+    public bool ShutdownSend(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn) => false;
+
+    public void Close(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn)
+    {
+        ((INetConn)conn.Io!).Close();
+        State.Connections.Remove(conn);
+        State.Progressed = true;
+        core.ReleaseSlot(conn);
+    }
+
+    public void CloseAtDispose(LoopConnection<FakeBackend> conn) => ((INetConn)conn.Io!).Close();
+
+    /// <summary>The fake's connections in registration order, and whether the current turn moved anything.</summary>
+    internal sealed class FakeState
+    {
+        public readonly List<LoopConnection<FakeBackend>> Connections = [];
+        public int NextSlot;
+        public bool Progressed;
+    }
+}
