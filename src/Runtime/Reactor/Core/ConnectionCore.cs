@@ -122,8 +122,8 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
         _backend.CloseListeners();
         _connections.ForEach(this, static (core, conn) =>
         {
-            conn.State = LoopConnState.Closed;
             core._backend.CloseAtDispose(conn);
+            conn.State = LoopConnState.Closed;
             core.ReleaseQueues(conn);
         });
 

@@ -111,6 +111,7 @@ internal unsafe interface ILoopBackend<TSelf>
     /// more: at once, or when the platform reports the end of the operations still in flight.</summary>
     void Close(ConnectionCore<TSelf> core, LoopConnection<TSelf> conn);
 
-    /// <summary>Closes the socket of a connection left when the loop is disposed, without any callback.</summary>
+    /// <summary>When the loop is disposed, for every connection still in the table (open, or closed with operations
+    /// in flight): closes its socket unless <see cref="Close"/> did, without any callback.</summary>
     void CloseAtDispose(LoopConnection<TSelf> conn);
 }

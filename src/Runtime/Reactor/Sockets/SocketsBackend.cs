@@ -82,6 +82,8 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
                 break;
             case WorkKind.Sent:
                 var writer = (LoopConnection<SocketsBackend>)work.Target;
+                // The send's buffer was a segment of the waiting queue: the args keep no reference to it.
+                ((SocketIo)writer.Io!).SendArgs!.SetBuffer(Memory<byte>.Empty);
                 if (writer.State == LoopConnState.Closed)
                 {
                     writer.SendBusy = false;
@@ -320,8 +322,9 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
 
     public void CloseAtDispose(LoopConnection<SocketsBackend> conn) => ((SocketIo)conn.Io!).Socket.Dispose();
 
-    /// <summary>A connection's socket and its asynchronous operations.</summary>
-    private sealed class SocketIo(Socket socket)
+    /// <summary>A connection's socket and its asynchronous operations; their buffers are empty while none is in
+    /// flight.</summary>
+    internal sealed class SocketIo(Socket socket)
     {
         public readonly Socket Socket = socket;
         public readonly SocketAsyncEventArgs ReceiveArgs = CreateReceiveArgs();

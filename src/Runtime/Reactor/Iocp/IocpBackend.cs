@@ -9,11 +9,11 @@ using WsGen.Transport;
 namespace WsGen.Reactor;
 
 /// <summary>
-/// The IOCP backend of <see cref="IocpReactor"/>. Completions drive the shared state machine: a zero-byte WSARecv
-/// completes when a connection is readable (so an idle connection holds no buffer), and the loop then reads it with
-/// non-blocking <c>recv</c> into the shared buffer; writes go out with non-blocking <c>send</c>, and what waits is
-/// sent with an overlapped WSASend straight from the connection's <see cref="SendQueue"/>; each listener keeps
-/// <see cref="AcceptsPerListener"/> AcceptEx calls posted; PostQueuedCompletionStatus wakes the loop.
+/// The IOCP backend of <see cref="IocpReactor"/>. A zero-byte WSARecv completes when a connection is readable (so an
+/// idle connection holds no buffer), and the core then reads it with non-blocking <c>recv</c> into the shared buffer;
+/// writes go out with non-blocking <c>send</c>, and what waits is sent with an overlapped WSASend straight from the
+/// connection's <see cref="SendQueue"/> (<see cref="ConnectionCore{TBackend}.QueueSent"/> reports its end); each
+/// listener keeps <see cref="AcceptsPerListener"/> AcceptEx calls posted; PostQueuedCompletionStatus wakes the loop.
 /// </summary>
 /// <remarks>
 /// Every OVERLAPPED lives in native memory (one block per connection slot, one per posted accept), so the GC never
@@ -22,7 +22,7 @@ namespace WsGen.Reactor;
 /// operation, finished inline or not, is reported once through the port, which keeps one completion path.
 /// </remarks>
 [SupportedOSPlatform("windows")]
-internal sealed unsafe class IocpLoop : NativeLoop
+internal readonly unsafe struct IocpBackend : ILoopBackend<IocpBackend>
 {
     private const int MaxEntries = 256;
     private const int AcceptsPerListener = 16;
@@ -34,17 +34,15 @@ internal sealed unsafe class IocpLoop : NativeLoop
     private const ulong ListenerKey = 1UL << 40;
     private const ulong WakeKey = 1UL << 41;
 
+    private readonly ReactorOptions _options;
     private readonly nint _port;
     private readonly OverlappedEntry* _entries;
-    private readonly List<Listener> _listeners = [];
-    private readonly Stack<int> _freeSlots = new();
-    private SlotOps[] _ops = new SlotOps[256];
-    private int _slotCount;
-    private int _inFlight;
+    private readonly State _state;
 
-    internal IocpLoop(IConnectionHandler handler, ReactorOptions? options)
-        : base(handler, options)
+    internal IocpBackend(ReactorOptions options)
     {
+        _options = options;
+        _state = new State();
         Winsock.EnsureStarted();
         _port = Iocp.CreateIoCompletionPort(Iocp.INVALID_HANDLE_VALUE, 0, 0, 1);
         if (_port == 0)
@@ -52,9 +50,15 @@ internal sealed unsafe class IocpLoop : NativeLoop
         _entries = (OverlappedEntry*)NativeMemory.Alloc((nuint)(MaxEntries * sizeof(OverlappedEntry)));
     }
 
-    // ---- completions ------------------------------------------------------------------------------------------
+    public int CorkSize => _options.SendBufferSize;
 
-    protected override void Poll(int timeoutMilliseconds)
+    // ---- the loop ---------------------------------------------------------------------------------------------
+
+    public void Starting(ConnectionCore<IocpBackend> core)
+    {
+    }
+
+    public void Poll(ConnectionCore<IocpBackend> core, int timeoutMilliseconds)
     {
         uint removed;
         if (Iocp.GetQueuedCompletionStatusEx(_port, _entries, MaxEntries, &removed, (uint)timeoutMilliseconds, 0) == 0)
@@ -71,220 +75,218 @@ internal sealed unsafe class IocpLoop : NativeLoop
             ulong key = entry.CompletionKey;
             if (key == WakeKey)
             {
-                WakeConsumed();
+                core.WakeConsumed();
                 continue;
             }
 
             bool failed = entry.Overlapped->InternalLow != 0;
-            _inFlight--;
+            _state.InFlight--;
             if ((key & ListenerKey) != 0)
-                AcceptCompleted((int)(key & ~ListenerKey), entry.Overlapped, failed);
+                AcceptCompleted(core, (int)(key & ~ListenerKey), entry.Overlapped, failed);
             else
-                ConnCompleted((int)key, entry.Overlapped, failed, entry.BytesTransferred);
-            DeliverCloses();
+                ConnCompleted(core, (int)key, entry.Overlapped, failed, entry.BytesTransferred);
+            core.DeliverCloses();
         }
     }
 
-    private void ConnCompleted(int slot, NativeOverlapped* overlapped, bool failed, uint bytes)
+    public void Signal() => Iocp.PostQueuedCompletionStatus(_port, 0, unchecked((nuint)WakeKey), null);
+
+    public void Stopped(ConnectionCore<IocpBackend> core)
     {
-        ref SlotOps ops = ref _ops[slot];
+    }
+
+    private void ConnCompleted(ConnectionCore<IocpBackend> core, int slot, NativeOverlapped* overlapped, bool failed, uint bytes)
+    {
+        ref SlotOps ops = ref _state.Ops[slot];
+        LoopConnection<IocpBackend>? conn = core.Lookup(slot);
+        if (conn is null)
+            return;
         bool isReceive = (byte*)overlapped == ops.Block;
         if (isReceive)
         {
-            ops.ReceivePending = false;
+            conn.Flags &= ~ConnFlags.ReceivePending;
         }
         else
         {
-            ops.SendPending = false;
+            conn.SendBusy = false;
             ops.Pin.Dispose();
             ops.Pin = default;
         }
 
-        if (ops.Closed)
+        if (conn.State == LoopConnState.Closed)
         {
-            if (ops.Parked is { } parked && !ops.SendPending)
+            if (ops.Parked is { } parked && !conn.SendBusy)
             {
                 ops.Parked = null;
-                ReturnQueue(parked);
+                core.ReturnQueue(parked);
             }
 
-            if (!ops.ReceivePending && !ops.SendPending)
-                ReleaseSlot(slot);
+            if (!conn.Has(ConnFlags.ReceivePending) && !conn.SendBusy)
+                ReleaseSlot(core, conn);
             return;
         }
 
-        NativeConn? conn = Lookup(slot);
-        if (conn is null)
-            return;
         if (isReceive)
-        {
-            HandleReadable(conn, hangUp: failed);
-            if (conn.State != LoopConnState.Closed && (conn.Interest & Interest.Read) != 0 && !PostReceive(conn))
-                Finish(conn);
-            return;
-        }
-
-        if (failed)
-        {
-            Finish(conn);
-            return;
-        }
-
-        conn.Waiting?.Consume((int)bytes);
-        HandleWritable(conn);
-        if (conn.State != LoopConnState.Closed && conn.Waiting is not null && !PostSend(conn))
-            Finish(conn);
+            core.Readable(conn, hangUp: failed);
+        else if (failed)
+            core.Finish(conn);
+        else
+            core.QueueSent(conn, (int)bytes);
     }
 
-    /// <summary>Posts the zero-byte WSARecv that reports readability, unless one is in flight.</summary>
-    private bool PostReceive(NativeConn conn)
+    // ---- connections ------------------------------------------------------------------------------------------
+
+    public int SlotFor(int handle)
     {
-        ref SlotOps ops = ref _ops[conn.Slot];
-        if (ops.ReceivePending)
-            return true;
+        if (_state.FreeSlots.Count > 0)
+            return _state.FreeSlots.Pop();
+        int slot = _state.SlotCount++;
+        if (slot == _state.Ops.Length)
+            Array.Resize(ref _state.Ops, _state.Ops.Length * 2);
+        _state.Ops[slot].Block = (byte*)NativeMemory.AllocZeroed(ConnBlockSize);
+        return slot;
+    }
+
+    private void ReleaseSlot(ConnectionCore<IocpBackend> core, LoopConnection<IocpBackend> conn)
+    {
+        core.ReleaseSlot(conn);
+        _state.FreeSlots.Push(conn.Slot);
+    }
+
+    /// <summary>The configured buffer sizes, and the socket joins the port with its slot as the key.</summary>
+    public bool Open(ConnectionCore<IocpBackend> core, LoopConnection<IocpBackend> conn)
+    {
+        nint socket = conn.Handle;
+        if (_options.SocketSendBufferSize > 0)
+            Winsock.SetIntOption(socket, Winsock.SOL_SOCKET, Winsock.SO_SNDBUF, _options.SocketSendBufferSize);
+        if (_options.SocketReceiveBufferSize > 0)
+            Winsock.SetIntOption(socket, Winsock.SOL_SOCKET, Winsock.SO_RCVBUF, _options.SocketReceiveBufferSize);
+        return Iocp.CreateIoCompletionPort(socket, _port, (nuint)conn.Slot, 0) == _port;
+    }
+
+    /// <summary>Posts the zero-byte WSARecv that reports readability while the core wants input, and an overlapped
+    /// WSASend of the first waiting segment while bytes wait; one of each in flight at most.</summary>
+    public void UpdateInterest(ConnectionCore<IocpBackend> core, LoopConnection<IocpBackend> conn)
+    {
+        if (!conn.Has(ConnFlags.ReceivePending) && ConnectionCore<IocpBackend>.WantsInput(conn) && !PostReceive(conn))
+        {
+            core.Finish(conn);
+            return;
+        }
+
+        if (!conn.SendBusy && conn.Waiting is { IsEmpty: false } && !PostSend(conn))
+            core.Finish(conn);
+    }
+
+    private bool PostReceive(LoopConnection<IocpBackend> conn)
+    {
+        ref SlotOps ops = ref _state.Ops[conn.Slot];
         var overlapped = (NativeOverlapped*)ops.Block;
         *overlapped = default;
         var buf = (WsaBuf*)(ops.Block + ReceiveBufOffset);
         buf->Length = 0;
         buf->Buffer = ops.Block;
         uint flags = 0;
-        if (Winsock.WSARecv(conn.Socket, buf, 1, null, &flags, overlapped, null) != 0 && Winsock.LastError != Winsock.WSA_IO_PENDING)
+        if (Winsock.WSARecv(conn.Handle, buf, 1, null, &flags, overlapped, null) != 0 && Winsock.LastError != Winsock.WSA_IO_PENDING)
             return false;
-        ops.ReceivePending = true;
-        _inFlight++;
+        conn.Flags |= ConnFlags.ReceivePending;
+        _state.InFlight++;
         return true;
     }
 
-    /// <summary>Posts an overlapped WSASend of the first waiting segment (pinned until it completes), unless one is
-    /// in flight.</summary>
-    private bool PostSend(NativeConn conn)
+    /// <summary>Posts an overlapped WSASend of the first waiting segment, pinned until it completes.</summary>
+    private bool PostSend(LoopConnection<IocpBackend> conn)
     {
-        ref SlotOps ops = ref _ops[conn.Slot];
-        if (ops.SendPending || conn.Waiting is not { IsEmpty: false } queue)
-            return true;
-        ReadOnlyMemory<byte> first = queue.FirstMemory;
+        ref SlotOps ops = ref _state.Ops[conn.Slot];
+        ReadOnlyMemory<byte> first = conn.Waiting!.FirstMemory;
         MemoryHandle pin = first.Pin();
         var overlapped = (NativeOverlapped*)(ops.Block + SendOverlappedOffset);
         *overlapped = default;
         var buf = (WsaBuf*)(ops.Block + SendBufOffset);
         buf->Length = (uint)first.Length;
         buf->Buffer = (byte*)pin.Pointer;
-        if (Winsock.WSASend(conn.Socket, buf, 1, null, 0, overlapped, null) != 0 && Winsock.LastError != Winsock.WSA_IO_PENDING)
+        if (Winsock.WSASend(conn.Handle, buf, 1, null, 0, overlapped, null) != 0 && Winsock.LastError != Winsock.WSA_IO_PENDING)
         {
             pin.Dispose();
             return false;
         }
 
         ops.Pin = pin;
-        ops.SendPending = true;
-        _inFlight++;
+        conn.SendBusy = true;
+        _state.InFlight++;
         return true;
     }
 
-    protected override void Signal() => Iocp.PostQueuedCompletionStatus(_port, 0, unchecked((nuint)WakeKey), null);
-
-    // ---- connections ------------------------------------------------------------------------------------------
-
-    protected override int SlotOf(nint socket)
-    {
-        if (_freeSlots.Count > 0)
-            return _freeSlots.Pop();
-        int slot = _slotCount++;
-        if (slot == _ops.Length)
-            Array.Resize(ref _ops, _ops.Length * 2);
-        _ops[slot].Block = (byte*)NativeMemory.AllocZeroed(ConnBlockSize);
-        return slot;
-    }
-
-    private void ReleaseSlot(int slot)
-    {
-        ref SlotOps ops = ref _ops[slot];
-        ops.Closed = false;
-        _freeSlots.Push(slot);
-    }
-
-    protected override bool Watch(NativeConn conn)
-    {
-        if (Iocp.CreateIoCompletionPort(conn.Socket, _port, (nuint)conn.Slot, 0) != _port)
-            return false;
-        return PostReceive(conn);
-    }
-
-    protected override bool ChangeInterest(NativeConn conn, Interest wanted)
-    {
-        if ((wanted & Interest.Read) != 0 && !PostReceive(conn))
-            return false;
-        if ((wanted & Interest.Write) != 0 && !PostSend(conn))
-            return false;
-        return true;
-    }
-
-    protected override int Receive(nint socket, byte* buffer, int length)
+    public int Receive(LoopConnection<IocpBackend> conn, byte* buffer, int length)
     {
         while (true)
         {
-            int n = Winsock.recv(socket, buffer, length, 0);
+            int n = Winsock.recv(conn.Handle, buffer, length, 0);
             if (n >= 0)
                 return n;
             int error = Winsock.LastError;
-            if (error == Winsock.WSAEINTR)
-                continue;
-            return error == Winsock.WSAEWOULDBLOCK ? WouldBlock : Failed;
+            if (error != Winsock.WSAEINTR)
+                return error == Winsock.WSAEWOULDBLOCK ? IoResult.WouldBlock : IoResult.Failed;
         }
     }
 
-    protected override int Send(nint socket, byte* data, int length)
+    public int Send(ConnectionCore<IocpBackend> core, LoopConnection<IocpBackend> conn, byte* data, int length)
     {
         while (true)
         {
-            int n = Winsock.send(socket, data, length, 0);
+            int n = Winsock.send(conn.Handle, data, length, 0);
             if (n >= 0)
                 return n;
             int error = Winsock.LastError;
-            if (error == Winsock.WSAEINTR)
-                continue;
-            return error == Winsock.WSAEWOULDBLOCK ? WouldBlock : Failed;
+            if (error != Winsock.WSAEINTR)
+                return error == Winsock.WSAEWOULDBLOCK ? 0 : IoResult.Failed;
         }
     }
 
-    protected override bool ShutdownSend(nint socket) => Winsock.shutdown(socket, Winsock.SD_SEND) == 0;
+    public int SendCork(ConnectionCore<IocpBackend> core, LoopConnection<IocpBackend> conn, ref byte* cork, int length)
+        => Send(core, conn, cork, length);
+
+    public bool ShutdownSend(ConnectionCore<IocpBackend> core, LoopConnection<IocpBackend> conn)
+        => Winsock.shutdown(conn.Handle, Winsock.SD_SEND) == 0;
 
     /// <summary>Closes the socket; operations still in flight complete (aborted) later, and only then is the slot
-    /// reused. A send in flight keeps its queue's buffer until it completes.</summary>
-    protected override void CloseSocket(NativeConn conn)
+    /// reused. A send in flight keeps its queue's buffer (parked) until it completes.</summary>
+    public void Close(ConnectionCore<IocpBackend> core, LoopConnection<IocpBackend> conn)
     {
-        Winsock.closesocket(conn.Socket);
-        ref SlotOps ops = ref _ops[conn.Slot];
-        if (!ops.ReceivePending && !ops.SendPending)
+        Winsock.closesocket(conn.Handle);
+        conn.Handle = -1;
+        if (!conn.Has(ConnFlags.ReceivePending) && !conn.SendBusy)
         {
-            _freeSlots.Push(conn.Slot);
+            ReleaseSlot(core, conn);
             return;
         }
 
-        ops.Closed = true;
-        if (ops.SendPending)
+        if (conn.SendBusy)
         {
-            ops.Parked = conn.Waiting;
+            _state.Ops[conn.Slot].Parked = conn.Waiting;
             conn.Waiting = null;
         }
     }
 
-    protected override void CloseRaw(nint socket) => Winsock.closesocket(socket);
-
-    protected override void ConfigureAccepted(nint socket)
+    public void CloseAtDispose(LoopConnection<IocpBackend> conn)
     {
-        if (Options.SocketSendBufferSize > 0)
-            Winsock.SetIntOption(socket, Winsock.SOL_SOCKET, Winsock.SO_SNDBUF, Options.SocketSendBufferSize);
-        if (Options.SocketReceiveBufferSize > 0)
-            Winsock.SetIntOption(socket, Winsock.SOL_SOCKET, Winsock.SO_RCVBUF, Options.SocketReceiveBufferSize);
+        if (conn.Handle != -1)
+            Winsock.closesocket(conn.Handle);
+        conn.Handle = -1;
     }
 
-    protected override nint DetachRegistered(INetConn conn)
+    public object TakeOver(INetConn conn)
         => throw new NotSupportedException($"IocpReactor serves the connections its listeners accept; it cannot register a {conn.GetType().Name}.");
+
+    public void AddTakenOver(ConnectionCore<IocpBackend> core, object state) => throw new NotSupportedException();
+
+    public void DropTakenOver(object state)
+    {
+    }
 
     // ---- listeners --------------------------------------------------------------------------------------------
 
-    protected override IPEndPoint OpenListener(IPEndPoint endPoint)
+    public IPEndPoint Listen(ConnectionCore<IocpBackend> core, IPEndPoint endPoint)
     {
         SockAddr address;
         int length = SockAddr.FromEndPoint(endPoint, out address);
@@ -300,7 +302,7 @@ internal sealed unsafe class IocpLoop : NativeLoop
         {
             Check(Winsock.SetIntOption(socket, Winsock.SOL_SOCKET, Winsock.SO_EXCLUSIVEADDRUSE, 1));
             Check(Winsock.bind(socket, (byte*)&address, length));
-            Check(Winsock.listen(socket, Options.Backlog <= 0 ? Winsock.SOMAXCONN : Options.Backlog));
+            Check(Winsock.listen(socket, _options.Backlog <= 0 ? Winsock.SOMAXCONN : _options.Backlog));
             SockAddr bound = default;
             int boundLength = SockAddr.Size;
             Check(Winsock.getsockname(socket, (byte*)&bound, &boundLength));
@@ -314,13 +316,13 @@ internal sealed unsafe class IocpLoop : NativeLoop
             uint returned;
             Check(Winsock.WSAIoctl(socket, Winsock.SIO_GET_EXTENSION_FUNCTION_POINTER, &id, (uint)sizeof(Guid), &acceptEx, (uint)sizeof(nint), &returned, null, null));
 
-            lock (_listeners)
+            lock (_state.Listeners)
             {
                 var listener = new Listener(socket, family, acceptEx);
-                int index = _listeners.Count;
+                int index = _state.Listeners.Count;
                 if (Iocp.CreateIoCompletionPort(socket, _port, unchecked((nuint)(ListenerKey | (uint)index)), 0) != _port)
                     throw new SocketException(Marshal.GetLastPInvokeError());
-                _listeners.Add(listener);
+                _state.Listeners.Add(listener);
                 for (int i = 0; i < AcceptsPerListener; i++)
                     PostAccept(listener, i);
             }
@@ -352,7 +354,7 @@ internal sealed unsafe class IocpLoop : NativeLoop
                 || Winsock.LastError == Winsock.WSA_IO_PENDING)
             {
                 listener.Pending[i] = socket;
-                _inFlight++;
+                _state.InFlight++;
                 return true;
             }
 
@@ -365,21 +367,21 @@ internal sealed unsafe class IocpLoop : NativeLoop
         return false;
     }
 
-    private void AcceptCompleted(int index, NativeOverlapped* overlapped, bool failed)
+    private void AcceptCompleted(ConnectionCore<IocpBackend> core, int index, NativeOverlapped* overlapped, bool failed)
     {
         Listener listener;
-        lock (_listeners)
-            listener = _listeners[index];
+        lock (_state.Listeners)
+            listener = _state.Listeners[index];
         int i = (int)(((byte*)overlapped - listener.Blocks) / AcceptBlockSize);
         nint socket = listener.Pending[i];
         listener.Pending[i] = Winsock.INVALID_SOCKET;
         nint listenSocket = listener.Socket;
-        if (failed || listenSocket == Winsock.INVALID_SOCKET || ShuttingDown
+        if (failed || listenSocket == Winsock.INVALID_SOCKET || core.ShuttingDown
             || Winsock.setsockopt(socket, Winsock.SOL_SOCKET, Winsock.SO_UPDATE_ACCEPT_CONTEXT, &listenSocket, sizeof(nint)) != 0)
         {
             Winsock.closesocket(socket);
-            if (listenSocket != Winsock.INVALID_SOCKET && !ShuttingDown && !PostAccept(listener, i))
-                PauseAccepting();
+            if (listenSocket != Winsock.INVALID_SOCKET && !core.ShuttingDown && !PostAccept(listener, i))
+                core.PauseAccepting();
             return;
         }
 
@@ -387,32 +389,32 @@ internal sealed unsafe class IocpLoop : NativeLoop
         Winsock.ioctlsocket(socket, Winsock.FIONBIO, &nonBlocking);
         Winsock.SetIntOption(socket, Winsock.IPPROTO_TCP, Winsock.TCP_NODELAY, 1);
         if (!PostAccept(listener, i))
-            PauseAccepting();
-        AddConnection(socket);
+            core.PauseAccepting();
+        core.Add((int)socket, SlotFor((int)socket));
     }
 
-    protected override bool TryAccept(int listenerIndex, out nint socket)
+    public bool TryAccept(int listener, out int handle)
     {
         // Completion-based: connections arrive through AcceptEx completions, never by polling.
-        socket = Winsock.INVALID_SOCKET;
+        handle = -1;
         return false;
     }
 
     /// <summary>After a back-off, posts the accepts that could not be posted; pausing needs nothing (the posted
     /// accepts stay posted).</summary>
-    protected override void SetListenersWatched(bool watched)
+    public void SetAccepting(ConnectionCore<IocpBackend> core, bool accepting)
     {
-        if (!watched)
+        if (!accepting)
             return;
-        lock (_listeners)
+        lock (_state.Listeners)
         {
-            foreach (Listener listener in _listeners)
+            foreach (Listener listener in _state.Listeners)
             {
                 for (int i = 0; i < AcceptsPerListener; i++)
                 {
                     if (listener.Pending[i] == Winsock.INVALID_SOCKET && !PostAccept(listener, i))
                     {
-                        PauseAccepting();
+                        core.PauseAccepting();
                         return;
                     }
                 }
@@ -420,11 +422,11 @@ internal sealed unsafe class IocpLoop : NativeLoop
         }
     }
 
-    protected override void CloseListeners()
+    public void CloseListeners()
     {
-        lock (_listeners)
+        lock (_state.Listeners)
         {
-            foreach (Listener listener in _listeners)
+            foreach (Listener listener in _state.Listeners)
             {
                 nint socket = Interlocked.Exchange(ref listener.Socket, Winsock.INVALID_SOCKET);
                 if (socket != Winsock.INVALID_SOCKET)
@@ -433,13 +435,13 @@ internal sealed unsafe class IocpLoop : NativeLoop
         }
     }
 
-    protected override void DisposeBackend()
+    public void Dispose()
     {
         // Closed sockets abort their operations; wait (briefly) for those completions so that no OVERLAPPED is
         // freed while Windows may still write to it. Blocks still in use after that are leaked, not freed.
-        lock (_listeners)
+        lock (_state.Listeners)
         {
-            foreach (Listener listener in _listeners)
+            foreach (Listener listener in _state.Listeners)
             {
                 for (int i = 0; i < AcceptsPerListener; i++)
                 {
@@ -449,8 +451,8 @@ internal sealed unsafe class IocpLoop : NativeLoop
             }
         }
 
-        long deadline = Now + 1000;
-        while (_inFlight > 0 && Now < deadline)
+        long deadline = Environment.TickCount64 + 1000;
+        while (_state.InFlight > 0 && Environment.TickCount64 < deadline)
         {
             uint removed;
             if (Iocp.GetQueuedCompletionStatusEx(_port, _entries, MaxEntries, &removed, 50, 0) == 0)
@@ -458,21 +460,21 @@ internal sealed unsafe class IocpLoop : NativeLoop
             for (int i = 0; i < (int)removed; i++)
             {
                 if ((ulong)_entries[i].CompletionKey != WakeKey)
-                    _inFlight--;
+                    _state.InFlight--;
             }
         }
 
         Iocp.CloseHandle(_port);
         NativeMemory.Free(_entries);
-        if (_inFlight > 0)
+        if (_state.InFlight > 0)
             return;
-        for (int slot = 0; slot < _slotCount; slot++)
+        for (int slot = 0; slot < _state.SlotCount; slot++)
         {
-            _ops[slot].Pin.Dispose();
-            NativeMemory.Free(_ops[slot].Block);
+            _state.Ops[slot].Pin.Dispose();
+            NativeMemory.Free(_state.Ops[slot].Block);
         }
 
-        foreach (Listener listener in _listeners)
+        foreach (Listener listener in _state.Listeners)
             NativeMemory.Free(listener.Blocks);
     }
 
@@ -482,16 +484,26 @@ internal sealed unsafe class IocpLoop : NativeLoop
             throw Winsock.LastException();
     }
 
-    /// <summary>The overlapped state of one connection slot; reused once nothing is in flight on it.</summary>
+
+    /// <summary>The native block of one connection slot; reused once nothing is in flight on it.</summary>
     private struct SlotOps
     {
         /// <summary>Receive OVERLAPPED at 0, send OVERLAPPED at 32, receive WSABUF at 64, send WSABUF at 80.</summary>
         public byte* Block;
         public MemoryHandle Pin;
+
+        /// <summary>The waiting queue of a closed connection, kept while a send still reads from it.</summary>
         public SendQueue? Parked;
-        public bool ReceivePending;
-        public bool SendPending;
-        public bool Closed;
+    }
+
+    /// <summary>What the backend changes as it runs: the slots' native blocks, the listeners, the operations in flight.</summary>
+    private sealed class State
+    {
+        public SlotOps[] Ops = new SlotOps[256];
+        public int SlotCount;
+        public int InFlight;
+        public readonly Stack<int> FreeSlots = new();
+        public readonly List<Listener> Listeners = [];
     }
 
     /// <summary>A listening socket and its posted AcceptEx calls (OVERLAPPED and address buffer per call).</summary>
