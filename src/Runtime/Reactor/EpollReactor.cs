@@ -27,7 +27,7 @@ namespace WsGen;
 /// <para>The state machine is shared with the kqueue and IOCP loops
 /// (<see cref="NativeLoop"/>); this class supplies epoll, an eventfd wake-up and Linux sockets.</para>
 /// </remarks>
-public sealed class EpollReactor : IServerReactor
+internal sealed class EpollReactor : IServerReactor
 {
     private readonly EpollLoop _loop;
 

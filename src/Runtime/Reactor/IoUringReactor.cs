@@ -43,7 +43,7 @@ namespace WsGen;
 /// only after the kernel reported the end of all its operations.</para>
 /// <para>Handler exceptions are not caught: they end <see cref="Run"/>. A loop runs once.</para>
 /// </remarks>
-public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUringConn>, ILoopHost
+internal sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUringConn>, ILoopHost
 {
     private const uint SubmissionEntries = 1024;
     private const uint CompletionEntries = 16384;

@@ -20,7 +20,7 @@ namespace WsGen;
 /// no effect on Windows; listeners use SO_EXCLUSIVEADDRUSE.</para>
 /// </remarks>
 [SupportedOSPlatform("windows")]
-public sealed class IocpReactor : IServerReactor
+internal sealed class IocpReactor : IServerReactor
 {
     private readonly IocpLoop _loop;
 

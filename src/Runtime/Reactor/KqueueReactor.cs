@@ -21,7 +21,7 @@ namespace WsGen;
 /// </remarks>
 [SupportedOSPlatform("macos")]
 [SupportedOSPlatform("freebsd")]
-public sealed class KqueueReactor : IServerReactor
+internal sealed class KqueueReactor : IServerReactor
 {
     private readonly KqueueLoop _loop;
 

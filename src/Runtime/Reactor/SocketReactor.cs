@@ -18,7 +18,7 @@ namespace WsGen;
 /// graceful close with linger, OnClose once after the callback in which the connection ended, ticks, posted work,
 /// and shutdown with a drain deadline. An idle connection holds no buffer (it waits with a zero-byte receive).
 /// </remarks>
-public sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopConn>, ILoopHost
+internal sealed class SocketReactor : IServerReactor, ILifecycleHost<SocketLoopConn>, ILoopHost
 {
     private const int MaxReadsPerEvent = 4;
     private const int MaxWorkPerTurn = 4096;

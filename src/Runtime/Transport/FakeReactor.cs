@@ -17,7 +17,7 @@ namespace WsGen;
 /// <see cref="IConnectionHandler.OnClose"/> runs once, after the callback in which the connection ended.
 /// Time only moves with <see cref="AdvanceTime"/>.
 /// </remarks>
-public sealed class FakeReactor : IReactor, IEventLoop
+internal sealed class FakeReactor : IReactor, IEventLoop
 {
     private readonly IConnectionHandler _handler;
     private readonly List<FakeConn> _connections = [];
