@@ -8,7 +8,7 @@ using Echo;
 using WsGen;
 
 int port = 9001;
-string? reactor = null;
+var loop = WebSocketLoop.Default;
 bool stats = false;
 int loops = 1;
 bool handWired = false;
@@ -20,7 +20,22 @@ for (int i = 0; i < args.Length; i++)
             i++;
             break;
         case "--reactor" when i + 1 < args.Length:
-            reactor = args[++i];
+            string name = args[++i];
+            WebSocketLoop? named = name.ToLowerInvariant() switch
+            {
+                "io_uring" or "iouring" => WebSocketLoop.IoUring,
+                "epoll" => WebSocketLoop.Epoll,
+                "kqueue" => WebSocketLoop.Kqueue,
+                "iocp" => WebSocketLoop.Iocp,
+                "sockets" => WebSocketLoop.Sockets,
+                _ => null,
+            };
+            if (named is null)
+            {
+                Console.Error.WriteLine($"Echo: Unknown reactor '{name}': use io_uring, epoll, kqueue, iocp or sockets.");
+                return 1;
+            }
+            loop = named.Value;
             break;
         case "--loops" when i + 1 < args.Length && int.TryParse(args[i + 1], out loops):
             i++;
@@ -40,7 +55,7 @@ for (int i = 0; i < args.Length; i++)
 var options = new WebSocketServerOptions
 {
     EndPoint = new IPEndPoint(IPAddress.Loopback, port),
-    Reactor = reactor,
+    Loop = loop,
     Loops = loops,
 };
 // The generated path (WsGenApp, emitted from [WebSocketEndpoint]) unless --hand-wired asks for Map, for comparison.

@@ -70,9 +70,9 @@ public sealed class EndToEndTests
         var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
         using var server = WsGenApp.CreateServer(options);
         Assert.Equal(SpanEcho.MaxConnections + FrameEcho.MaxConnections + Failing.MaxConnections, options.MaxConnections);
-        Assert.Equal(8 * 1024 * 1024, options.ReactorOptions.MaxBackpressure);
-        Assert.Equal(64 * 1024, options.ReactorOptions.ReceiveBufferSize);
-        Assert.NotNull(options.CreateReactor);
+        Assert.Equal(8 * 1024 * 1024, options.MaxBackpressure);
+        Assert.Equal(64 * 1024, options.ReceiveBufferSize);
+        Assert.Equal(WebSocketLoop.Default, options.Loop);   // the loop is the runtime's choice, at start
         Assert.Equal(["/echo", "/fail", "/frames"], WsGenApp.CreateRoutes().Select(r => r.Path).Order(StringComparer.Ordinal));
     }
 

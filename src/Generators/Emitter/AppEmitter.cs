@@ -5,7 +5,8 @@ namespace WsGen.Generators;
 
 /// <summary>
 /// Emits WsGenApp.g.cs: the dispatcher struct that calls every endpoint's handlers directly, and the
-/// <c>WsGenApp</c> entry point that serves them with the loop of the target platform.
+/// <c>WsGenApp</c> entry point that serves them. The generated code names no loop: it passes the OS of the
+/// build's RuntimeIdentifier, and the runtime (ReactorFactory.DefaultLoop) decides, in one place.
 /// </summary>
 internal static class AppEmitter
 {
@@ -13,16 +14,6 @@ internal static class AppEmitter
 
     private const string Conn = "global::WsGen.WebSocketConnection";
     private const string Support = "global::WsGen.GeneratedEndpoints";
-
-    /// <summary>One loop the generated <c>CreateReactor</c> may return: <paramref name="Condition"/> (null: always)
-    /// and the reactor type, constructed as <c>new Type(handler, options)</c>.</summary>
-    internal readonly record struct LoopChoice(string? Condition, string ReactorType);
-
-    /// <summary>
-    /// The loops for <paramref name="platform"/>, tried in order; the last one must be unconditional. Extend here, one
-    /// line per reactor, as native loops land (io_uring before epoll on Linux, kqueue for Bsd, IOCP for Windows).
-    /// </summary>
-    internal static IReadOnlyList<LoopChoice> LoopsFor(TargetPlatform platform) => [new(null, "")];
 
     public static string Emit(AppModel app)
     {
@@ -88,19 +79,18 @@ internal static class AppEmitter
         w.Line();
 
         w.Line("/// <summary>");
-        w.Line("/// A server for every endpoint of this assembly. Sets on <paramref name=\"options\"/>: the loop of the target platform");
-        w.Line("/// (unless CreateReactor or Reactor is set already), the loop's ReceiveBufferSize and MaxBackpressure from the");
-        w.Line("/// attributes (the other ReactorOptions are kept) and MaxConnections, the sum over the endpoints.");
+        w.Line("/// A server for every endpoint of this assembly. Sets on <paramref name=\"options\"/> the loop's ReceiveBufferSize and");
+        w.Line("/// MaxBackpressure (the largest among the attributes) and MaxConnections (the sum over the endpoints). The loop is");
+        w.Line("/// options.Loop when it names one, else the runtime's choice for this build's target (" + Describe(app.Platform) + ").");
         w.Line("/// </summary>");
         w.Line("public static global::WsGen.WebSocketServer CreateServer(global::WsGen.WebSocketServerOptions? options = null)");
         w.Open();
         w.Line("options ??= new global::WsGen.WebSocketServerOptions();");
-        w.Line("if (options.CreateReactor is null && options.Reactor is null)");
-        w.Line("    options.CreateReactor = CreateReactor;");
-        w.Line("options.ReactorOptions = " + Support + ".WithEndpointSizes(options.ReactorOptions, ReceiveBufferSize, MaxBackpressure);");
+        w.Line("options.ReceiveBufferSize = ReceiveBufferSize;");
+        w.Line("options.MaxBackpressure = MaxBackpressure;");
         w.Line("options.MaxConnections = MaxConnections;");
         w.Line("var server = new global::WsGen.WebSocketServer(options);");
-        w.Line("server.UseDispatcher(WsGenDispatcher.Create(), CreateRoutes());");
+        w.Line("server.UseDispatcher(WsGenDispatcher.Create(), CreateRoutes(), global::WsGen.GeneratedTarget." + TargetName(app.Platform) + ");");
         w.Line("return server;");
         w.Close();
         w.Line();
@@ -112,41 +102,24 @@ internal static class AppEmitter
         w.Line("using var server = CreateServer(options);");
         w.Line("server.Run(cancellationToken);");
         w.Close();
-        w.Line();
-
-        EmitCreateReactor(w, app.Platform);
         w.Close();
     }
 
-    /// <summary>The per-platform choice of loop: the only place that names reactor types.</summary>
-    private static void EmitCreateReactor(IndentedWriter w, TargetPlatform platform)
+    /// <summary>The member of the runtime's GeneratedTarget for <paramref name="platform"/>.</summary>
+    private static string TargetName(TargetPlatform platform) => platform switch
     {
-        w.Line("/// <summary>The loop for this build's target (" + Describe(platform) + ").</summary>");
-        w.Line("private static global::WsGen.IServerReactor CreateReactor(global::WsGen.IConnectionHandler handler, global::WsGen.ReactorOptions options)");
-        w.Open();
-        foreach (var loop in LoopsFor(platform))
-        {
-            if (loop.Condition is null)
-            {
-                w.Line("return " + Construct(loop.ReactorType) + ";");
-                break;
-            }
-            w.Line("if (" + loop.Condition + ")");
-            w.Line("    return " + Construct(loop.ReactorType) + ";");
-        }
-        w.Close();
-    }
-
-    private static string Construct(string reactor) => reactor.StartsWith("global::", System.StringComparison.Ordinal)
-        ? "new " + reactor + "(handler, options)"
-        : "global::WsGen.ReactorFactory.Create(\"" + reactor + "\", handler, options)";
+        TargetPlatform.Linux => "Linux",
+        TargetPlatform.Bsd => "Bsd",
+        TargetPlatform.Windows => "Windows",
+        _ => "Any",
+    };
 
     private static string Describe(TargetPlatform platform) => platform switch
     {
         TargetPlatform.Linux => "RuntimeIdentifier linux-*",
         TargetPlatform.Bsd => "RuntimeIdentifier osx-* or freebsd-*",
         TargetPlatform.Windows => "RuntimeIdentifier win-*",
-        _ => "no RuntimeIdentifier: chosen at start",
+        _ => "no RuntimeIdentifier: the running platform",
     };
 
     private static void EmitDispatcher(IndentedWriter w, EquatableArray<EndpointModel> endpoints)

@@ -1,9 +1,10 @@
 namespace WsGen.Generators;
 
-/// <summary>The loops a build may run, from its RuntimeIdentifier.</summary>
+/// <summary>The OS of the build's RuntimeIdentifier. The generated code passes it to the runtime (GeneratedTarget),
+/// which picks the loop: the generator names no loop.</summary>
 internal enum TargetPlatform
 {
-    /// <summary>No RuntimeIdentifier (or one not listed below): every loop, chosen at start.</summary>
+    /// <summary>No RuntimeIdentifier (or one not listed below): the loop is chosen at start from the running platform.</summary>
     Any,
 
     /// <summary><c>linux-*</c>.</summary>

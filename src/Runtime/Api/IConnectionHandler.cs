@@ -4,7 +4,7 @@ namespace WsGen;
 /// What a reactor calls with connections and readable bytes: the server's protocol layer, or the struct
 /// the generator emits. Every call runs on the loop thread.
 /// </summary>
-public interface IConnectionHandler
+internal interface IConnectionHandler
 {
     /// <summary>A connection was registered. <paramref name="conn"/> stays valid until <see cref="OnClose"/>.</summary>
     void OnOpen(INetConn conn);

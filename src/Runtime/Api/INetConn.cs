@@ -5,14 +5,17 @@ namespace WsGen;
 /// </summary>
 /// <remarks>
 /// On a raw connection <see cref="Read"/> and <see cref="Write"/> are single non-blocking system calls.
-/// On the connection a reactor hands to its <see cref="IConnectionHandler"/>, <see cref="Write"/> is corked:
+/// On the connection a reactor hands to the layer above it, <see cref="Write"/> is corked:
 /// bytes are appended to the loop's output and flushed once per loop turn; what the socket cannot take yet is
 /// kept in a pooled per-connection buffer up to a limit (backpressure), never dropped silently.
 /// </remarks>
 public interface INetConn
 {
+    /// <summary>What <see cref="Read"/> returns when no byte is available now (-1).</summary>
+    const int WouldBlock = -1;
+
     /// <summary>Reads into <paramref name="buffer"/>. Returns the number of bytes read, 0 when the peer
-    /// closed its side, or <see cref="NetConn.WouldBlock"/> when nothing can be read now.</summary>
+    /// closed its side, or <see cref="WouldBlock"/> when nothing can be read now.</summary>
     int Read(Span<byte> buffer);
 
     /// <summary>Writes <paramref name="data"/>. Returns the number of bytes taken (a raw connection may take
@@ -27,9 +30,9 @@ public interface INetConn
     object? Context { get; set; }
 }
 
-/// <summary>Constants of the <see cref="INetConn"/> contract.</summary>
-public static class NetConn
+/// <summary>Constants of the <see cref="INetConn"/> contract, for the library's own code.</summary>
+internal static class NetConn
 {
     /// <summary>Returned by <see cref="INetConn.Read"/> when no byte is available now.</summary>
-    public const int WouldBlock = -1;
+    public const int WouldBlock = INetConn.WouldBlock;
 }

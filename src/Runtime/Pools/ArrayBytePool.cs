@@ -8,7 +8,7 @@ namespace WsGen;
 /// </summary>
 /// <remarks>Unlike <see cref="BytePool"/>, it cannot tell a buffer returned twice: use it where the library itself
 /// returns the buffers (the loops' backpressure queues), and <see cref="BytePool"/> where buffers reach user code.</remarks>
-public sealed class ArrayBytePool : IBytePool
+internal sealed class ArrayBytePool : IBytePool
 {
     private readonly IObjectPool<byte[]> _arrays;
 

@@ -1,8 +1,8 @@
 namespace WsGen;
 
 /// <summary>
-/// One object pool per NUMA node and one per logical CPU of a <see cref="NumaTopology"/>, all created once, in
-/// the constructor.
+/// One object pool per NUMA node and one per logical CPU of this machine (its topology read from /sys on Linux; one
+/// node holding every CPU elsewhere), all created once, in the constructor.
 /// </summary>
 /// <remarks>
 /// <para>Ids are the topology's real ids: with sparse nodes (0 and 2), <c>PoolForNode(1)</c> throws
@@ -16,12 +16,22 @@ public sealed class NumaPoolManager<T> : INumaPoolManager<T> where T : class
     private readonly IObjectPool<T>?[] _nodePools;
     private readonly IObjectPool<T>?[] _cpuPools;
 
+    /// <summary>Pools for the nodes and CPUs of this machine.</summary>
+    /// <param name="nodePoolFactory">Builds the pool of a node, given the node id.</param>
+    /// <param name="cpuPoolFactory">Builds the pool of a CPU, given the CPU id and its node id; when null,
+    /// <paramref name="nodePoolFactory"/> is called with the CPU's node id.</param>
+    /// <exception cref="InvalidOperationException">A factory returned null.</exception>
+    public NumaPoolManager(Func<int, IObjectPool<T>> nodePoolFactory, Func<int, int, IObjectPool<T>>? cpuPoolFactory = null)
+        : this(NumaTopology.Detect(), nodePoolFactory, cpuPoolFactory)
+    {
+    }
+
     /// <param name="topology">The nodes and CPUs to build pools for.</param>
     /// <param name="nodePoolFactory">Builds the pool of a node, given the node id.</param>
     /// <param name="cpuPoolFactory">Builds the pool of a CPU, given the CPU id and its node id; when null,
     /// <paramref name="nodePoolFactory"/> is called with the CPU's node id.</param>
     /// <exception cref="InvalidOperationException">A factory returned null.</exception>
-    public NumaPoolManager(
+    internal NumaPoolManager(
         NumaTopology topology,
         Func<int, IObjectPool<T>> nodePoolFactory,
         Func<int, int, IObjectPool<T>>? cpuPoolFactory = null)
@@ -46,7 +56,13 @@ public sealed class NumaPoolManager<T> : INumaPoolManager<T> where T : class
     }
 
     /// <summary>The topology the pools were built for.</summary>
-    public NumaTopology Topology { get; }
+    internal NumaTopology Topology { get; }
+
+    /// <summary>The ids of the NUMA nodes, ascending (they may be sparse: 0 and 2).</summary>
+    public IReadOnlyList<int> NodeIds => Topology.NodeIds;
+
+    /// <summary>The ids of the logical CPUs, ascending.</summary>
+    public IReadOnlyList<int> CpuIds => Topology.CpuIds;
 
     /// <inheritdoc />
     public int NodeCount => Topology.NodeCount;

@@ -19,7 +19,7 @@ namespace WsGen;
 /// <para>Members that take an id throw <see cref="ArgumentOutOfRangeException"/> for an id the topology does not
 /// have (including the gaps between sparse ids); the Try variant returns false instead.</para>
 /// </remarks>
-public sealed class NumaTopology
+internal sealed class NumaTopology
 {
     /// <summary>The largest node id accepted from sysfs; Linux has at most 1024 nodes (MAX_NUMNODES).</summary>
     internal const int MaxNodeId = 4095;

@@ -3,7 +3,7 @@ using WsGen.Protocol;
 namespace WsGen;
 
 /// <summary>Builds <see cref="WebSocketFrame"/> instances to send with <see cref="IWebSocketConn.WriteFrame"/>.</summary>
-public static class WebSocketFrames
+internal static class WebSocketFrames
 {
     /// <summary>
     /// A frame with <paramref name="opcode"/>, the FIN bit <paramref name="fin"/> and <paramref name="payload"/>, whose

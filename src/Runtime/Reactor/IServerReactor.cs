@@ -3,7 +3,7 @@ using System.Net;
 namespace WsGen;
 
 /// <summary>A reactor that also listens: accepted connections are registered with its handler.</summary>
-public interface IServerReactor : IReactor, IEventLoop
+internal interface IServerReactor : IReactor, IEventLoop
 {
     /// <summary>Starts listening on <paramref name="endPoint"/> and returns the bound endpoint (port 0 becomes the
     /// real port). May be called before <see cref="IReactor.Run"/>, or on the loop thread.</summary>

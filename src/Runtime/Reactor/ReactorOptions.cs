@@ -1,7 +1,7 @@
 namespace WsGen;
 
 /// <summary>Sizes, limits and timeouts of a reactor loop.</summary>
-public sealed record ReactorOptions
+internal sealed record ReactorOptions
 {
     /// <summary>The loop's one receive buffer, shared by all its connections (512 KiB).</summary>
     public int ReceiveBufferSize { get; init; } = 512 * 1024;

@@ -1,10 +1,13 @@
+using System.ComponentModel;
+
 namespace WsGen;
 
 /// <summary>
 /// The few runtime calls the code generated for <see cref="WebSocketEndpointAttribute"/> classes makes: building an
 /// owned frame from a borrowed payload, and observing the <see cref="ValueTask"/> a handler returns.
 /// </summary>
-/// <remarks>Hand-written code may call these too; they hold no state.</remarks>
+/// <remarks>For generated code, hidden from IntelliSense; hand-written code may call these too (they hold no state).</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class GeneratedEndpoints
 {
     /// <summary>
@@ -23,22 +26,6 @@ public static class GeneratedEndpoints
             return WebSocketFrames.Create(opcode, buffer[..payload.Length], fin: true, pool, buffer);
         }
         return WebSocketFrames.Create(opcode, payload.ToArray());
-    }
-
-    /// <summary>
-    /// A copy of <paramref name="options"/> with the loop sizes the endpoints' attributes ask for: the receive buffer
-    /// and the backpressure limit (the pause-reading threshold is lowered to the limit when it was above it). Every
-    /// other setting is kept.
-    /// </summary>
-    public static ReactorOptions WithEndpointSizes(ReactorOptions options, int receiveBufferSize, long maxBackpressure)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return options with
-        {
-            ReceiveBufferSize = receiveBufferSize,
-            PauseReadingThreshold = (int)Math.Min(options.PauseReadingThreshold, maxBackpressure),
-            MaxBackpressure = maxBackpressure,
-        };
     }
 
     /// <summary>

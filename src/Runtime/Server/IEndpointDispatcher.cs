@@ -1,3 +1,5 @@
+using System.ComponentModel;
+
 namespace WsGen;
 
 /// <summary>
@@ -6,7 +8,8 @@ namespace WsGen;
 /// per application; <see cref="WebSocketServer.Map"/> wires hand-written <see cref="IWebSocketEndpoint"/>s through one.
 /// </summary>
 /// <remarks>Every call runs on the connection's loop thread. An exception from OnOpen or OnMessage is passed to
-/// OnError, then the connection is closed with 1011.</remarks>
+/// OnError, then the connection is closed with 1011. For generated code; hidden from IntelliSense.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public interface IEndpointDispatcher
 {
     void OnOpen(int endpoint, WebSocketConnection conn);
@@ -20,4 +23,6 @@ public interface IEndpointDispatcher
 }
 
 /// <summary>One endpoint of a dispatcher: its path (its index is its position in the list) and its settings.</summary>
+/// <remarks>For generated code; hidden from IntelliSense.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly record struct EndpointRoute(string Path, WebSocketEndpointOptions Options);

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Net;
 using WsGen.Protocol;
 using WsGen.Server;
@@ -25,6 +26,7 @@ public sealed class WebSocketServer : IDisposable
     private IServerReactor[]? _reactors;
     private Thread[]? _threads;
     private CancellationTokenSource? _stop;
+    private GeneratedTarget _target;
 
     public WebSocketServer(WebSocketServerOptions? options = null)
     {
@@ -52,7 +54,7 @@ public sealed class WebSocketServer : IDisposable
     /// <summary>The number of loops serving, once started (see <see cref="WebSocketServerOptions.Loops"/>).</summary>
     public int LoopCount => _loops?.Length ?? 0;
 
-    /// <summary>The name of the loop in use ("epoll", "sockets"), once started.</summary>
+    /// <summary>The name of the loop in use ("io_uring", "epoll", "kqueue", "iocp" or "sockets"), once started.</summary>
     public string? ReactorName { get; private set; }
 
     /// <summary>Serves <paramref name="endpoint"/> at <paramref name="path"/> (exact match; "*" takes every path
@@ -70,8 +72,12 @@ public sealed class WebSocketServer : IDisposable
     }
 
     /// <summary>Serves the endpoints of <paramref name="dispatcher"/> (what the <c>[WebSocketEndpoint]</c> generator
-    /// emits): endpoint i of the dispatcher is served at <c>routes[i]</c>. Call once, before the server starts.</summary>
-    public WebSocketServer UseDispatcher<TDispatcher>(TDispatcher dispatcher, IReadOnlyList<EndpointRoute> routes)
+    /// emits): endpoint i of the dispatcher is served at <c>routes[i]</c>; <paramref name="target"/> is the OS the
+    /// application was built for, from which the runtime picks the loop when <see cref="WebSocketServerOptions.Loop"/>
+    /// leaves it open. Call once, before the server starts.</summary>
+    /// <remarks>For generated code; hidden from IntelliSense.</remarks>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public WebSocketServer UseDispatcher<TDispatcher>(TDispatcher dispatcher, IReadOnlyList<EndpointRoute> routes, GeneratedTarget target)
         where TDispatcher : struct, IEndpointDispatcher
     {
         ArgumentNullException.ThrowIfNull(routes);
@@ -79,6 +85,7 @@ public sealed class WebSocketServer : IDisposable
             throw new InvalidOperationException("This server has its endpoints already; Map and UseDispatcher do not mix.");
         foreach (var route in routes)
             AddRoute(route);
+        _target = target;
         _createLoop = (router, budget) => new ServerLoop<TDispatcher>(_options, router, dispatcher, Environment.TickCount64, budget);
         return this;
     }
@@ -114,7 +121,8 @@ public sealed class WebSocketServer : IDisposable
 
     /// <summary>Binds and starts the loops, each on a thread of its own; returns the bound address. When binding fails
     /// (a <see cref="System.Net.Sockets.SocketException"/> for a taken port, an <see cref="ArgumentException"/> for an
-    /// unknown <see cref="WebSocketServerOptions.Reactor"/>) nothing is left listening and the server may be started
+    /// unknown loop name in WSGEN_REACTOR, a <see cref="PlatformNotSupportedException"/> for a
+    /// <see cref="WebSocketServerOptions.Loop"/> this platform lacks) nothing is left listening and the server may be started
     /// again.</summary>
     public IPEndPoint Start()
     {
@@ -170,6 +178,8 @@ public sealed class WebSocketServer : IDisposable
         if (count < 1)
             throw new InvalidOperationException("WebSocketServerOptions.Loops must be at least 1.");
 
+        // The loop is chosen once, before anything is made: an unknown name in WSGEN_REACTOR throws here.
+        var kind = _options.CreateReactor is null ? ReactorFactory.Resolve(_options.Loop, _target) : WebSocketLoop.Default;
         var limits = Limits(_options);
         var router = new Router(_routes.Select((route, i) => new Endpoint(i, route, limits)), _pages);
         var budget = new ConnectionBudget(_options.MaxConnections);
@@ -184,13 +194,13 @@ public sealed class WebSocketServer : IDisposable
             {
                 // Several loops listen on one port (SO_REUSEPORT: the kernel spreads connections), each with the
                 // backpressure buffers of the CPU it is pinned to.
-                var reactorOptions = count == 1 ? _options.ReactorOptions : _options.ReactorOptions with
+                var reactorOptions = count == 1 ? _options.EffectiveReactorOptions : _options.EffectiveReactorOptions with
                 {
                     ReusePort = true,
                     BackpressurePool = new ArrayBytePool(pools!.PoolForCPU(CpuOf(i, topology!)), BackpressureBufferSize),
                 };
                 var loop = _createLoop(router, budget);
-                var reactor = CreateReactor(loop, reactorOptions);
+                var reactor = _options.CreateReactor is { } create ? create(loop, reactorOptions) : ReactorFactory.Create(kind, loop, reactorOptions);
                 reactors.Add(reactor);
                 loop.Attach(reactor);
                 loops[i] = loop;
@@ -208,17 +218,12 @@ public sealed class WebSocketServer : IDisposable
 
         _loops = loops;
         _reactors = [.. reactors];
-        ReactorName = _reactors[0].GetType().Name.Replace("Reactor", "").ToLowerInvariant();
+        ReactorName = ReactorFactory.NameOf(_reactors[0]);
         LocalEndPoint = endPoint;
         return endPoint;
     }
 
     private const int BackpressureBufferSize = 16 * 1024;
-
-    private IServerReactor CreateReactor(ServerLoop loop, ReactorOptions options) =>
-        _options.CreateReactor is { } create ? create(loop, options)
-        : _options.Reactor is { Length: > 0 } kind ? ReactorFactory.Create(kind, loop, options)
-        : ReactorFactory.Create(loop, options);   // the platform's default, or WSGEN_REACTOR
 
     private static int CpuOf(int loop, NumaTopology topology) => topology.CpuIds[loop % topology.CpuCount];
 

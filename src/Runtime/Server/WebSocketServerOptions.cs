@@ -32,16 +32,58 @@ public sealed class WebSocketServerOptions
     /// one loop but endpoints are called from several threads at once, so state they share must be thread-safe.</summary>
     public int Loops { get; set; } = 1;
 
-    /// <summary>Which loop to run: null picks the best for the platform; "io_uring", "epoll", "kqueue", "iocp" or "sockets" force one
-    /// (the environment variable WSGEN_REACTOR does the same).</summary>
-    public string? Reactor { get; set; }
+    /// <summary>Which loop to run. <see cref="WebSocketLoop.Default"/> (the default) takes the loop the environment
+    /// variable <c>WSGEN_REACTOR</c> names (<c>io_uring</c>, <c>epoll</c>, <c>kqueue</c>, <c>iocp</c> or <c>sockets</c>,
+    /// case-insensitive; another name makes <see cref="WebSocketServer.Start"/> throw an <see cref="ArgumentException"/>),
+    /// else the native loop of the platform. Any other value forces that loop (on a platform without it, Start throws
+    /// <see cref="PlatformNotSupportedException"/>).</summary>
+    public WebSocketLoop Loop { get; set; } = WebSocketLoop.Default;
 
-    /// <summary>Creates the loop, when set (the generated code passes the loop of the target platform); it wins over
-    /// <see cref="Reactor"/>.</summary>
-    public Func<IConnectionHandler, ReactorOptions, IServerReactor>? CreateReactor { get; set; }
+    /// <summary>Bytes of the loop's receive buffer, shared by all the connections of a loop (512 KiB). A generated
+    /// <c>WsGenApp.CreateServer</c> sets it to the largest <see cref="WebSocketEndpointAttribute.ReceiveBufferSize"/>.</summary>
+    public int ReceiveBufferSize
+    {
+        get => ReactorOptions.ReceiveBufferSize;
+        set => ReactorOptions = ReactorOptions with { ReceiveBufferSize = value };
+    }
 
-    /// <summary>Buffer sizes and backpressure limits of the loop.</summary>
-    public ReactorOptions ReactorOptions { get; set; } = new();
+    /// <summary>While more than this many bytes wait for a connection's socket (a slow peer), the loop stops reading
+    /// that connection, so that TCP flow control reaches the peer; reading resumes once everything is flushed (256 KiB;
+    /// <see cref="MaxBackpressure"/> when that is lower).</summary>
+    public int PauseReadingThreshold
+    {
+        get => ReactorOptions.PauseReadingThreshold;
+        set => ReactorOptions = ReactorOptions with { PauseReadingThreshold = value };
+    }
+
+    /// <summary>Bytes that may wait for a connection's socket; a send that would pass this aborts the connection
+    /// (128 MiB). A generated <c>WsGenApp.CreateServer</c> sets it to the largest
+    /// <see cref="WebSocketEndpointAttribute.MaxBackpressure"/>.</summary>
+    public long MaxBackpressure
+    {
+        get => ReactorOptions.MaxBackpressure;
+        set => ReactorOptions = ReactorOptions with { MaxBackpressure = value };
+    }
+
+    /// <summary>On shutdown, how long the loops wait for the connections to finish their close handshakes before they
+    /// abort the rest (5 s).</summary>
+    public TimeSpan DrainTimeout
+    {
+        get => ReactorOptions.DrainTimeout;
+        set => ReactorOptions = ReactorOptions with { DrainTimeout = value };
+    }
+
+    /// <summary>Creates the loop, when set; it wins over <see cref="Loop"/> (tests plug a fake or a failing loop in here).</summary>
+    internal Func<IConnectionHandler, ReactorOptions, IServerReactor>? CreateReactor { get; set; }
+
+    /// <summary>Every setting of the loop; the public properties above are views of it.</summary>
+    internal ReactorOptions ReactorOptions { get; set; } = new();
+
+    /// <summary>The loop settings the server runs with: <see cref="ReactorOptions"/>, with the pause threshold lowered
+    /// to <see cref="MaxBackpressure"/> when it was above it.</summary>
+    internal ReactorOptions EffectiveReactorOptions =>
+        ReactorOptions.MaxBackpressure < 0 || ReactorOptions.PauseReadingThreshold <= ReactorOptions.MaxBackpressure ? ReactorOptions
+        : ReactorOptions with { PauseReadingThreshold = (int)ReactorOptions.MaxBackpressure };
 }
 
 /// <summary>Settings of one endpoint.</summary>

@@ -12,7 +12,7 @@ namespace WsGen;
 /// <see cref="IConnectionHandler.OnClose"/> is delivered after the current callback returns, never re-entrantly.
 /// Members must be called on the loop thread.
 /// </remarks>
-public interface IReactorConn : INetConn
+internal interface IReactorConn : INetConn
 {
     /// <summary>Bytes accepted by <see cref="INetConn.Write"/> that the socket has not taken yet.</summary>
     long WaitingBytes { get; }

@@ -9,7 +9,7 @@ namespace WsGen;
 /// closed and everything was read. <see cref="Write"/> takes at most what fits under the pair's capacity
 /// (0 when full, like a socket that would block) and throws <see cref="IOException"/> when the peer is closed.
 /// </remarks>
-public sealed class InMemoryConn : INetConn
+internal sealed class InMemoryConn : INetConn
 {
     private readonly object _lock;
     private readonly int _capacity;

@@ -52,6 +52,36 @@ public sealed class ReactorFactoryTests
         Assert.Equal(byName.GetType(), byEmpty.GetType());
     }
 
+    [Fact]
+    public void The_default_for_a_build_target_considers_that_targets_loops_only()
+    {
+        // The one decision the generated code defers to: it passes its RuntimeIdentifier's OS, the runtime decides.
+        Assert.Equal(ReactorFactory.DefaultLoop(), ReactorFactory.DefaultLoop(GeneratedTarget.Any));
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(IoUringReactor.IsSupported ? WebSocketLoop.IoUring : WebSocketLoop.Epoll, ReactorFactory.DefaultLoop(GeneratedTarget.Linux));
+            Assert.Equal(WebSocketLoop.Sockets, ReactorFactory.DefaultLoop(GeneratedTarget.Bsd));
+            Assert.Equal(WebSocketLoop.Sockets, ReactorFactory.DefaultLoop(GeneratedTarget.Windows));
+        }
+    }
+
+    [Theory]
+    [InlineData("io_uring", WebSocketLoop.IoUring)]
+    [InlineData("IoUring", WebSocketLoop.IoUring)]
+    [InlineData(" EPOLL ", WebSocketLoop.Epoll)]
+    [InlineData("kqueue", WebSocketLoop.Kqueue)]
+    [InlineData("Iocp", WebSocketLoop.Iocp)]
+    [InlineData("sockets", WebSocketLoop.Sockets)]
+    public void Names_parse_into_the_enum_case_insensitively_and_back(string name, WebSocketLoop expected)
+    {
+        Assert.True(ReactorFactory.TryParse(name, out var loop));
+        Assert.Equal(expected, loop);
+        Assert.True(ReactorFactory.TryParse(ReactorFactory.NameOf(loop), out var again));
+        Assert.Equal(expected, again);
+        Assert.False(ReactorFactory.TryParse("default", out _));
+        Assert.False(ReactorFactory.TryParse("2", out _));
+    }
+
     [Theory]
     [InlineData("io_uring_typo")]
     [InlineData("select")]

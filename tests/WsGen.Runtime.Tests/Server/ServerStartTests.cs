@@ -19,7 +19,7 @@ public sealed class ServerStartTests
         taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         taken.Listen();
         var endPoint = (IPEndPoint)taken.LocalEndPoint!;
-        using var server = new WebSocketServer(new WebSocketServerOptions { EndPoint = endPoint, Reactor = reactor });
+        using var server = new WebSocketServer(new WebSocketServerOptions { EndPoint = endPoint, Loop = TestServers.LoopOf(reactor) });
         server.Map("*", new Echo.EchoEndpoint());
 
         var error = Assert.Throws<SocketException>(() => server.Start());
@@ -39,12 +39,12 @@ public sealed class ServerStartTests
         var server = new WebSocketServer(new WebSocketServerOptions
         {
             EndPoint = new IPEndPoint(IPAddress.Loopback, 0),
-            Reactor = "no-such-loop",
+            Loop = (WebSocketLoop)42,
         });
         server.Map("*", new Echo.EchoEndpoint());
 
-        var error = Assert.Throws<ArgumentException>(() => server.Start());
-        Assert.Contains("no-such-loop", error.Message);
+        var error = Assert.ThrowsAny<ArgumentException>(() => server.Start());
+        Assert.Contains("42", error.Message);
         Assert.Equal(0, server.LoopCount);
         server.Dispose();
         server.Dispose();

@@ -24,7 +24,7 @@ internal static class TestServers
     public static WebSocketServer StartEcho(string reactor, Action<WebSocketServerOptions>? configure = null, WebSocketEndpointOptions? endpoint = null)
     {
         bool generated = reactor == Generated;
-        var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Reactor = generated ? null : reactor };
+        var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Loop = generated ? WebSocketLoop.Default : LoopOf(reactor) };
         configure?.Invoke(options);
         WebSocketServer server;
         if (generated)
@@ -40,6 +40,10 @@ internal static class TestServers
         server.Start();
         return server;
     }
+
+    /// <summary>The loop a test's name selects ("epoll", "sockets", "io_uring").</summary>
+    public static WebSocketLoop LoopOf(string name) =>
+        ReactorFactory.TryParse(name, out var loop) ? loop : throw new ArgumentException($"No loop is named '{name}'.", nameof(name));
 
     public static Uri Url(this WebSocketServer server, string path = "/") => new($"ws://{server.LocalEndPoint}{path}");
 }

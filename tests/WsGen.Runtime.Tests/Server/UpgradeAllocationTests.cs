@@ -17,7 +17,7 @@ public sealed class UpgradeAllocationTests
     {
         long perConnection = SizeOfConnectionObjects();
         var endpoint = new MeasuringOpen();
-        var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Reactor = "epoll" };
+        var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Loop = WebSocketLoop.Epoll };
         using var server = new WebSocketServer(options);
         server.Map("/", endpoint);
         server.Start();

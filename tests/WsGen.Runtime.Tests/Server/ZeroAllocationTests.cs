@@ -19,7 +19,7 @@ public sealed class ZeroAllocationTests
     public void EchoingOneHundredThousandMessages_AllocatesZeroBytesOnTheLoop(string reactor)
     {
         var endpoint = new MeasuringEcho();
-        var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Reactor = reactor };
+        var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Loop = TestServers.LoopOf(reactor) };
         using var server = new WebSocketServer(options);
         server.Map("/", endpoint);
         server.Start();
