@@ -134,7 +134,7 @@ public sealed class HostileInputTests
     [MemberData(nameof(Loops))]
     public void Routing_OriginCheck_AndEndpointCapacity(string reactor)
     {
-        var options = new WebSocketServerOptions { EndPoint = new(System.Net.IPAddress.Loopback, 0), Loop = TestServers.LoopOf(reactor) };
+        var options = TestServers.OptionsFor(reactor, new(System.Net.IPAddress.Loopback, 0));
         using var server = new WebSocketServer(options);
         server.Map("/chat", new Echo.EchoEndpoint(), new WebSocketEndpointOptions { MaxConnections = 2, CheckOrigin = o => o != "http://evil.example" });
         server.Start();

@@ -19,7 +19,7 @@ public sealed class ServerStartTests
         taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         taken.Listen();
         var endPoint = (IPEndPoint)taken.LocalEndPoint!;
-        using var server = new WebSocketServer(new WebSocketServerOptions { EndPoint = endPoint, Loop = TestServers.LoopOf(reactor) });
+        using var server = new WebSocketServer(TestServers.OptionsFor(reactor, endPoint));
         server.Map("*", new Echo.EchoEndpoint());
 
         var error = Assert.Throws<SocketException>(() => server.Start());

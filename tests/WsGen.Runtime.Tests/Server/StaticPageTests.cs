@@ -9,7 +9,7 @@ public sealed class StaticPageTests
     [MemberData(nameof(Reactors))]
     public void PlainGet_GetsThePage_AndAnUpgradeAtTheSamePathStillWorks(string reactor)
     {
-        var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Loop = TestServers.LoopOf(reactor) };
+        var options = TestServers.OptionsFor(reactor, new IPEndPoint(IPAddress.Loopback, 0));
         using var server = new WebSocketServer(options);
         server.Map("/", new Echo.EchoEndpoint());
         server.MapPage("/", "text/html; charset=utf-8", "<p>héllo</p>"u8);

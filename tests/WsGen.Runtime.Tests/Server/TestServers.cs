@@ -16,15 +16,21 @@ internal static class TestServers
     /// <summary>The loops alone, for tests that wire their own server or need endpoint settings the attribute fixes.</summary>
     public static TheoryData<string> Loops => [.. Names];
 
-    /// <summary>Every loop WsGen runs on Linux: io_uring joins when the kernel supports it.</summary>
-    public static string[] Names => IoUringReactor.IsSupported ? ["epoll", "sockets", "io_uring"] : ["epoll", "sockets"];
+    /// <summary>The fake loop of the tests (<see cref="FakeReactor"/>), over real sockets: the same connection core
+    /// as every loop, driven by a backend that polls.</summary>
+    public const string Fake = "fake";
+
+    /// <summary>Every loop WsGen runs on Linux (io_uring joins when the kernel supports it), and the fake one.</summary>
+    public static string[] Names => IoUringReactor.IsSupported ? ["epoll", "sockets", "io_uring", Fake] : ["epoll", "sockets", Fake];
 
     /// <summary>Starts the echo endpoint on a free port. <paramref name="endpoint"/> settings apply to the hand-wired
     /// path only (the generated one takes its sizes from the attribute).</summary>
     public static WebSocketServer StartEcho(string reactor, Action<WebSocketServerOptions>? configure = null, WebSocketEndpointOptions? endpoint = null)
     {
         bool generated = reactor == Generated;
-        var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Loop = generated ? WebSocketLoop.Default : LoopOf(reactor) };
+        var options = generated
+            ? new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0) }
+            : OptionsFor(reactor, new IPEndPoint(IPAddress.Loopback, 0));
         configure?.Invoke(options);
         WebSocketServer server;
         if (generated)
@@ -40,6 +46,11 @@ internal static class TestServers
         server.Start();
         return server;
     }
+
+    /// <summary>Server options on <paramref name="endPoint"/> with the loop a test's name selects.</summary>
+    public static WebSocketServerOptions OptionsFor(string name, IPEndPoint endPoint) => name == Fake
+        ? new WebSocketServerOptions { EndPoint = endPoint, CreateReactor = static (handler, options) => new FakeReactor(handler, options) }
+        : new WebSocketServerOptions { EndPoint = endPoint, Loop = LoopOf(name) };
 
     /// <summary>The loop a test's name selects ("epoll", "sockets", "io_uring").</summary>
     public static WebSocketLoop LoopOf(string name) =>

@@ -1,14 +1,16 @@
 using System.Net;
 using WsGen.Native;
 using WsGen.Reactor;
+using WsGen.Transport;
 
 namespace WsGen.Tests;
 
 /// <summary>
-/// The backend of <see cref="FakeReactor"/>: connections over any <see cref="INetConn"/> (typically one end of
-/// <see cref="WsGen.Transport.InMemoryConn.CreatePair"/>), polled in turn. A turn reads what each connection has and
-/// sends what waits, so the handler runs through the same <see cref="ConnectionCore{TBackend}"/> as on the real loops.
-/// There is no linger: a graceful close ends the connection once its bytes went out.
+/// The backend of <see cref="FakeReactor"/>: connections over any <see cref="INetConn"/> (one end of
+/// <see cref="WsGen.Transport.InMemoryConn.CreatePair"/>, or a <see cref="SocketConn"/> its listeners accepted), polled
+/// in turn. A turn accepts what waits, reads what each connection has and sends what waits, so the handler runs
+/// through the same <see cref="ConnectionCore{TBackend}"/> as on the real loops. In memory there is no linger: a
+/// graceful close ends the connection once its bytes went out.
 /// </summary>
 internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
 {
@@ -33,6 +35,9 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
     /// runs (<see cref="IReactor.Run"/>) and nothing moved, it naps a millisecond instead of waiting for an event.</summary>
     public void Poll(ConnectionCore<FakeBackend> core, int timeoutMilliseconds)
     {
+        core.WakeConsumed();
+        for (int i = 0; i < State.Listeners.Count && State.Accepting; i++)
+            core.AcceptAll(i);
         foreach (LoopConnection<FakeBackend> conn in State.Connections.ToArray())
         {
             if (conn.Waiting is not null)
@@ -57,23 +62,31 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
     {
     }
 
+    /// <summary>A real listener, polled every turn: conformance tests serve real clients through the fake.</summary>
     public IPEndPoint Listen(ConnectionCore<FakeBackend> core, IPEndPoint endPoint)
-        => throw new NotSupportedException("The fake reactor does not listen: register in-memory connections.");
+    {
+        var listener = new SocketListener(endPoint, _options.Backlog, _options.ReusePort);
+        State.Listeners.Add(listener);
+        return listener.LocalEndPoint;
+    }
 
     public bool TryAccept(int listener, out int handle)
     {
         handle = -1;
-        return false;
+        if (State.Listeners[listener].Fd < 0 || !State.Listeners[listener].TryAccept(out handle))
+            return false;
+        State.Progressed = true;
+        return true;
     }
 
-    public int SlotFor(int handle) => State.NextSlot++;
+    public int SlotFor(int handle) => State.FreeSlots.TryPop(out int slot) ? slot : State.NextSlot++;
 
-    public void SetAccepting(ConnectionCore<FakeBackend> core, bool accepting)
-    {
-    }
+    public void SetAccepting(ConnectionCore<FakeBackend> core, bool accepting) => State.Accepting = accepting;
 
     public void CloseListeners()
     {
+        foreach (SocketListener listener in State.Listeners)
+            listener.Dispose();
     }
 
     public object TakeOver(INetConn conn) => conn;
@@ -84,6 +97,7 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
 
     public bool Open(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn)
     {
+        conn.Io ??= new SocketConn(conn.Handle);
         State.Connections.Add(conn);
         return true;
     }
@@ -137,8 +151,10 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
     public int SendCork(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn, ref byte* cork, int length)
         => Send(core, conn, cork, length);
 
-    /// <summary>No half-close in memory: the connection ends once flushed.</summary>
-    public bool ShutdownSend(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn) => false;
+    /// <summary>A socket it accepted lingers as on the real loops; in memory there is no half-close, and the
+    /// connection ends once flushed.</summary>
+    public bool ShutdownSend(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn)
+        => conn.Io is SocketConn && Libc.shutdown(conn.Handle, Libc.SHUT_WR) == 0;
 
     public void Close(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn)
     {
@@ -146,6 +162,7 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
         State.Connections.Remove(conn);
         State.Progressed = true;
         core.ReleaseSlot(conn);
+        State.FreeSlots.Push(conn.Slot);
     }
 
     public void CloseAtDispose(LoopConnection<FakeBackend> conn) => ((INetConn)conn.Io!).Close();
@@ -154,7 +171,10 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
     internal sealed class FakeState
     {
         public readonly List<LoopConnection<FakeBackend>> Connections = [];
+        public readonly List<SocketListener> Listeners = [];
+        public readonly Stack<int> FreeSlots = new();
         public int NextSlot;
         public bool Progressed;
+        public bool Accepting = true;
     }
 }

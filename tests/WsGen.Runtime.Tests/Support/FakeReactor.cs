@@ -39,11 +39,18 @@ internal sealed class FakeReactor : LoopReactor<FakeBackend>
     /// <summary>True once <see cref="Shutdown"/> ran.</summary>
     public bool IsShutDown => _shutdown;
 
-    /// <summary>True on the thread that created the reactor or last ran a turn.</summary>
-    public override bool IsLoopThread => Environment.CurrentManagedThreadId == _loopThreadId;
+    /// <summary>True on the thread that runs it, or else on the thread that created the reactor or last ran a turn.</summary>
+    public override bool IsLoopThread => Core.IsRunning ? Core.IsLoopThread : Environment.CurrentManagedThreadId == _loopThreadId;
 
-    /// <summary>Registers <paramref name="conn"/> and calls OnOpen at once (on the calling thread).</summary>
-    public override void Register(INetConn conn) => Open(conn);
+    /// <summary>Registers <paramref name="conn"/> and calls OnOpen at once (on the calling thread), or, while the
+    /// loop runs, at its next turn.</summary>
+    public override void Register(INetConn conn)
+    {
+        if (Core.IsRunning)
+            base.Register(conn);
+        else
+            Open(conn);
+    }
 
     /// <summary>Registers <paramref name="conn"/>, calls OnOpen, and returns the connection the handler sees.</summary>
     public IReactorConn Open(INetConn conn)
