@@ -1,3 +1,5 @@
+using WsGen.Transport;
+
 namespace WsGen;
 
 /// <summary>
@@ -19,4 +21,9 @@ internal interface IReactorConn : INetConn
 
     /// <summary>Closes the connection now, dropping waiting bytes. Idempotent.</summary>
     void Abort();
+
+    /// <summary>Puts <paramref name="transform"/> between the socket and the handler from now on (TLS): input goes
+    /// through it before the handler sees it, and the handler's writes go through it before the socket does. On the
+    /// loop thread, while the connection is open; at most once.</summary>
+    void AttachTransform(IByteTransform transform);
 }

@@ -17,6 +17,9 @@ internal sealed class TestHandler : IConnectionHandler
     /// <summary>Called before the echo (or hook) with the connection's waiting bytes at the start of OnData.</summary>
     public Action<IReactorConn>? BeforeData { get; set; }
 
+    /// <summary>Runs first in OnOpen.</summary>
+    public Action<IReactorConn>? OpenHook { get; set; }
+
     /// <summary>When true, OnShutdown closes every open connection.</summary>
     public bool CloseOnShutdown { get; set; } = true;
 
@@ -38,6 +41,7 @@ internal sealed class TestHandler : IConnectionHandler
 
     public void OnOpen(INetConn conn)
     {
+        OpenHook?.Invoke((IReactorConn)conn);
         CallbackThreads.Enqueue(Environment.CurrentManagedThreadId);
         Open[conn] = 0;
         Interlocked.Increment(ref OpenedCount);

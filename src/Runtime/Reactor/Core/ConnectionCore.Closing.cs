@@ -9,6 +9,10 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
     /// the sending side and lingers until the peer's end of stream.</summary>
     internal void Close(LoopConnection<TBackend> conn)
     {
+        if (conn.State != LoopConnState.Open)
+            return;
+        if ((conn.Flags & ConnFlags.Transformed) != 0)
+            _transforms[conn].Closing(this, conn);
         if (!_lifecycle.TryBeginClose(conn, Now))
             return;
         conn.PeerClosed |= conn.InputEnded;
@@ -46,6 +50,39 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
         _backend.Close(this, conn);
         ReleaseQueues(conn);
         conn.ReadPaused = false;
+        if ((conn.Flags & ConnFlags.Transformed) != 0 && _transforms.Remove(conn, out IByteTransform? transform))
+        {
+            conn.Flags &= ~ConnFlags.Transformed;
+            transform.Dispose();
+        }
+    }
+
+    // ---- the byte transform seam ------------------------------------------------------------------------------
+
+    /// <summary>Puts <paramref name="transform"/> between the socket and the handler of <paramref name="conn"/>
+    /// (<see cref="IReactorConn.AttachTransform"/>).</summary>
+    internal void AttachTransform(LoopConnection<TBackend> conn, IByteTransform transform)
+    {
+        ArgumentNullException.ThrowIfNull(transform);
+        if (conn.State != LoopConnState.Open || (conn.Flags & ConnFlags.Transformed) != 0)
+            throw new InvalidOperationException("A transform is attached once, to an open connection.");
+        if (_loop.IsOtherThreadWhileRunning)
+            throw new InvalidOperationException("Attach a transform on the loop thread.");
+        _transforms[conn] = transform;
+        conn.Flags |= ConnFlags.Transformed;
+    }
+
+    void ITransformHost.Deliver(IReactorConn conn, Span<byte> data)
+    {
+        var loopConn = (LoopConnection<TBackend>)conn;
+        if (loopConn.State == LoopConnState.Open)
+            _handler.OnData(loopConn, data);
+    }
+
+    bool ITransformHost.SendEncoded(IReactorConn conn, ReadOnlySpan<byte> data)
+    {
+        var loopConn = (LoopConnection<TBackend>)conn;
+        return data.IsEmpty ? loopConn.State == LoopConnState.Open : loopConn.State == LoopConnState.Open && WriteEncoded(loopConn, data) == data.Length;
     }
 
     /// <summary>Returns the connection's queues to the spares. A backend whose asynchronous send still reads the

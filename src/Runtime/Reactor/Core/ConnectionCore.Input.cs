@@ -123,11 +123,15 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
         UpdateInterest(conn);
     }
 
-    /// <summary>Calls <see cref="IConnectionHandler.OnData"/> with the connection's writes corked.</summary>
+    /// <summary>Calls <see cref="IConnectionHandler.OnData"/> (through the connection's transform, if it has one) with
+    /// the connection's writes corked.</summary>
     private void Deliver(LoopConnection<TBackend> conn, Span<byte> data)
     {
         _corked = conn;
-        _handler.OnData(conn, data);
+        if ((conn.Flags & ConnFlags.Transformed) == 0)
+            _handler.OnData(conn, data);
+        else
+            _transforms[conn].Received(this, conn, data);
         Uncork(conn);
     }
 

@@ -14,7 +14,15 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
             return 0;
         if (_loop.IsOtherThreadWhileRunning)
             throw new InvalidOperationException("Write on the loop thread (use IEventLoop.Post).");
+        if ((conn.Flags & ConnFlags.Transformed) != 0)
+            return _transforms[conn].Write(this, conn, data) && conn.State == LoopConnState.Open ? data.Length : 0;
+        return WriteEncoded(conn, data);
+    }
 
+    /// <summary>The bytes of <see cref="Write"/> as they go to the socket: into the cork during a callback for the
+    /// connection, otherwise staged behind what waits.</summary>
+    private int WriteEncoded(LoopConnection<TBackend> conn, ReadOnlySpan<byte> data)
+    {
         if (conn == _corked)
         {
             if (data.Length <= _corkSize - _corkLength)
@@ -40,11 +48,12 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
 
     /// <summary>The next <paramref name="length"/> bytes of the cork, taken for <paramref name="conn"/> to fill, or an
     /// empty span when <see cref="Write"/> must handle the bytes instead (see <see cref="ICorkedOutput.TakeCorked"/>).
-    /// Bytes waiting from before are no obstacle: the cork goes out behind them.</summary>
+    /// Bytes waiting from before are no obstacle: the cork goes out behind them. A transformed connection's bytes
+    /// must pass its transform: they take <see cref="Write"/>.</summary>
     internal Span<byte> TakeCorked(LoopConnection<TBackend> conn, int length)
     {
         int used = _corkLength;
-        if (conn != _corked || conn.State != LoopConnState.Open || (uint)length > (uint)(_corkSize - used)
+        if (conn != _corked || conn.State != LoopConnState.Open || (conn.Flags & ConnFlags.Transformed) != 0 || (uint)length > (uint)(_corkSize - used)
             || Environment.CurrentManagedThreadId != _loop.LoopThreadId && _loop.LoopThreadId != 0)
             return default;
         _corkLength = used + length;

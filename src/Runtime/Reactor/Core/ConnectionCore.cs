@@ -29,7 +29,7 @@ namespace WsGen.Reactor;
 /// <para>Handler exceptions are not caught: they end <see cref="Run"/>.</para>
 /// </remarks>
 /// <typeparam name="TBackend">The platform's system calls.</typeparam>
-internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, ILoopHost, ILifecycleHost<LoopConnection<TBackend>>
+internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, ILoopHost, ILifecycleHost<LoopConnection<TBackend>>, ITransformHost
     where TBackend : struct, ILoopBackend<TBackend>
 {
     private const int MaxReadsPerEvent = 4;
@@ -41,6 +41,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
     private readonly ConnectionTable<LoopConnection<TBackend>> _connections = new();
     private readonly Stack<SendQueue> _spareQueues = new();
     private readonly Dictionary<LoopConnection<TBackend>, SendQueue> _held = [];
+    private readonly Dictionary<LoopConnection<TBackend>, IByteTransform> _transforms = [];
     private readonly byte* _receiveBuffer;
     private readonly int _receiveSize;
     private readonly int _corkSize;

@@ -112,6 +112,9 @@ internal sealed class LoopConnection<TBackend> : IReactorConn, ILifecycleConn, I
 
     /// <inheritdoc/>
     public void Abort() => Core.Finish(this);
+
+    /// <inheritdoc/>
+    public void AttachTransform(IByteTransform transform) => Core.AttachTransform(this, transform);
 }
 
 /// <summary>Flags of a <see cref="LoopConnection{TBackend}"/>: the state machine's first, then the backends'.</summary>
@@ -152,4 +155,7 @@ internal enum ConnFlags : ushort
 
     /// <summary>Input arrived while reading was paused and is held by the core, to be delivered when it resumes.</summary>
     Holding = 1 << 10,
+
+    /// <summary>A byte transform (TLS) sits between the socket and the handler; the core keeps it.</summary>
+    Transformed = 1 << 11,
 }
