@@ -155,6 +155,8 @@ public class FrameReaderBenchmarks
 
         public void OnMessage(WebSocketOpcode opcode, Span<byte> payload) => Count++;
 
+        public void OnTransformedMessage(WebSocketOpcode opcode, Span<byte> payload) => Count++;
+
         public void OnPing(Span<byte> payload) { }
 
         public void OnPong(Span<byte> payload) { }

@@ -321,6 +321,10 @@ public sealed class WebSocketClient : IWebSocketConn, IDisposable
     {
         public void OnMessage(WebSocketOpcode opcode, Span<byte> payload) => client.Enqueue(opcode, payload);
 
+        /// <summary>Never called: the client negotiates no extension, so its reader refuses RSV1.</summary>
+        public void OnTransformedMessage(WebSocketOpcode opcode, Span<byte> payload) =>
+            throw new InvalidOperationException("The client negotiated no message transform.");
+
         public void OnPing(Span<byte> payload)
         {
             lock (client._sendLock)

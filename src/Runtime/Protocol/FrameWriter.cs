@@ -62,17 +62,18 @@ internal static class FrameWriter
     }
 
     /// <summary>
-    /// Writes the header of a frame (RSV bits clear) into <paramref name="dest"/> and returns its size (at most 14).
+    /// Writes the header of a frame into <paramref name="dest"/> and returns its size (at most 14), with RSV1 set when
+    /// <paramref name="rsv1"/> (a message transform's frame) and the other RSV bits clear.
     /// When <paramref name="maskKey"/> is set the MASK bit is set and the key written (little-endian, see <see cref="Masking"/>).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="dest"/> is too small.</exception>
-    public static int WriteHeader(Span<byte> dest, WebSocketOpcode opcode, bool fin, long payloadLength, uint? maskKey = null)
+    public static int WriteHeader(Span<byte> dest, WebSocketOpcode opcode, bool fin, long payloadLength, uint? maskKey = null, bool rsv1 = false)
     {
         int size = HeaderSize(payloadLength, maskKey.HasValue);
         if (dest.Length < size)
             throw new ArgumentException("The destination is too small for the frame header.", nameof(dest));
 
-        dest[0] = (byte)((fin ? 0x80 : 0) | ((byte)opcode & 0x0F));
+        dest[0] = (byte)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | ((byte)opcode & 0x0F));
         byte maskBit = maskKey.HasValue ? (byte)0x80 : (byte)0;
         int position;
         if (payloadLength <= FrameHeader.MaxShortLength)
@@ -103,13 +104,13 @@ internal static class FrameWriter
     /// when set (the source is left as it is). Returns the bytes written.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="dest"/> is too small.</exception>
-    public static int WriteFrame(Span<byte> dest, WebSocketOpcode opcode, bool fin, ReadOnlySpan<byte> payload, uint? maskKey = null)
+    public static int WriteFrame(Span<byte> dest, WebSocketOpcode opcode, bool fin, ReadOnlySpan<byte> payload, uint? maskKey = null, bool rsv1 = false)
     {
         int headerSize = HeaderSize(payload.Length, maskKey.HasValue);
         if (dest.Length - headerSize < payload.Length)
             throw new ArgumentException("The destination is too small for the frame.", nameof(dest));
 
-        WriteHeader(dest, opcode, fin, payload.Length, maskKey);
+        WriteHeader(dest, opcode, fin, payload.Length, maskKey, rsv1);
         Span<byte> body = dest.Slice(headerSize, payload.Length);
         payload.CopyTo(body);
         if (maskKey is uint key)

@@ -10,6 +10,11 @@ internal interface IFrameSink
     /// <summary>A complete Text or Binary message: unmasked, its fragments joined, UTF-8-validated if Text.</summary>
     void OnMessage(WebSocketOpcode opcode, Span<byte> payload);
 
+    /// <summary>A complete Text or Binary message whose first frame carried RSV1, which the connection's
+    /// <see cref="IMessageTransform"/> owns (see <see cref="WebSocketReader.AllowRsv1"/>): unmasked and joined, not
+    /// UTF-8-validated (that follows the decoding).</summary>
+    void OnTransformedMessage(WebSocketOpcode opcode, Span<byte> payload);
+
     /// <summary>A ping (at most 125 bytes), possibly between two fragments of a message.</summary>
     void OnPing(Span<byte> payload);
 

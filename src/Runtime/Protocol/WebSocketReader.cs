@@ -55,6 +55,8 @@ internal struct WebSocketReader
         FrameFin = 2,
         FrameMasked = 4,
         CloseReceived = 8,
+        Rsv1Allowed = 16,  // a message transform owns RSV1 (AllowRsv1)
+        MessageRsv1 = 32,  // the open message's first frame carried RSV1
     }
 
     [InlineArray(FrameHeader.MaxLength)]
@@ -62,6 +64,11 @@ internal struct WebSocketReader
     {
         private byte _element;
     }
+
+    /// <summary>From now on a data message's first frame may carry RSV1: the connection has a
+    /// <see cref="IMessageTransform"/>, and such messages go to <see cref="IFrameSink.OnTransformedMessage"/>. RSV1 on
+    /// a control or continuation frame, and RSV2 or RSV3 anywhere, stay protocol errors.</summary>
+    public void AllowRsv1() => _flags |= Flags.Rsv1Allowed;
 
     /// <summary>True while the reader owns a pooled or rented buffer (a split frame or an open fragmented message).</summary>
     public readonly bool HoldsBuffer => !_buffer.IsEmpty;
@@ -231,6 +238,12 @@ internal struct WebSocketReader
                 Masking.Unmask(payload, header.MaskKey, 0);
             if (header.IsControl)
                 return DeliverControl(opcode, payload, ref sink);
+            if (header.Rsv != 0)
+            {
+                sink.OnTransformedMessage(opcode, payload);
+                return ReadError.None;
+            }
+
             if (opcode == WebSocketOpcode.Text && !Utf8Validator.IsValid(payload))
                 return ReadError.InvalidUtf8Text;
             sink.OnMessage(opcode, payload);
@@ -244,6 +257,7 @@ internal struct WebSocketReader
             _messageOpcode = opcode;
             _messageLength = 0;
             _utf8.Reset();
+            _flags = header.Rsv != 0 ? _flags | Flags.MessageRsv1 : _flags & ~Flags.MessageRsv1;
         }
 
         _frameOpcode = opcode;
@@ -259,7 +273,9 @@ internal struct WebSocketReader
     /// <summary>Checks a header against the connection's state and limits (RFC 6455 sections 5.2 to 5.5).</summary>
     private readonly ReadError Validate(in FrameHeader header, ReaderOptions options)
     {
-        if (header.Rsv != 0)
+        // RSV1 is the message transform's, on the first frame of a data message (RFC 7692 section 6); anything else is not.
+        if (header.Rsv != 0
+            && (header.Rsv != 4 || (_flags & Flags.Rsv1Allowed) == 0 || header.Opcode is not (WebSocketOpcode.Text or WebSocketOpcode.Binary)))
             return ReadError.ReservedBitsSet;
         if (header.Masked != options.ExpectMasked)
             return header.Masked ? ReadError.MaskedFrame : ReadError.UnmaskedFrame;
@@ -315,7 +331,7 @@ internal struct WebSocketReader
         else
         {
             _messageLength += count;
-            if (_messageOpcode == WebSocketOpcode.Text && !_utf8.Append(target))
+            if (_messageOpcode == WebSocketOpcode.Text && (_flags & Flags.MessageRsv1) == 0 && !_utf8.Append(target))
                 return ReadError.InvalidUtf8Text;
         }
 
@@ -343,13 +359,18 @@ internal struct WebSocketReader
             return ReadError.None;
 
         WebSocketOpcode opcode = _messageOpcode;
-        if (opcode == WebSocketOpcode.Text && !_utf8.Complete())
+        bool transformed = (_flags & Flags.MessageRsv1) != 0;
+        if (opcode == WebSocketOpcode.Text && !transformed && !_utf8.Complete())
             return ReadError.InvalidUtf8Text;
 
         Span<byte> message = _buffer.IsEmpty ? default : _buffer.Span.Slice(0, _messageLength);
         _messageOpcode = 0;
         _messageLength = 0;
-        sink.OnMessage(opcode, message);
+        _flags &= ~Flags.MessageRsv1;
+        if (transformed)
+            sink.OnTransformedMessage(opcode, message);
+        else
+            sink.OnMessage(opcode, message);
         ReleaseBuffer();
         return ReadError.None;
     }

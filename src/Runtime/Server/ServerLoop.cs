@@ -308,9 +308,30 @@ internal sealed class ServerLoop<TDispatcher> : ServerLoop where TDispatcher : s
         }
     }
 
+    /// <summary>A message whose first frame carried RSV1: the connection's message transform decodes it, then it is
+    /// validated (Text) and delivered as any other.</summary>
+    private void DeliverTransformedMessage(WebSocketConnection conn, WebSocketOpcode opcode, Span<byte> payload)
+    {
+        if (!conn.MessageTransform!.TryDecode(payload, conn.Endpoint!.ReaderOptions.MaxMessageSize, out Span<byte> message, out WebSocketCloseCode failure))
+        {
+            conn.Fail(failure, "the message does not decode");
+            return;
+        }
+
+        if (opcode == WebSocketOpcode.Text && !Utf8Validator.IsValid(message))
+        {
+            conn.Fail(WebSocketCloseCode.InvalidPayloadData, "invalid UTF-8 in a text message");
+            return;
+        }
+
+        DeliverMessage(conn, opcode, message);
+    }
+
     private readonly struct Sink(ServerLoop<TDispatcher> loop, WebSocketConnection conn) : IFrameSink
     {
         public void OnMessage(WebSocketOpcode opcode, Span<byte> payload) => loop.DeliverMessage(conn, opcode, payload);
+
+        public void OnTransformedMessage(WebSocketOpcode opcode, Span<byte> payload) => loop.DeliverTransformedMessage(conn, opcode, payload);
 
         public void OnPing(Span<byte> payload) => conn.OnPing(payload);
 

@@ -114,6 +114,12 @@ public sealed class WebSocketConnection : IWebSocketConn
     private void SendFrame(ReadOnlySpan<byte> payload, WebSocketOpcode opcode, bool fin)
     {
         ValidateOutgoing(payload, opcode, fin);
+        if (_cold?.MessageTransform is not null && fin && opcode != WebSocketOpcode.Continuation)
+        {
+            SendTransformed(payload, opcode);
+            return;
+        }
+
         // The usual case, a send from a callback of this connection: the frame is built in the loop's cork, with one
         // copy of the payload. The state is read before the loop checks the thread, but only used when it is the loop's.
         if (_corkable && State == Phase.Open)
@@ -156,21 +162,53 @@ public sealed class WebSocketConnection : IWebSocketConn
         }
     }
 
+    /// <summary>A whole data message on a connection with a message transform: encoded on the loop thread (the
+    /// transform's state is the loop's), then sent with RSV1, or as it is when the transform declines.</summary>
+    private void SendTransformed(ReadOnlySpan<byte> payload, WebSocketOpcode opcode)
+    {
+        if (!_loop.IsLoopThread)
+        {
+            _loop.Post(new CrossThreadSend(this, payload.ToArray(), opcode, fin: true));
+            return;
+        }
+
+        if (State != Phase.Open)
+            return;
+        if (_cold!.MessageTransform!.TryEncode(payload, out ReadOnlySpan<byte> encoded))
+            WriteFrameOnLoop(encoded, opcode, fin: true, rsv1: true);
+        else
+            WriteFrameOnLoop(payload, opcode, fin: true);
+    }
+
     /// <summary>Writes one frame into the loop's output: small frames with one write, large ones header then payload.</summary>
     [SkipLocalsInit]
-    internal void WriteFrameOnLoop(ReadOnlySpan<byte> payload, WebSocketOpcode opcode, bool fin)
+    internal void WriteFrameOnLoop(ReadOnlySpan<byte> payload, WebSocketOpcode opcode, bool fin, bool rsv1 = false)
     {
         if (payload.Length <= SmallFrameInline)
         {
             Span<byte> frame = stackalloc byte[SmallFrameInline + 14];
-            int n = FrameWriter.WriteFrame(frame, opcode, fin, payload);
+            int n = FrameWriter.WriteFrame(frame, opcode, fin, payload, rsv1: rsv1);
             Net.Write(frame[..n]);
             return;
         }
         Span<byte> header = stackalloc byte[14];
-        int h = FrameWriter.WriteHeader(header, opcode, fin, payload.Length);
+        int h = FrameWriter.WriteHeader(header, opcode, fin, payload.Length, rsv1: rsv1);
         Net.Write(header[..h]);
         Net.Write(payload);
+    }
+
+    /// <summary>The connection's message transform (the extension negotiated at the upgrade), or null.</summary>
+    internal IMessageTransform? MessageTransform => _cold?.MessageTransform;
+
+    /// <summary>Puts <paramref name="transform"/> on this connection's messages from now on: data messages with RSV1
+    /// are decoded before delivery, and whole outgoing messages encoded (see <see cref="IMessageTransform"/>).</summary>
+    internal void AttachMessageTransform(IMessageTransform transform)
+    {
+        ArgumentNullException.ThrowIfNull(transform);
+        if (Cold.MessageTransform is not null)
+            throw new InvalidOperationException("A message transform is attached once.");
+        Cold.MessageTransform = transform;
+        Reader.AllowRsv1();
     }
 
     public void Close() => Close(WebSocketCloseCode.NormalClosure);
@@ -274,6 +312,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         State = Phase.Closed;
         Reader.Dispose();
         DropPartialHead();
+        _cold?.MessageTransform?.Dispose();
     }
 
     private void ReportClose(CloseStatus status)
@@ -329,13 +368,18 @@ public sealed class WebSocketConnection : IWebSocketConn
         public string? SubProtocol;
         public object? UserState;
         public CloseStatus CloseSent;
+        public IMessageTransform? MessageTransform;
     }
 
     private sealed class CrossThreadSend(WebSocketConnection conn, byte[] payload, WebSocketOpcode opcode, bool fin) : ILoopWork
     {
         public void Run()
         {
-            if (conn.State == Phase.Open)
+            if (conn.State != Phase.Open)
+                return;
+            if (conn.MessageTransform is not null && fin && opcode != WebSocketOpcode.Continuation)
+                conn.SendTransformed(payload, opcode);
+            else
                 conn.WriteFrameOnLoop(payload, opcode, fin);
         }
     }

@@ -25,6 +25,8 @@ internal sealed class RecordingSink : IFrameSink
 
     public void OnMessage(WebSocketOpcode opcode, Span<byte> payload) => Record(opcode.ToString(), payload);
 
+    public void OnTransformedMessage(WebSocketOpcode opcode, Span<byte> payload) => Record("Rsv1 " + opcode, payload);
+
     public void OnPing(Span<byte> payload) => Record("Ping", payload);
 
     public void OnPong(Span<byte> payload) => Record("Pong", payload);
@@ -54,6 +56,8 @@ internal struct CountingSink : IFrameSink
         Messages++;
         Bytes += payload.Length;
     }
+
+    public void OnTransformedMessage(WebSocketOpcode opcode, Span<byte> payload) => OnMessage(opcode, payload);
 
     public void OnPing(Span<byte> payload) => Controls++;
 

@@ -59,12 +59,16 @@ internal sealed class FakeClient(FakeServer server, InMemoryConn conn)
         server.Reactor.RunUntilIdle();
     }
 
-    public void SendFrame(WebSocketOpcode opcode, ReadOnlySpan<byte> payload, bool fin = true)
+    public void SendFrame(WebSocketOpcode opcode, ReadOnlySpan<byte> payload, bool fin = true, bool rsv1 = false)
     {
         var frame = new byte[14 + payload.Length];
-        int n = FrameWriter.WriteFrame(frame, opcode, fin, payload, 0xA1B2C3D4u);
+        int n = FrameWriter.WriteFrame(frame, opcode, fin, payload, 0xA1B2C3D4u, rsv1);
         SendBytes(frame.AsSpan(0, n));
     }
+
+    /// <summary>From now on the client-side reader accepts RSV1 on a data message (the server's message transform):
+    /// such messages are listed by <see cref="ReadTransformedFrames"/>.</summary>
+    public void AcceptRsv1() => _reader.AllowRsv1();
 
     public string ReadHttpHead()
     {
@@ -77,7 +81,12 @@ internal sealed class FakeClient(FakeServer server, InMemoryConn conn)
     }
 
     /// <summary>Every frame the server sent so far, parsed by a strict client-side reader.</summary>
-    public List<(WebSocketOpcode Opcode, byte[] Payload)> ReadFrames()
+    public List<(WebSocketOpcode Opcode, byte[] Payload)> ReadFrames() => ReadAll().Frames;
+
+    /// <summary>The data messages with RSV1 the server sent so far (see <see cref="AcceptRsv1"/>), as they came.</summary>
+    public List<(WebSocketOpcode Opcode, byte[] Payload)> ReadTransformedFrames() => ReadAll().Transformed;
+
+    private Recorder ReadAll()
     {
         Pump();
         var bytes = _input.ToArray();
@@ -85,7 +94,7 @@ internal sealed class FakeClient(FakeServer server, InMemoryConn conn)
         var sink = new Recorder();
         var result = _reader.Read(bytes, ClientSide, ref sink);
         Assert.False(result.IsError, $"the server sent an invalid frame: {result.Reason}");
-        return sink.Frames;
+        return sink;
     }
 
     /// <summary>True once the server closed its end and everything was read.</summary>
@@ -112,6 +121,8 @@ internal sealed class FakeClient(FakeServer server, InMemoryConn conn)
     {
         public List<(WebSocketOpcode, byte[])> Frames { get; } = [];
         public void OnMessage(WebSocketOpcode opcode, Span<byte> payload) => Frames.Add((opcode, payload.ToArray()));
+        public void OnTransformedMessage(WebSocketOpcode opcode, Span<byte> payload) => Transformed.Add((opcode, payload.ToArray()));
+        public List<(WebSocketOpcode, byte[])> Transformed { get; } = [];
         public void OnPing(Span<byte> payload) => Frames.Add((WebSocketOpcode.Ping, payload.ToArray()));
         public void OnPong(Span<byte> payload) => Frames.Add((WebSocketOpcode.Pong, payload.ToArray()));
         public void OnClose(ushort code, ReadOnlySpan<byte> reason) =>
