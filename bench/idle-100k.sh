@@ -6,18 +6,19 @@
 #   connections   total idle connections (default 100000)
 #   loops         server loops (default 6)
 # Environment:
-#   WSLOAD_SRC    the load generator's source (default ../shared/tools/wsload.c from the repo root)
-#   PER_CLIENT    connections per wsload process (default 16000)
+#   PER_CLIENT    connections per wsbench process (default 16000)
 #
-# Why several wsload processes: each client socket is a descriptor, and a process may hold at most
+# The load client is bench/load/wsbench.c, compiled by bench/load/build.sh.
+#
+# Why several wsbench processes: each client socket is a descriptor, and a process may hold at most
 # RLIMIT_NOFILE of them (20,000 on the machine this was written on, where the hard limit cannot be
 # raised). The server holds none: its io_uring loops accept into their rings' direct descriptor tables,
 # one table per loop, each up to RLIMIT_NOFILE slots, so the loops together hold more connections than
-# the process could hold descriptors. Each wsload process uses 8 source addresses (-n 8).
+# the process could hold descriptors. Each wsbench process uses 8 source addresses (-n 8).
 #
 # Method: start Echo (io_uring, LOOPS loops), warm it up (1,000 echoing connections for 1 s, then
-# 1,000 idle ones), read its RSS, open the idle connections from several wsload -i processes at once,
-# read its RSS again 5 s after all are open, then let each wsload check that every one of its
+# 1,000 idle ones), read its RSS, open the idle connections from several wsbench -i processes at once,
+# read its RSS again 5 s after all are open, then let each wsbench check that every one of its
 # connections still echoes. Prints one summary line; exits non-zero if a connection failed.
 set -euo pipefail
 
@@ -25,7 +26,6 @@ ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 TOTAL=${1:-100000}
 LOOPS=${2:-6}
 PER_CLIENT=${PER_CLIENT:-16000}
-WSLOAD_SRC=${WSLOAD_SRC:-$ROOT/../shared/tools/wsload.c}
 PORT=$((20000 + RANDOM % 20000))
 WORK=$(mktemp -d)
 SERVER=""
@@ -34,25 +34,25 @@ trap cleanup EXIT
 log() { printf '==> %s\n' "$*" >&2; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
-cc -O2 -o "$WORK/wsload" "$WSLOAD_SRC"
+WSBENCH=$(bash "$ROOT/bench/load/build.sh" "$WORK")
 log "building samples/Echo (Release)"
 dotnet build "$ROOT/samples/Echo/Echo.csproj" -c Release -nologo -v q >"$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log" >&2; exit 1; }
 ECHO_DLL=$(dotnet msbuild "$ROOT/samples/Echo/Echo.csproj" -nologo -getProperty:TargetPath -p:Configuration=Release)
 
 dotnet "$ECHO_DLL" --port "$PORT" --reactor io_uring --loops "$LOOPS" >"$WORK/server.log" 2>&1 &
 SERVER=$!
-for _ in $(seq 50); do "$WORK/wsload" -p "$PORT" -c 1 -t 1 >/dev/null 2>&1 && break; sleep 0.2; done
-"$WORK/wsload" -p "$PORT" -c 1000 -s 32 -d 1 -t 1 >/dev/null 2>&1
-"$WORK/wsload" -p "$PORT" -i -c 1000 -t 1 >/dev/null 2>&1
+for _ in $(seq 50); do "$WSBENCH" -q -p "$PORT" -c 1 -t 1 >/dev/null 2>&1 && break; sleep 0.2; done
+"$WSBENCH" -q -p "$PORT" -c 1000 -s 32 -d 1 -t 1 >/dev/null 2>&1
+"$WSBENCH" -q -p "$PORT" -i -c 1000 -t 1 >/dev/null 2>&1
 sleep 1
 before=$(rss_kb "$SERVER")
 
 clients=$(((TOTAL + PER_CLIENT - 1) / PER_CLIENT))
-log "opening $TOTAL idle connections from $clients wsload processes against $LOOPS io_uring loops"
+log "opening $TOTAL idle connections from $clients wsbench processes against $LOOPS io_uring loops"
 pids=()
 for i in $(seq "$clients"); do
   n=$((i < clients ? PER_CLIENT : TOTAL - PER_CLIENT * (clients - 1)))
-  "$WORK/wsload" -p "$PORT" -i -c "$n" -n 8 -t 20 >"$WORK/idle.$i.out" 2>"$WORK/idle.$i.err" &
+  "$WSBENCH" -q -p "$PORT" -i -c "$n" -n 8 -t 20 >"$WORK/idle.$i.out" 2>"$WORK/idle.$i.err" &
   pids+=($!)
 done
 for _ in $(seq 120); do

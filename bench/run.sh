@@ -8,18 +8,19 @@
 # Environment:
 #   BENCH_ROUNDS      rounds of the load scenarios, each server in turn per round; the table shows each
 #                     server's median round (default 3)
-#   BENCH_SECONDS     seconds per load scenario, after wsload's 1 s warm-up (default 10)
+#   BENCH_SECONDS     seconds per load scenario, after wsbench's 1 s warm-up (default 10)
 #   BENCH_IDLE_CONNS  connections in the idle scenario (default 10000)
-#   WSLOAD_SRC        the load generator's source (default ../shared/tools/wsload.c from the repo root)
-#   BENCH_PIN         1: each server on CPU 1 and wsload on CPU 0 (taskset), instead of sharing both CPUs
+#   BENCH_PIN         1: each server on CPU 1 and wsbench on CPU 0 (taskset), instead of sharing both CPUs
 #   BENCH_OUT         where the report is written (default bench/results/latest.md, or pinned.md with BENCH_PIN=1)
 #   SERVERS           more servers, ';'-separated, each "name|label|spec" (see SERVER_DEFS)
+#   REFEREE           path to an outside load generator's C source taking the same flags (e.g. ../shared/tools/wsload.c),
+#                     used instead of wsbench to cross-check its figures (default: none, wsbench is used)
 #
 # Prints a Markdown report and writes it to BENCH_OUT. See bench/README.md.
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
-WSLOAD_SRC=${WSLOAD_SRC:-$ROOT/../shared/tools/wsload.c}
+REFEREE=${REFEREE:-}
 DURATION=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 IDLE_CONNS=${BENCH_IDLE_CONNS:-10000}
@@ -46,14 +47,14 @@ SERVER_DEFS=(
 BASELINE=kestrel
 RIVAL=uws   # the fastest server measured here besides WsGen: a second ratio table compares every server to it
 
-# Load scenarios: "key|description|wsload arguments" (the port and -t are added by run_echo).
+# Load scenarios: "key|description|wsbench arguments" (the port, -t and -q are added by run_echo).
 SCENARIOS=(
   "a|100 conns x 32 B text, 1 in flight|-c 100 -s 32 -d 1"
   "b|100 conns x 32 B text, 16 in flight|-c 100 -s 32 -d 16"
   "c|100 conns x 16 KiB binary, 1 in flight|-c 100 -s 16384 -d 1 -b"
 )
 
-usage() { sed -n '4,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR >= 4 && !/^#/ { exit } NR >= 4 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; }
 log() { printf '==> %s\n' "$*" >&2; }
 warn() { printf '!!! %s\n' "$*" >&2; }
 
@@ -126,13 +127,19 @@ free_port() {
   return 1
 }
 
-# ---- load generator ------------------------------------------------------------------------
-[[ -f $WSLOAD_SRC ]] || { warn "wsload source not found at $WSLOAD_SRC (set WSLOAD_SRC)"; exit 1; }
-WSLOAD=$WORK/wsload
-log "building wsload from $WSLOAD_SRC"
-cc -O2 -o "$WSLOAD" "$WSLOAD_SRC"
+# ---- load client ---------------------------------------------------------------------------
+# bench/load/wsbench.c, or with REFEREE=path/to/source.c an outside client with the same flags and output fields.
+if [[ -n $REFEREE ]]; then
+  [[ -f $REFEREE ]] || { warn "REFEREE: no such file: $REFEREE"; exit 1; }
+  LOAD=$WORK/referee LOAD_NAME="referee $(basename "$REFEREE" .c)"
+  log "building the referee load client from $REFEREE"
+  cc -O2 -o "$LOAD" "$REFEREE" -Wl,--no-as-needed -lz -lssl -lcrypto
+else
+  log "building wsbench (bench/load/wsbench.c)"
+  LOAD=$(bash "$ROOT/bench/load/build.sh" "$WORK") LOAD_NAME=wsbench
+fi
 
-# The idle scenario holds IDLE_CONNS sockets in the server and as many in wsload.
+# The idle scenario holds IDLE_CONNS sockets in the server and as many in the load client.
 need_fds=$((IDLE_CONNS + 1024))
 if [[ $(ulimit -n) != unlimited ]] && (($(ulimit -n) < need_fds)); then
   ulimit -n "$need_fds" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -239,16 +246,16 @@ declare -A R   # R[name,key,metric]
 NOTES=()
 
 # Runs one load scenario against the running server; stores msg/s, p50, p99, alloc B/msg, the server's CPU
-# time per message (its user + system time over the measured window, over wsload's rate times that window)
-# and wsload's own CPU use over that window, in percent of one CPU.
+# time per message (its user + system time over the measured window, over the client's rate times that window)
+# and the load client's own CPU use over that window, in percent of one CPU.
 # Allocation is measured between two of the server's stats lines printed while the load ran
 # (the newest line 1.5 s into the run, and the newest one shortly before the load stops), so
 # connection setup and teardown stay out of the per-message figure.
 run_echo() {
-  local name=$1 key=$2 args=$3 out=$WORK/$1.$2.wsload t0 first last rc=0
+  local name=$1 key=$2 args=$3 out=$WORK/$1.$2.load t0 first last rc=0
   key=$key,r$ROUND
   # shellcheck disable=SC2086 # args is a word list by design
-  $PIN_LOAD "$WSLOAD" -p "$SRV_PORT" -t "$DURATION" $args >"$out" 2>"$out.err" &
+  $PIN_LOAD "$LOAD" -p "$SRV_PORT" -t "$DURATION" -q $args >"$out" 2>"$out.err" &
   LOAD_PID=$!
   t0=$EPOCHREALTIME
   sleep 1.5
@@ -282,7 +289,7 @@ run_echo() {
   if ((rc != 0)); then
     FAILED=1
     R[$name,$key,bad]=1
-    NOTES+=("${LABEL[$name]}, scenario ${key/,r/, round }: wsload reported a problem: $(head -n 1 "$out") $(head -n 3 "$out.err" | tr '\n' ' ')")
+    NOTES+=("${LABEL[$name]}, scenario ${key/,r/, round }: $LOAD_NAME reported a problem: $(head -n 1 "$out") $(head -n 3 "$out.err" | tr '\n' ' ')")
   fi
 }
 
@@ -343,12 +350,12 @@ for name in "${RUN[@]}"; do
   if start_server "$name" idle; then
     # Warm-up (not measured): 1000 handshakes and a second of echo, so that code paths are compiled and
     # one-time memory (JIT, tiered recompilation, first GC regions) is in the baseline, not in the per-connection figure.
-    "$WSLOAD" -p "$SRV_PORT" -i -c 1000 -t 1 -q >/dev/null 2>&1 || true
-    "$WSLOAD" -p "$SRV_PORT" -c 50 -t 1 -q >/dev/null 2>&1 || true
+    "$LOAD" -p "$SRV_PORT" -i -c 1000 -t 1 -q >/dev/null 2>&1 || true
+    "$LOAD" -p "$SRV_PORT" -c 50 -t 1 -q >/dev/null 2>&1 || true
     sleep 1
     log "${LABEL[$name]}: $IDLE_CONNS idle connections, held ${IDLE_HOLD} s"
-    out=$WORK/$name.idle.wsload rc=0
-    $PIN_LOAD "$WSLOAD" -p "$SRV_PORT" -i -c "$IDLE_CONNS" -n 4 -P "$SRV_PID" -t "$IDLE_HOLD" -q >"$out" 2>"$out.err" || rc=$?
+    out=$WORK/$name.idle.load rc=0
+    $PIN_LOAD "$LOAD" -p "$SRV_PORT" -i -c "$IDLE_CONNS" -n 4 -P "$SRV_PID" -t "$IDLE_HOLD" -q >"$out" 2>"$out.err" || rc=$?
     R[$name,idle,rss]=$(field "$out" per_conn_bytes)
     R[$name,idle,alive]=$(field "$out" alive_and_echoing)
     if ((rc != 0)); then
@@ -390,11 +397,11 @@ report() {
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: nproc=$(nproc), CPU: $(grep -m 1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r)"
   echo "- .NET SDK $(cd "$ROOT" && dotnet --version), runtime $(dotnet --list-runtimes | grep -m 1 -o 'Microsoft.NETCore.App [0-9][^ ]*' | cut -d' ' -f2), commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  echo "- load: wsload, ${DURATION} s per scenario after a 1 s warm-up, ${ROUNDS} round(s) with the servers in turn, median round shown; idle: ${IDLE_CONNS} connections held ${IDLE_HOLD} s, on a fresh server warmed up by 1000 short-lived connections"
+  echo "- load: $LOAD_NAME, ${DURATION} s per scenario after a 1 s warm-up, ${ROUNDS} round(s) with the servers in turn, median round shown; idle: ${IDLE_CONNS} connections held ${IDLE_HOLD} s, on a fresh server warmed up by 1000 short-lived connections"
   if ((PIN)); then
-    echo "- CPUs: pinned, every server on CPU 1 and wsload on CPU 0"
+    echo "- CPUs: pinned, every server on CPU 1 and $LOAD_NAME on CPU 0"
   else
-    echo "- CPUs: shared, the servers and wsload placed by the scheduler on both CPUs"
+    echo "- CPUs: shared, the servers and $LOAD_NAME placed by the scheduler on both CPUs"
   fi
   echo
   echo "Scenarios: $(for sc in "${SCENARIOS[@]}"; do IFS='|' read -r key desc args <<<"$sc"; printf '(%s) %s; ' "$key" "$desc"; done)(d) ${IDLE_CONNS} idle connections."
@@ -444,7 +451,7 @@ report() {
     done
     echo
   }
-  # ceiling_line: per scenario, the msg/s wsload would reach with a whole CPU to itself at its lowest CPU per
+  # ceiling_line: per scenario, the msg/s the load client would reach with a whole CPU to itself at its lowest CPU per
   # message in this run (a server that needed no CPU at all), and that over the baseline's msg/s.
   ceiling_line() {
     local line="" best v
@@ -469,7 +476,7 @@ report() {
   metric_table "server CPU per message, us" cpu ratio
   ((has_rival)) && rival_table "CPU per message over ${LABEL[$RIVAL]}" cpu
   metric_table "alloc B/msg" alloc
-  metric_table "wsload CPU, % of one CPU" load
+  metric_table "load client CPU, % of one CPU" load
   ceiling_line
   metric_table "latency p50 / p99, us" latency
   if ((ROUNDS > 1)); then
@@ -486,14 +493,14 @@ report() {
     row "${LABEL[$name]}" "$v" "${R[$name,idle,alive]:-n/a}"
   done
   echo
-  echo "msg/s: higher is better. Latency: round-trip percentiles in microseconds, from wsload."
+  echo "msg/s: higher is better. Latency: round-trip percentiles in microseconds, from $LOAD_NAME."
   echo "Server CPU per message: the server's user + system CPU time over the measured window, per message echoed in it"
   echo "(the same median round): how much of the machine each server needs, whatever the load generator manages."
   echo "alloc B/msg: managed bytes the server allocated per echoed message under steady load (n/a for servers"
   echo "without a managed heap figure)."
-  echo "wsload CPU: the load generator's own user + system time over the same window. It is one thread, so near 100%"
+  echo "Load client CPU: $LOAD_NAME's own user + system time over the same window. It is one thread, so near 100%"
   echo "it is the bottleneck and a faster server cannot raise msg/s. The ceiling divides each row's msg/s by that share"
-  echo "and keeps the highest: the rate wsload would reach with a whole CPU to itself, against a server needing no CPU."
+  echo "and keeps the highest: the rate $LOAD_NAME would reach with a whole CPU to itself, against a server needing no CPU."
   if ((has_rival)); then
     echo "The tables \"over ${LABEL[$RIVAL]}\" divide each server's figure by ${LABEL[$RIVAL]}'s in the same run: above 1 is"
     echo "more messages per second, or more CPU per message. ${LABEL[$RIVAL]} (bench/uws/echo.mjs) is the Node.js binding of"
@@ -504,7 +511,7 @@ report() {
     echo "recv and one send per readable socket and none of the checks a server owes its clients. It shows what the"
     echo "simplest native server manages against the same load generator on this machine."
   fi
-  echo "(!) marks a run where wsload saw errors, mismatches or dropped connections."
+  echo "(!) marks a run where $LOAD_NAME saw errors, mismatches or dropped connections."
   for name in "${RUN[@]}"; do
     [[ -z ${STATUS[$name]:-} ]] || echo "- ${LABEL[$name]}: ${STATUS[$name]}"
   done
