@@ -46,6 +46,9 @@ public sealed class EpollReactor : IServerReactor
     /// <inheritdoc/>
     public int ConnectionCount => _loop.ConnectionCount;
 
+    /// <summary>How many times accepting paused because the process ran out of descriptors or memory (for tests).</summary>
+    internal int AcceptPauses => _loop.AcceptPauses;
+
     /// <inheritdoc/>
     public bool IsLoopThread => _loop.IsLoopThread;
 

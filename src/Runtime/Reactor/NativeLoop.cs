@@ -70,6 +70,9 @@ internal abstract unsafe class NativeLoop : IServerReactor, ILifecycleHost<Nativ
     /// <inheritdoc/>
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
 
+    /// <summary>How many times accepting paused because the process ran out of descriptors or memory (for tests).</summary>
+    internal int AcceptPauses => _loop.AcceptPauses;
+
     /// <inheritdoc/>
     public bool IsLoopThread => _loop.IsLoopThread;
 

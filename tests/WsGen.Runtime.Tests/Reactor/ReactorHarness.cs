@@ -164,9 +164,12 @@ internal static class SocketTestExtensions
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds or the generous timeout passes.</summary>
-    public static bool WaitUntil(Func<bool> condition)
+    public static bool WaitUntil(Func<bool> condition) => WaitUntil(condition, ReactorHarness.Generous);
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes.</summary>
+    public static bool WaitUntil(Func<bool> condition, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + ReactorHarness.Generous;
+        var deadline = DateTime.UtcNow + timeout;
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
