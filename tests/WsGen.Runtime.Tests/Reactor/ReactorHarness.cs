@@ -91,6 +91,16 @@ internal sealed class ReactorHarness : IDisposable
         return done.Task.Result;
     }
 
+    /// <summary>True when the loop has stopped reading one of its open connections because more than
+    /// <see cref="ReactorOptions.PauseReadingThreshold"/> bytes wait for it (read on the loop thread).</summary>
+    public bool ReadingPaused() => OnLoop(() => Handler.Open.Keys.Any(static conn => conn switch
+    {
+        WsGen.Reactor.NativeConn native => native.ReadPaused,
+        WsGen.Reactor.SocketLoopConn socket => socket.ReadPaused,
+        WsGen.Reactor.IoUringConn uring => uring.ReadPaused,
+        _ => throw new NotSupportedException(conn.GetType().Name),
+    }));
+
     /// <summary>Cancels the loop and waits for Run to return.</summary>
     public void Stop()
     {
