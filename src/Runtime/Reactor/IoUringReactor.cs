@@ -159,6 +159,10 @@ public sealed unsafe class IoUringReactor : IServerReactor, ILifecycleHost<IoUri
     /// <summary>Slots in the ring's direct descriptor table; 0 when accepted sockets are plain descriptors.</summary>
     internal int DirectDescriptorSlots => _directSlots;
 
+    /// <summary>True while accepting waits for a free slot of the full direct descriptor table, with no accept armed
+    /// (so the kernel accepts nothing meanwhile). Read on the loop thread; for tests.</summary>
+    internal bool AcceptWaitsForSlot => _acceptWaitsForSlot;
+
     /// <summary>The most slots the direct descriptor table gets (it never exceeds RLIMIT_NOFILE either); read when
     /// <see cref="Run"/> starts. Tests lower it to fill the table.</summary>
     internal int DirectDescriptorLimit { get; set; } = MaxDirectDescriptors;
