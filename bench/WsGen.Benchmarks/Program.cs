@@ -1,4 +1,5 @@
-// Micro-benchmarks of the protocol's hot spots. Run all: dotnet run -c Release --project bench/WsGen.Benchmarks
+// Micro-benchmarks of the protocol's hot spots and of the analyzer on a large file. Run all (from the repository root):
+// dotnet run -c Release --project bench/WsGen.Benchmarks
 // or pick with a filter: ... -- --filter "*Unmask*" (bench/README.md has the command used for bench/results/micro.md).
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;

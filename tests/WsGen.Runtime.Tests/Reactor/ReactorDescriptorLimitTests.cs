@@ -18,6 +18,9 @@ public sealed class DescriptorLimitCollection;
 [Collection(nameof(DescriptorLimitCollection))]
 public sealed unsafe partial class ReactorDescriptorLimitTests
 {
+    /// <summary>The longest the test keeps the process out of descriptors.</summary>
+    private static readonly TimeSpan OutOfDescriptorsAtMost = TimeSpan.FromSeconds(3);
+
     [Theory]
     [InlineData("epoll")]
     [InlineData("sockets")]
@@ -37,11 +40,22 @@ public sealed unsafe partial class ReactorDescriptorLimitTests
         // The client sockets take their descriptors before the limit is lowered; connecting needs none.
         var clients = new List<Socket>();
         for (int i = 0; i < 8; i++)
-            clients.Add(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true });
+        {
+            clients.Add(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
+            {
+                NoDelay = true,
+                ReceiveTimeout = (int)ReactorHarness.Generous.TotalMilliseconds,
+            });
+        }
+
+        // No pause yet (and the check below is compiled before descriptors run out).
+        Assert.Equal(0, AcceptPauses(harness.Reactor));
         ResourceLimit saved;
         Assert.Equal(0, Libc.getrlimit(Libc.RLIMIT_NOFILE, &saved));
         try
         {
+            bool paused;
+            int openWhenPaused;
             // Room for two more descriptors: the loop accepts two connections, then runs out.
             ResourceLimit lowered = saved;
             lowered.Current = LimitLeaving(2);
@@ -54,14 +68,21 @@ public sealed unsafe partial class ReactorDescriptorLimitTests
                     client.SendAll("hi"u8);
                 }
 
-                Assert.True(SocketTestExtensions.WaitUntil(() => handler.Open.Count >= 2));
-                Thread.Sleep(300);
-                Assert.True(handler.Open.Count <= 2, $"{handler.Open.Count} connections accepted with room for 2");
+                // The loop accepts the two that fit, then its next accept fails for want of a descriptor and it
+                // pauses accepting: that pause is the event that says the others wait in the backlog. It comes
+                // within milliseconds; the bound is shorter than the usual generous one because the process must
+                // not stay out of descriptors for long (a thread the runtime starts meanwhile fails to start, and
+                // that ends the process). Asserted once the limit is back, so that a failure can be reported.
+                paused = SocketTestExtensions.WaitUntil(() => handler.Open.Count >= 2 && AcceptPauses(harness.Reactor) > 0, OutOfDescriptorsAtMost);
+                openWhenPaused = handler.Open.Count;
             }
             finally
             {
                 Assert.Equal(0, setrlimit(Libc.RLIMIT_NOFILE, &saved));
             }
+
+            Assert.True(paused, $"{openWhenPaused} connections open, {AcceptPauses(harness.Reactor)} accept pauses");
+            Assert.Equal(2, openWhenPaused);
 
             // Every connection is served once descriptors are free again, none reset meanwhile.
             foreach (Socket client in clients)
@@ -74,6 +95,14 @@ public sealed unsafe partial class ReactorDescriptorLimitTests
                 client.Dispose();
         }
     }
+
+    /// <summary>How many times the loop paused accepting for want of descriptors.</summary>
+    private static int AcceptPauses(IServerReactor reactor) => reactor switch
+    {
+        EpollReactor epoll => epoll.AcceptPauses,
+        SocketReactor sockets => sockets.AcceptPauses,
+        _ => throw new NotSupportedException(reactor.GetType().Name),
+    };
 
     /// <summary>The soft limit under which exactly <paramref name="free"/> descriptor numbers are unused (a new
     /// descriptor takes the lowest unused number, and fails with EMFILE when that is at or above the limit).</summary>

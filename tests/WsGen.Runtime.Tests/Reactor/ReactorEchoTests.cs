@@ -24,9 +24,12 @@ public sealed class ReactorEchoTests
         using Socket client = harness.Connect();
         byte[] sent = SocketTestExtensions.Pattern(size, size);
 
-        // The client sends everything before it reads (for big payloads the loop must keep what waits).
+        // The client sends everything before it reads, as far as it can: until it has sent all, or until the loop
+        // holds so much for the connection that it stops reading it (for big payloads the loop must keep what
+        // waits), when the sender stalls until the client reads.
         var sender = Task.Run(() => client.SendAll(sent));
-        await Task.WhenAny(sender, Task.Delay(TimeSpan.FromSeconds(1)));
+        Assert.True(SocketTestExtensions.WaitUntil(() => sender.IsCompleted || harness.ReadingPaused()),
+            "the sender neither finished nor filled the loop's backlog");
         byte[] received = client.ReceiveExactly(size);
 
         await sender.WaitAsync(ReactorHarness.Generous);

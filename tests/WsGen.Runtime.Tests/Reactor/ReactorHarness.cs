@@ -92,6 +92,11 @@ internal sealed class ReactorHarness : IDisposable
         return done.Task.Result;
     }
 
+    /// <summary>True when the loop has stopped reading one of its open connections because more than
+    /// <see cref="ReactorOptions.PauseReadingThreshold"/> bytes wait for it (read on the loop thread).</summary>
+    public bool ReadingPaused() => OnLoop(() => Handler.Open.Keys.Any(static conn =>
+        (bool)conn.GetType().GetProperty("ReadPaused", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.GetValue(conn)!));
+
     /// <summary>Cancels the loop and waits for Run to return.</summary>
     public void Stop()
     {
@@ -165,9 +170,12 @@ internal static class SocketTestExtensions
     }
 
     /// <summary>Polls <paramref name="condition"/> until it holds or the generous timeout passes.</summary>
-    public static bool WaitUntil(Func<bool> condition)
+    public static bool WaitUntil(Func<bool> condition) => WaitUntil(condition, ReactorHarness.Generous);
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes.</summary>
+    public static bool WaitUntil(Func<bool> condition, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + ReactorHarness.Generous;
+        var deadline = DateTime.UtcNow + timeout;
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)

@@ -11,14 +11,25 @@ namespace WsGen.Tests.Server;
 internal sealed class FakeServer
 {
     public FakeServer(IWebSocketEndpoint endpoint, WebSocketServerOptions? options = null, WebSocketEndpointOptions? endpointOptions = null)
+        : this(options, endpointOptions, (o, router) => new ServerLoop<InterfaceDispatcher>(o, router, new InterfaceDispatcher([endpoint]), startTime: 0))
+    {
+    }
+
+    private FakeServer(WebSocketServerOptions? options, WebSocketEndpointOptions? endpointOptions, Func<WebSocketServerOptions, Router, ServerLoop> createLoop)
     {
         Options = options ?? new WebSocketServerOptions();
         var route = new EndpointRoute("*", endpointOptions ?? new WebSocketEndpointOptions());
         var router = new Router([new Endpoint(0, route, WebSocketServer.Limits(Options))]);
-        Loop = new ServerLoop<InterfaceDispatcher>(Options, router, new InterfaceDispatcher([endpoint]), startTime: 0);
+        Loop = createLoop(Options, router);
         Reactor = new FakeReactor(Loop);
         Loop.Attach(Reactor);
     }
+
+    /// <summary>A server whose one endpoint (index 0) is called through <paramref name="dispatcher"/>, as a
+    /// generated application's is.</summary>
+    public static FakeServer WithDispatcher<TDispatcher>(TDispatcher dispatcher, WebSocketServerOptions? options = null)
+        where TDispatcher : struct, IEndpointDispatcher =>
+        new(options, null, (o, router) => new ServerLoop<TDispatcher>(o, router, dispatcher, startTime: 0));
 
     public WebSocketServerOptions Options { get; }
     public ServerLoop Loop { get; }

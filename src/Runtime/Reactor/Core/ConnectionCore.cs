@@ -80,6 +80,9 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
     /// <summary>True while accepting pauses after the process ran out of descriptors or memory.</summary>
     internal bool AcceptPaused => _loop.AcceptPaused;
 
+    /// <summary>How many accept pauses began; read from any thread, for tests.</summary>
+    internal int AcceptPauses => _loop.AcceptPauses;
+
     /// <summary>True while <see cref="Run"/> runs.</summary>
     internal bool IsRunning => _loop.IsRunning;
 

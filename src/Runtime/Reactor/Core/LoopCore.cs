@@ -76,6 +76,7 @@ internal sealed class LoopCore<TConn>
     private int _wakePending;
     private long _acceptResumeAt;
     private bool _acceptPaused;
+    private int _acceptPauses;
     private bool _disposed;
 
     /// <summary>The core of a loop that calls <paramref name="handler"/>, keeps its connections' life cycle in
@@ -114,6 +115,9 @@ internal sealed class LoopCore<TConn>
 
     /// <summary>True while accepting pauses (see <see cref="PauseAccepting"/>).</summary>
     internal bool AcceptPaused => _acceptPaused;
+
+    /// <summary>How many accept pauses began (see <see cref="PauseAccepting"/>); read from any thread, for tests.</summary>
+    internal int AcceptPauses => Volatile.Read(ref _acceptPauses);
 
     private static long Now => Environment.TickCount64;
 
@@ -245,6 +249,7 @@ internal sealed class LoopCore<TConn>
     {
         _acceptPaused = true;
         _acceptResumeAt = Now + AcceptBackoffMilliseconds;
+        Volatile.Write(ref _acceptPauses, _acceptPauses + 1);
     }
 
     /// <summary>Ends an accept pause early: the backend accepts again already.</summary>

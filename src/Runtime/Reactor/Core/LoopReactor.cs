@@ -23,6 +23,9 @@ internal abstract class LoopReactor<TBackend> : IServerReactor
     /// <inheritdoc/>
     public virtual bool IsLoopThread => Core.IsLoopThread;
 
+    /// <summary>How many times accepting paused because the process ran out of descriptors or memory (for tests).</summary>
+    internal int AcceptPauses => Core.AcceptPauses;
+
     /// <inheritdoc/>
     public IPEndPoint Listen(IPEndPoint endPoint) => Core.Listen(endPoint);
 

@@ -24,6 +24,10 @@ internal unsafe partial struct IoUringBackend
     /// <summary>Slots in the ring's direct descriptor table; 0 when accepted sockets are plain descriptors.</summary>
     internal readonly int DirectDescriptorSlots => _directSlots;
 
+    /// <summary>True while accepting waits for a free slot of the full direct descriptor table, with no accept armed
+    /// (so the kernel accepts nothing meanwhile). Read on the loop thread; for tests.</summary>
+    internal readonly bool AcceptWaitsForSlot => _acceptWaitsForSlot;
+
     /// <summary>Free slots of the direct descriptor table below which accepts take one connection each, so that a
     /// burst of connections cannot be accepted into a full table (the kernel would drop them).</summary>
     private readonly int SingleAcceptBelow => Math.Min(SingleAcceptReserve, _directSlots / 2);

@@ -37,6 +37,10 @@ internal sealed class IoUringReactor : LoopReactor<IoUringBackend>
     /// <summary>Slots in the ring's direct descriptor table; 0 when accepted sockets are plain descriptors.</summary>
     internal int DirectDescriptorSlots => Core.Backend.DirectDescriptorSlots;
 
+    /// <summary>True while accepting waits for a free slot of the full direct descriptor table (read on the loop
+    /// thread; for tests).</summary>
+    internal bool AcceptWaitsForSlot => Core.Backend.AcceptWaitsForSlot;
+
     /// <summary>The most slots the direct descriptor table gets (it never exceeds RLIMIT_NOFILE either); read when
     /// the loop starts. Tests lower it to fill the table.</summary>
     internal int DirectDescriptorLimit
