@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh: WsGen's echo sample against a Kestrel echo server, side by side, in one run.
 #
-# Usage: bash bench/run.sh [--only NAME] [--quick]
-#   --only NAME   bench one server only (wsgen, kestrel, or a name added through SERVERS)
+# Usage: bash bench/run.sh [--only NAME[,NAME...]] [--quick]
+#   --only NAMES  bench these servers only (wsgen, kestrel, or names added through SERVERS), comma-separated
 #   --quick       1 round, 2 s per scenario and 1000 idle connections (overrides the variables below):
 #                 a smoke test, not a measurement
 # Environment:
@@ -83,7 +83,7 @@ fi
 
 SELECTED=()
 for def in "${SERVER_DEFS[@]}"; do
-  [[ -z $ONLY || ${def%%|*} == "$ONLY" ]] && SELECTED+=("$def")
+  [[ -z $ONLY || ",$ONLY," == *",${def%%|*},"* ]] && SELECTED+=("$def")
 done
 ((${#SELECTED[@]})) || { warn "no server named '$ONLY'"; exit 2; }
 
