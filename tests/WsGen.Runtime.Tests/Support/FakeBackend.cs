@@ -79,7 +79,15 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
         return true;
     }
 
-    public int SlotFor(int handle) => State.FreeSlots.TryPop(out int slot) ? slot : State.NextSlot++;
+    public int SlotFor(int handle)
+    {
+        if (State.FreeSlots.TryPop(out int slot))
+            return slot;
+        slot = State.NextSlot++;
+        if (slot == State.Inner.Length)
+            Array.Resize(ref State.Inner, slot * 2);
+        return slot;
+    }
 
     public void SetAccepting(ConnectionCore<FakeBackend> core, bool accepting) => State.Accepting = accepting;
 
@@ -91,13 +99,21 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
 
     public object TakeOver(INetConn conn) => conn;
 
-    public void AddTakenOver(ConnectionCore<FakeBackend> core, object state) => core.Add(-1, SlotFor(-1), state);
+    public void AddTakenOver(ConnectionCore<FakeBackend> core, object state) => Add(core, (INetConn)state);
+
+    /// <summary>Adds a connection over <paramref name="inner"/> (OnOpen runs); null when it ended at once.</summary>
+    internal LoopConnection<FakeBackend>? Add(ConnectionCore<FakeBackend> core, INetConn inner, int handle = -1)
+    {
+        int slot = SlotFor(handle);
+        State.Inner[slot] = inner;
+        return core.Add(handle, slot);
+    }
 
     public void DropTakenOver(object state) => ((INetConn)state).Close();
 
     public bool Open(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn)
     {
-        conn.Io ??= new SocketConn(conn.Handle);
+        State.Inner[conn.Slot] ??= new SocketConn(conn.Handle);
         State.Connections.Add(conn);
         return true;
     }
@@ -112,7 +128,7 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
         int n;
         try
         {
-            n = ((INetConn)conn.Io!).Read(new Span<byte>(buffer, length));
+            n = State.Inner[conn.Slot]!.Read(new Span<byte>(buffer, length));
         }
         catch (IOException)
         {
@@ -127,7 +143,7 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
 
     public int Send(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn, byte* data, int length)
     {
-        var inner = (INetConn)conn.Io!;
+        INetConn inner = State.Inner[conn.Slot]!;
         int total = 0;
         try
         {
@@ -148,31 +164,36 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
         return total;
     }
 
+    public int InFlightBytes(LoopConnection<FakeBackend> conn) => 0;
+
     public int SendCork(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn, ref byte* cork, int length)
         => Send(core, conn, cork, length);
 
     /// <summary>A socket it accepted lingers as on the real loops; in memory there is no half-close, and the
     /// connection ends once flushed.</summary>
     public bool ShutdownSend(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn)
-        => conn.Io is SocketConn && Libc.shutdown(conn.Handle, Libc.SHUT_WR) == 0;
+        => State.Inner[conn.Slot] is SocketConn && Libc.shutdown(conn.Handle, Libc.SHUT_WR) == 0;
 
     public void Close(ConnectionCore<FakeBackend> core, LoopConnection<FakeBackend> conn)
     {
-        ((INetConn)conn.Io!).Close();
+        State.Inner[conn.Slot]!.Close();
         State.Connections.Remove(conn);
         State.Progressed = true;
         core.ReleaseSlot(conn);
+        State.Inner[conn.Slot] = null;
         State.FreeSlots.Push(conn.Slot);
     }
 
-    public void CloseAtDispose(LoopConnection<FakeBackend> conn) => ((INetConn)conn.Io!).Close();
+    public void CloseAtDispose(LoopConnection<FakeBackend> conn) => State.Inner[conn.Slot]!.Close();
 
-    /// <summary>The fake's connections in registration order, and whether the current turn moved anything.</summary>
+    /// <summary>The fake's connections in registration order, the connection under each slot, and whether the
+    /// current turn moved anything.</summary>
     internal sealed class FakeState
     {
         public readonly List<LoopConnection<FakeBackend>> Connections = [];
         public readonly List<SocketListener> Listeners = [];
         public readonly Stack<int> FreeSlots = new();
+        public INetConn?[] Inner = new INetConn?[16];
         public int NextSlot;
         public bool Progressed;
         public bool Accepting = true;

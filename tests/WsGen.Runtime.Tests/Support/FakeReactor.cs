@@ -56,8 +56,7 @@ internal sealed class FakeReactor : LoopReactor<FakeBackend>
     public IReactorConn Open(INetConn conn)
     {
         ArgumentNullException.ThrowIfNull(conn);
-        ref FakeBackend backend = ref Core.Backend;
-        IReactorConn? opened = Core.Add(-1, backend.SlotFor(-1), conn);
+        IReactorConn? opened = Core.Backend.Add(Core, conn);
         Core.DeliverCloses();
         return opened ?? throw new InvalidOperationException("The fake backend refused the connection.");
     }

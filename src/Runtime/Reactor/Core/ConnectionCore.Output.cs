@@ -85,7 +85,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
     /// <see cref="ReactorOptions.MaxBackpressure"/>: the connection is then aborted.</summary>
     private bool Enqueue(LoopConnection<TBackend> conn, ReadOnlySpan<byte> data)
     {
-        if (conn.WaitingBytes + data.Length > Options.MaxBackpressure)
+        if (WaitingBytes(conn) + data.Length > Options.MaxBackpressure)
         {
             Finish(conn);
             return false;
@@ -97,10 +97,14 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
         return true;
     }
 
+    /// <summary>Bytes accepted for <paramref name="conn"/> that the socket has not taken yet: those waiting, and
+    /// those an asynchronous send of the backend has in flight.</summary>
+    internal long WaitingBytes(LoopConnection<TBackend> conn) => (conn.Waiting?.Length ?? 0) + _backend.InFlightBytes(conn);
+
     /// <summary>Pauses reading while more than <see cref="ReactorOptions.PauseReadingThreshold"/> bytes wait.</summary>
     private void CheckPause(LoopConnection<TBackend> conn)
     {
-        if (!conn.ReadPaused && conn.WaitingBytes > Options.PauseReadingThreshold)
+        if (!conn.ReadPaused && WaitingBytes(conn) > Options.PauseReadingThreshold)
         {
             conn.ReadPaused = true;
             _backend.UpdateInterest(this, conn);

@@ -99,6 +99,10 @@ internal unsafe interface ILoopBackend<TSelf>
     /// in flight), or <see cref="IoResult.Failed"/>.</summary>
     int Send(ConnectionCore<TSelf> core, LoopConnection<TSelf> conn, byte* data, int length);
 
+    /// <summary>Bytes of an asynchronous send in flight that the socket has not taken yet (0 for backends whose
+    /// sends are synchronous or go out from the waiting queue itself).</summary>
+    int InFlightBytes(LoopConnection<TSelf> conn);
+
     /// <summary>As <see cref="Send"/>, for the bytes of the loop's cork. A completion backend may keep the whole
     /// buffer as its send buffer and give the core a fresh one in <paramref name="cork"/>.</summary>
     int SendCork(ConnectionCore<TSelf> core, LoopConnection<TSelf> conn, ref byte* cork, int length);

@@ -7,9 +7,10 @@ namespace WsGen.Reactor;
 /// <see cref="ConnectionCore{TBackend}"/> state machine, and the few fields a backend keeps per connection.
 /// </summary>
 /// <remarks>
-/// An idle connection is this object and nothing else (64 bytes): buffers hang off it only while bytes wait
-/// (<see cref="Waiting"/>; input held while reading is paused waits in the core, see <see cref="ConnFlags.Holding"/>)
-/// or while the backend has an operation that needs one (<see cref="Io"/>).
+/// An idle connection is this object and nothing else (56 bytes): buffers hang off it only while bytes wait
+/// (<see cref="Waiting"/>; input held while reading is paused waits in the core, see <see cref="ConnFlags.Holding"/>).
+/// What a backend keeps per connection (a socket object, a send in flight) lives in the backend's own tables, by
+/// <see cref="Slot"/>, so that the loops that need nothing of the kind pay nothing for it.
 /// Members run on the loop thread; <see cref="INetConn.Write"/> from another thread throws while the loop runs.
 /// </remarks>
 /// <typeparam name="TBackend">The loop's backend.</typeparam>
@@ -35,15 +36,8 @@ internal sealed class LoopConnection<TBackend> : IReactorConn, ILifecycleConn, I
     /// <summary>Operations the backend has in flight for this connection (completion backends).</summary>
     internal byte Ops;
 
-    /// <summary>Bytes handed to an asynchronous send that has not completed yet.</summary>
-    internal int InFlight;
-
     /// <summary>Bytes accepted for sending that the socket has not taken yet, in order; null while none wait.</summary>
     internal SendQueue? Waiting;
-
-    /// <summary>The backend's per-connection object, if it needs one (the socket of the portable loop, the send
-    /// of io_uring while one is in flight).</summary>
-    internal object? Io;
 
     LoopConnState ILifecycleConn.State { get => State; set => State = value; }
 
@@ -58,7 +52,7 @@ internal sealed class LoopConnection<TBackend> : IReactorConn, ILifecycleConn, I
     public object? Context { get; set; }
 
     /// <inheritdoc/>
-    public long WaitingBytes => InFlight + (Waiting?.Length ?? 0);
+    public long WaitingBytes => Core.WaitingBytes(this);
 
     /// <summary>True when the given flag is set.</summary>
     internal bool Has(ConnFlags flag) => (Flags & flag) != 0;

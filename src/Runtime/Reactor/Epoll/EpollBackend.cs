@@ -207,6 +207,9 @@ internal readonly unsafe struct EpollBackend : ILoopBackend<EpollBackend>
     public int Send(ConnectionCore<EpollBackend> core, LoopConnection<EpollBackend> conn, byte* data, int length)
         => IoResult.Send((int)conn.Handle, data, length, Libc.MSG_NOSIGNAL, Errno.EAGAIN);
 
+    /// <summary>Sends are synchronous, or go out from the waiting queue itself: nothing else is in flight.</summary>
+    public int InFlightBytes(LoopConnection<EpollBackend> conn) => 0;
+
     public int SendCork(ConnectionCore<EpollBackend> core, LoopConnection<EpollBackend> conn, ref byte* cork, int length)
         => IoResult.Send((int)conn.Handle, cork, length, Libc.MSG_NOSIGNAL, Errno.EAGAIN);
 

@@ -62,7 +62,11 @@ internal unsafe partial struct IoUringBackend
             return slot;
         slot = _nextSlot++;
         if (slot == _generations.Length)
+        {
             Array.Resize(ref _generations, _generations.Length * 2);
+            Array.Resize(ref _sends, _generations.Length);
+        }
+
         return slot;
     }
 

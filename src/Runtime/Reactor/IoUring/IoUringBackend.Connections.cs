@@ -67,11 +67,14 @@ internal unsafe partial struct IoUringBackend
         send.Small = small;
         send.Offset = 0;
         send.Length = length;
-        conn.Io = send;
+        _sends[conn.Slot] = send;
         conn.SendBusy = true;
-        conn.InFlight = length;
         SubmitSend(conn, send);
     }
+
+    /// <summary>The bytes of the send in flight that the kernel has not taken yet.</summary>
+    public readonly int InFlightBytes(LoopConnection<IoUringBackend> conn)
+        => conn.SendBusy && _sends[conn.Slot] is { } send ? send.Length - send.Offset : 0;
 
     private void SubmitSend(LoopConnection<IoUringBackend> conn, IoUringSend send)
     {
@@ -124,14 +127,14 @@ internal unsafe partial struct IoUringBackend
 
     /// <summary>At dispose, after the loop stopped: plain descriptors are closed, direct ones go with the ring, and
     /// send buffers are freed once the ring is closed.</summary>
-    public readonly void CloseAtDispose(LoopConnection<IoUringBackend> conn)
+    public void CloseAtDispose(LoopConnection<IoUringBackend> conn)
     {
         if (conn.Handle >= 0 && !conn.Has(ConnFlags.Direct))
             Libc.close(conn.Handle);
         conn.Handle = -1;
-        if (conn.Io is IoUringSend { Small: false } send)
+        if (_sends[conn.Slot] is { Small: false } send)
             _buffersToFree.Add((nint)send.Buffer);
-        conn.Io = null;
+        _sends[conn.Slot] = null;
     }
 
     // ---- completions ----------------------------------------------------------------------------------------
@@ -195,7 +198,7 @@ internal unsafe partial struct IoUringBackend
             return;
         }
 
-        var send = (IoUringSend)conn.Io!;
+        IoUringSend send = _sends[conn.Slot]!;
         int result = cqe.Result;
         if (result < 0)
         {
@@ -209,7 +212,6 @@ internal unsafe partial struct IoUringBackend
         send.Offset += result;
         if (send.Offset < send.Length)
         {
-            conn.InFlight = send.Length - send.Offset;
             SubmitSend(conn, send);
             return;
         }
@@ -270,10 +272,9 @@ internal unsafe partial struct IoUringBackend
     private void ReturnSend(LoopConnection<IoUringBackend> conn)
     {
         conn.SendBusy = false;
-        conn.InFlight = 0;
-        if (conn.Io is not IoUringSend send)
+        if (_sends[conn.Slot] is not { } send)
             return;
-        conn.Io = null;
+        _sends[conn.Slot] = null;
         if (send.Small)
             _smallSendBuffers.Return(send.Buffer);
         else if (_spareSendBuffers.Count < MaxSpareSendBuffers)

@@ -19,7 +19,8 @@ namespace WsGen.Reactor;
 /// to a small buffer; a flushed cork of more becomes the send's buffer itself (the core gets a fresh cork). A short
 /// send is continued before the core hands over what waits.</para>
 /// <para>A connection's slot and send buffer are reused only after the kernel reported the end of all its
-/// operations. The state lives in this struct, which the core keeps in a field and calls in place.</para>
+/// operations. The state lives in this struct, which the core keeps in a field and calls in place; per connection
+/// it keeps, by slot, the slot's generation and the send in flight.</para>
 /// </remarks>
 internal unsafe partial struct IoUringBackend : ILoopBackend<IoUringBackend>
 {
@@ -47,6 +48,7 @@ internal unsafe partial struct IoUringBackend : ILoopBackend<IoUringBackend>
     private readonly List<ListenerEntry> _listeners;
     private readonly List<nint> _buffersToFree;
     private uint[] _generations;
+    private IoUringSend?[] _sends;
     private int _nextSlot;
     private uint _generation;
     private long _inFlight;
@@ -91,6 +93,7 @@ internal unsafe partial struct IoUringBackend : ILoopBackend<IoUringBackend>
         _listeners = [];
         _buffersToFree = [];
         _generations = new uint[256];
+        _sends = new IoUringSend?[256];
     }
 
     /// <summary>Whether accepted sockets become direct descriptors (the default), when the kernel allows; read when

@@ -243,6 +243,9 @@ internal readonly unsafe struct IocpBackend : ILoopBackend<IocpBackend>
         }
     }
 
+    /// <summary>Sends are synchronous, or go out from the waiting queue itself: nothing else is in flight.</summary>
+    public int InFlightBytes(LoopConnection<IocpBackend> conn) => 0;
+
     public int SendCork(ConnectionCore<IocpBackend> core, LoopConnection<IocpBackend> conn, ref byte* cork, int length)
         => Send(core, conn, cork, length);
 

@@ -277,6 +277,9 @@ internal readonly unsafe struct KqueueBackend : ILoopBackend<KqueueBackend>
     public int Send(ConnectionCore<KqueueBackend> core, LoopConnection<KqueueBackend> conn, byte* data, int length)
         => IoResult.Send(conn.Handle, data, length, 0, Bsd.EAGAIN);
 
+    /// <summary>Sends are synchronous, or go out from the waiting queue itself: nothing else is in flight.</summary>
+    public int InFlightBytes(LoopConnection<KqueueBackend> conn) => 0;
+
     public int SendCork(ConnectionCore<KqueueBackend> core, LoopConnection<KqueueBackend> conn, ref byte* cork, int length)
         => IoResult.Send(conn.Handle, cork, length, 0, Bsd.EAGAIN);
 

@@ -75,23 +75,28 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
             case WorkKind.Readable:
                 var reader = (LoopConnection<SocketsBackend>)work.Target;
                 reader.Flags &= ~ConnFlags.ReceivePending;
-                if (work.Error != SocketError.Success)
+                if (reader.State == LoopConnState.Closed)
+                    ReleaseSlotIfIdle(core, reader);
+                else if (work.Error != SocketError.Success)
                     core.Finish(reader);
                 else
                     core.Readable(reader, hangUp: false);
                 break;
             case WorkKind.Sent:
                 var writer = (LoopConnection<SocketsBackend>)work.Target;
+                SocketIo io = IoOf(writer);
                 // The send's buffer was a segment of the waiting queue: the args keep no reference to it.
-                ((SocketIo)writer.Io!).SendArgs!.SetBuffer(Memory<byte>.Empty);
+                io.SendArgs!.SetBuffer(Memory<byte>.Empty);
                 if (writer.State == LoopConnState.Closed)
                 {
                     writer.SendBusy = false;
-                    if (((SocketIo)writer.Io!).Parked is { } parked)
+                    if (io.Parked is { } parked)
                     {
-                        ((SocketIo)writer.Io!).Parked = null;
+                        io.Parked = null;
                         core.ReturnQueue(parked);
                     }
+
+                    ReleaseSlotIfIdle(core, writer);
                 }
                 else if (work.Error != SocketError.Success)
                 {
@@ -196,14 +201,32 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
             return;
         }
 
-        core.Add(-1, SlotFor(-1), new SocketIo(socket));
+        int slot = SlotFor(-1);
+        if (slot >= _shared.Io.Length)
+            Array.Resize(ref _shared.Io, Math.Max(slot + 1, _shared.Io.Length * 2));
+        _shared.Io[slot] = new SocketIo(socket);
+        core.Add(-1, slot);
+    }
+
+    /// <summary>The connection's socket and operations, kept by slot until its last operation completed.</summary>
+    private SocketIo IoOf(LoopConnection<SocketsBackend> conn) => _shared.Io[conn.Slot]!;
+
+    /// <summary>Frees the slot of a closed connection once no operation of it is in flight: a completion that comes
+    /// later must still find the connection's own socket and operations there.</summary>
+    private void ReleaseSlotIfIdle(ConnectionCore<SocketsBackend> core, LoopConnection<SocketsBackend> conn)
+    {
+        if (conn.Has(ConnFlags.ReceivePending) || conn.SendBusy || core.Lookup(conn.Slot) != conn)
+            return;
+        core.ReleaseSlot(conn);
+        _shared.Io[conn.Slot] = null;
+        _shared.FreeSlots.Push(conn.Slot);
     }
 
     // ---- one connection ---------------------------------------------------------------------------------------
 
     public bool Open(ConnectionCore<SocketsBackend> core, LoopConnection<SocketsBackend> conn)
     {
-        var io = (SocketIo)conn.Io!;
+        SocketIo io = IoOf(conn);
         io.ReceiveArgs.UserToken = conn;
         io.ReceiveArgs.Completed += _shared.Completed;
         return true;
@@ -213,7 +236,7 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
     /// bytes asynchronously while some wait; one of each in flight at most.</summary>
     public void UpdateInterest(ConnectionCore<SocketsBackend> core, LoopConnection<SocketsBackend> conn)
     {
-        var io = (SocketIo)conn.Io!;
+        SocketIo io = IoOf(conn);
         if (!conn.Has(ConnFlags.ReceivePending) && ConnectionCore<SocketsBackend>.WantsInput(conn))
         {
             conn.Flags |= ConnFlags.ReceivePending;
@@ -264,7 +287,7 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
 
     public int Receive(LoopConnection<SocketsBackend> conn, byte* buffer, int length)
     {
-        Socket socket = ((SocketIo)conn.Io!).Socket;
+        Socket socket = IoOf(conn).Socket;
         while (true)
         {
             int n = socket.Receive(new Span<byte>(buffer, length), SocketFlags.None, out SocketError error);
@@ -277,7 +300,7 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
 
     public int Send(ConnectionCore<SocketsBackend> core, LoopConnection<SocketsBackend> conn, byte* data, int length)
     {
-        Socket socket = ((SocketIo)conn.Io!).Socket;
+        Socket socket = IoOf(conn).Socket;
         while (true)
         {
             int n = socket.Send(new ReadOnlySpan<byte>(data, length), SocketFlags.None, out SocketError error);
@@ -288,6 +311,9 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
         }
     }
 
+    /// <summary>Sends are synchronous, or go out from the waiting queue itself: nothing else is in flight.</summary>
+    public int InFlightBytes(LoopConnection<SocketsBackend> conn) => 0;
+
     public int SendCork(ConnectionCore<SocketsBackend> core, LoopConnection<SocketsBackend> conn, ref byte* cork, int length)
         => Send(core, conn, cork, length);
 
@@ -295,7 +321,7 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
     {
         try
         {
-            ((SocketIo)conn.Io!).Socket.Shutdown(SocketShutdown.Send);
+            IoOf(conn).Socket.Shutdown(SocketShutdown.Send);
             return true;
         }
         catch (SocketException)
@@ -304,11 +330,12 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
         }
     }
 
-    /// <summary>Disposes the socket; operations in flight complete (aborted) later and find the connection closed.
-    /// A send in flight still reads the waiting queue: it is parked until that send completes.</summary>
+    /// <summary>Disposes the socket; operations in flight complete (aborted) later and find the connection closed,
+    /// and the slot is freed after the last of them. A send in flight still reads the waiting queue: it is parked
+    /// until that send completes.</summary>
     public void Close(ConnectionCore<SocketsBackend> core, LoopConnection<SocketsBackend> conn)
     {
-        var io = (SocketIo)conn.Io!;
+        SocketIo io = IoOf(conn);
         if (conn.SendBusy && conn.Waiting is { } waiting)
         {
             io.Parked = waiting;
@@ -316,11 +343,10 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
         }
 
         io.Socket.Dispose();
-        core.ReleaseSlot(conn);
-        _shared.FreeSlots.Push(conn.Slot);
+        ReleaseSlotIfIdle(core, conn);
     }
 
-    public void CloseAtDispose(LoopConnection<SocketsBackend> conn) => ((SocketIo)conn.Io!).Socket.Dispose();
+    public void CloseAtDispose(LoopConnection<SocketsBackend> conn) => IoOf(conn).Socket.Dispose();
 
     /// <summary>A connection's socket and its asynchronous operations; their buffers are empty while none is in
     /// flight.</summary>
@@ -351,6 +377,7 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
         public readonly List<SocketAsyncEventArgs> PausedAccepts = [];
         public readonly Stack<int> FreeSlots = new();
         public readonly EventHandler<SocketAsyncEventArgs> Completed;
+        public SocketIo?[] Io = new SocketIo?[64];
         public ConnectionCore<SocketsBackend>? Core;
         public int NextSlot;
 
