@@ -148,9 +148,9 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
     /// <summary>Adds a connected non-blocking socket in <paramref name="slot"/>, starts serving it and calls
     /// <see cref="IConnectionHandler.OnOpen"/>. Returns null when the backend could not serve it (its socket is then
     /// closed).</summary>
-    internal LoopConnection<TBackend>? Add(int handle, int slot, ConnFlags flags = ConnFlags.None)
+    internal LoopConnection<TBackend>? Add(int handle, int slot, ConnFlags flags = ConnFlags.None, uint generation = 0)
     {
-        var conn = new LoopConnection<TBackend>(this, handle, slot) { Flags = flags };
+        var conn = new LoopConnection<TBackend>(this, handle, slot) { Flags = flags, Generation = generation };
         _connections[slot] = conn;
         _connectionCount++;
         if (!_backend.Open(this, conn))

@@ -27,6 +27,10 @@ internal sealed class LoopConnection<TBackend> : IReactorConn, ILifecycleConn, I
     /// <summary>The connection's slot in the core's table (and, for some backends, in their own tables).</summary>
     internal readonly int Slot;
 
+    /// <summary>Tells this connection from an earlier one in the same slot: completion backends tag operations with
+    /// the slot and this number. (It fits the object's padding: the connection is no larger for it.)</summary>
+    internal uint Generation;
+
     /// <summary>Where the connection is in its life cycle.</summary>
     internal LoopConnState State;
 

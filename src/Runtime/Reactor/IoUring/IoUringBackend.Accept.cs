@@ -60,14 +60,7 @@ internal unsafe partial struct IoUringBackend
     {
         if (_freeSlots.TryPop(out int slot))
             return slot;
-        slot = _nextSlot++;
-        if (slot == _generations.Length)
-        {
-            Array.Resize(ref _generations, _generations.Length * 2);
-            Array.Resize(ref _sends, _generations.Length);
-        }
-
-        return slot;
+        return _nextSlot++;
     }
 
     public void SetAccepting(ConnectionCore<IoUringBackend> core, bool accepting)
@@ -212,8 +205,7 @@ internal unsafe partial struct IoUringBackend
     {
         int slot = SlotFor(fd);
         _generation = (_generation + 1) & 0xFFFFFF;
-        _generations[slot] = _generation;
-        core.Add(fd, slot, flags: direct ? ConnFlags.Direct : ConnFlags.None);
+        core.Add(fd, slot, direct ? ConnFlags.Direct : ConnFlags.None, _generation);
     }
 
     /// <summary>TCP_NODELAY and the configured socket buffer sizes: on a listener, for the sockets it accepts.</summary>

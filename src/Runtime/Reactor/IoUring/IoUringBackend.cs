@@ -20,7 +20,7 @@ namespace WsGen.Reactor;
 /// send is continued before the core hands over what waits.</para>
 /// <para>A connection's slot and send buffer are reused only after the kernel reported the end of all its
 /// operations. The state lives in this struct, which the core keeps in a field and calls in place; per connection
-/// it keeps, by slot, the slot's generation and the send in flight.</para>
+/// it keeps, by slot, the send in flight, in a paged table (no memory for idle connections beyond the page).</para>
 /// </remarks>
 internal unsafe partial struct IoUringBackend : ILoopBackend<IoUringBackend>
 {
@@ -47,8 +47,7 @@ internal unsafe partial struct IoUringBackend : ILoopBackend<IoUringBackend>
     private readonly Stack<int> _freeSlots;
     private readonly List<ListenerEntry> _listeners;
     private readonly List<nint> _buffersToFree;
-    private uint[] _generations;
-    private IoUringSend?[] _sends;
+    private readonly ConnectionTable<IoUringSend> _sends;
     private int _nextSlot;
     private uint _generation;
     private long _inFlight;
@@ -92,8 +91,7 @@ internal unsafe partial struct IoUringBackend : ILoopBackend<IoUringBackend>
         _freeSlots = new Stack<int>();
         _listeners = [];
         _buffersToFree = [];
-        _generations = new uint[256];
-        _sends = new IoUringSend?[256];
+        _sends = new ConnectionTable<IoUringSend>();
     }
 
     /// <summary>Whether accepted sockets become direct descriptors (the default), when the kernel allows; read when
@@ -234,14 +232,14 @@ internal unsafe partial struct IoUringBackend : ILoopBackend<IoUringBackend>
     /// low 32 bits, the slot's generation above them).</summary>
     private static ulong Tag(Op op, ulong key) => ((ulong)op << 56) | key;
 
-    private readonly ulong Key(LoopConnection<IoUringBackend> conn) => ((ulong)_generations[conn.Slot] << 32) | (uint)conn.Slot;
+    private static ulong Key(LoopConnection<IoUringBackend> conn) => ((ulong)conn.Generation << 32) | (uint)conn.Slot;
 
     /// <summary>The connection an operation's completion belongs to, or null when its slot holds another one now.</summary>
     private readonly LoopConnection<IoUringBackend>? Find(ConnectionCore<IoUringBackend> core, ulong userData)
     {
         int slot = (int)(uint)userData;
         LoopConnection<IoUringBackend>? conn = core.Lookup(slot);
-        return conn is not null && ((ulong)_generations[slot] << 32 | (uint)slot) == (userData & KeyMask) ? conn : null;
+        return conn is not null && Key(conn) == (userData & KeyMask) ? conn : null;
     }
 
     private enum Op : byte

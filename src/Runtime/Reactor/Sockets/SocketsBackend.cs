@@ -202,8 +202,6 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
         }
 
         int slot = SlotFor(-1);
-        if (slot >= _shared.Io.Length)
-            Array.Resize(ref _shared.Io, Math.Max(slot + 1, _shared.Io.Length * 2));
         _shared.Io[slot] = new SocketIo(socket);
         core.Add(-1, slot);
     }
@@ -377,7 +375,7 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
         public readonly List<SocketAsyncEventArgs> PausedAccepts = [];
         public readonly Stack<int> FreeSlots = new();
         public readonly EventHandler<SocketAsyncEventArgs> Completed;
-        public SocketIo?[] Io = new SocketIo?[64];
+        public readonly ConnectionTable<SocketIo> Io = new();
         public ConnectionCore<SocketsBackend>? Core;
         public int NextSlot;
 
