@@ -5,7 +5,9 @@ namespace WsGen.Transport;
 /// core (<see cref="IReactorConn.AttachTransform"/>). A connection without one pays a flag test per read and per
 /// write, and nothing while idle.
 /// </summary>
-/// <remarks>Every call runs on the loop thread. The transform holds its own buffers; the core holds none for it.</remarks>
+/// <remarks>Every call runs on the loop thread. The transform holds its own buffers; the core holds none for it.
+/// <see cref="Dispose"/> may come while <see cref="Received"/> or <see cref="Write"/> runs (the handler aborted the
+/// connection from a callback): the transform's calls to its host after that find the connection closed.</remarks>
 internal interface IByteTransform
 {
     /// <summary>Bytes arrived from the socket (valid during the call). The transform hands what it decoded to the
