@@ -14,7 +14,7 @@ public sealed class ByteTransformTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public void Echo_passes_the_transform_both_ways_in_order(string kind)
+    public async Task Echo_passes_the_transform_both_ways_in_order(string kind)
     {
         var transforms = new List<XorTransform>();
         var handler = new TestHandler { OpenHook = conn => conn.AttachTransform(Add(transforms, new XorTransform(Key))) };
@@ -25,7 +25,7 @@ public sealed class ByteTransformTests
         byte[] message = SocketTestExtensions.Pattern(300_000);
         var sender = Task.Run(() => client.SendAll(Xor(message)));
         byte[] received = Xor(client.ReceiveExactly(XorTransform.Greeting.Length + message.Length));
-        sender.Wait(ReactorHarness.Generous);
+        await sender.WaitAsync(ReactorHarness.Generous);
 
         Assert.Equal(XorTransform.Greeting, received[..XorTransform.Greeting.Length]);
         Assert.Equal(message, received[XorTransform.Greeting.Length..]);
