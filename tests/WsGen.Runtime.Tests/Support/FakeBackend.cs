@@ -81,9 +81,7 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
 
     public int SlotFor(int handle)
     {
-        if (State.FreeSlots.TryPop(out int slot))
-            return slot;
-        slot = State.NextSlot++;
+        int slot = State.Slots.Take();
         if (slot == State.Inner.Length)
             Array.Resize(ref State.Inner, slot * 2);
         return slot;
@@ -181,7 +179,7 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
         State.Progressed = true;
         core.ReleaseSlot(conn);
         State.Inner[conn.Slot] = null;
-        State.FreeSlots.Push(conn.Slot);
+        State.Slots.Return(conn.Slot);
     }
 
     public void CloseAtDispose(LoopConnection<FakeBackend> conn) => State.Inner[conn.Slot]!.Close();
@@ -192,9 +190,8 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
     {
         public readonly List<LoopConnection<FakeBackend>> Connections = [];
         public readonly List<SocketListener> Listeners = [];
-        public readonly Stack<int> FreeSlots = new();
+        public readonly SlotNumbers Slots = new();
         public INetConn?[] Inner = new INetConn?[16];
-        public int NextSlot;
         public bool Progressed;
         public bool Accepting = true;
     }

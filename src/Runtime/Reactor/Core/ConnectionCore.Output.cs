@@ -92,7 +92,8 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
         }
 
         (conn.Waiting ??= RentQueue()).Append(data);
-        CheckPause(conn);
+        if (WaitingBytes(conn) > Options.PauseReadingThreshold)
+            conn.ReadPaused = true;
         _backend.UpdateInterest(this, conn);
         return true;
     }

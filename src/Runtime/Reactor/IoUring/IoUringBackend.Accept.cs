@@ -56,12 +56,7 @@ internal unsafe partial struct IoUringBackend
         return false;
     }
 
-    public int SlotFor(int handle)
-    {
-        if (_freeSlots.TryPop(out int slot))
-            return slot;
-        return _nextSlot++;
-    }
+    public readonly int SlotFor(int handle) => _slots.Take();
 
     public void SetAccepting(ConnectionCore<IoUringBackend> core, bool accepting)
     {

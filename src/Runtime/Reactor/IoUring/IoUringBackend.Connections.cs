@@ -262,7 +262,7 @@ internal unsafe partial struct IoUringBackend
         if (core.Lookup(conn.Slot) != conn)
             return;
         core.ReleaseSlot(conn);
-        _freeSlots.Push(conn.Slot);
+        _slots.Return(conn.Slot);
     }
 
     private byte* RentSendBuffer()

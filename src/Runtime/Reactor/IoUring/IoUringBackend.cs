@@ -44,11 +44,10 @@ internal unsafe partial struct IoUringBackend : ILoopBackend<IoUringBackend>
     private readonly Stack<nint> _spareSendBuffers;
     private readonly NativeChunks _smallSendBuffers;
     private readonly Stack<IoUringSend> _spareSends;
-    private readonly Stack<int> _freeSlots;
+    private readonly SlotNumbers _slots;
     private readonly List<ListenerEntry> _listeners;
     private readonly List<nint> _buffersToFree;
     private readonly ConnectionTable<IoUringSend> _sends;
-    private int _nextSlot;
     private uint _generation;
     private long _inFlight;
     private bool _ran;
@@ -88,7 +87,7 @@ internal unsafe partial struct IoUringBackend : ILoopBackend<IoUringBackend>
         _spareSendBuffers = new Stack<nint>(MaxSpareSendBuffers);
         _smallSendBuffers = new NativeChunks(SmallSendSize);
         _spareSends = new Stack<IoUringSend>();
-        _freeSlots = new Stack<int>();
+        _slots = new SlotNumbers();
         _listeners = [];
         _buffersToFree = [];
         _sends = new ConnectionTable<IoUringSend>();

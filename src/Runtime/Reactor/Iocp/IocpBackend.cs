@@ -138,19 +138,18 @@ internal readonly unsafe struct IocpBackend : ILoopBackend<IocpBackend>
 
     public int SlotFor(int handle)
     {
-        if (_state.FreeSlots.Count > 0)
-            return _state.FreeSlots.Pop();
-        int slot = _state.SlotCount++;
+        int slot = _state.Slots.Take();
         if (slot == _state.Ops.Length)
             Array.Resize(ref _state.Ops, _state.Ops.Length * 2);
-        _state.Ops[slot].Block = (byte*)NativeMemory.AllocZeroed(ConnBlockSize);
+        if (_state.Ops[slot].Block == null)
+            _state.Ops[slot].Block = (byte*)NativeMemory.AllocZeroed(ConnBlockSize);
         return slot;
     }
 
     private void ReleaseSlot(ConnectionCore<IocpBackend> core, LoopConnection<IocpBackend> conn)
     {
         core.ReleaseSlot(conn);
-        _state.FreeSlots.Push(conn.Slot);
+        _state.Slots.Return(conn.Slot);
     }
 
     /// <summary>The configured buffer sizes, and the socket joins the port with its slot as the key.</summary>
@@ -471,7 +470,7 @@ internal readonly unsafe struct IocpBackend : ILoopBackend<IocpBackend>
         NativeMemory.Free(_entries);
         if (_state.InFlight > 0)
             return;
-        for (int slot = 0; slot < _state.SlotCount; slot++)
+        for (int slot = 0; slot < _state.Slots.Count; slot++)
         {
             _state.Ops[slot].Pin.Dispose();
             NativeMemory.Free(_state.Ops[slot].Block);
@@ -503,9 +502,8 @@ internal readonly unsafe struct IocpBackend : ILoopBackend<IocpBackend>
     private sealed class State
     {
         public SlotOps[] Ops = new SlotOps[256];
-        public int SlotCount;
         public int InFlight;
-        public readonly Stack<int> FreeSlots = new();
+        public readonly SlotNumbers Slots = new();
         public readonly List<Listener> Listeners = [];
     }
 

@@ -145,7 +145,7 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
         return false;
     }
 
-    public int SlotFor(int handle) => _shared.FreeSlots.TryPop(out int slot) ? slot : _shared.NextSlot++;
+    public int SlotFor(int handle) => _shared.Slots.Take();
 
     /// <summary>The pause after running out of descriptors is over: the accepts it held start again.</summary>
     public void SetAccepting(ConnectionCore<SocketsBackend> core, bool accepting)
@@ -217,7 +217,7 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
             return;
         core.ReleaseSlot(conn);
         _shared.Io[conn.Slot] = null;
-        _shared.FreeSlots.Push(conn.Slot);
+        _shared.Slots.Return(conn.Slot);
     }
 
     // ---- one connection ---------------------------------------------------------------------------------------
@@ -373,11 +373,10 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
         public readonly SemaphoreSlim Signal = new(0);
         public readonly List<Socket> Listeners = [];
         public readonly List<SocketAsyncEventArgs> PausedAccepts = [];
-        public readonly Stack<int> FreeSlots = new();
+        public readonly SlotNumbers Slots = new();
         public readonly EventHandler<SocketAsyncEventArgs> Completed;
         public readonly ConnectionTable<SocketIo> Io = new();
         public ConnectionCore<SocketsBackend>? Core;
-        public int NextSlot;
 
         public Shared() => Completed = OnCompleted;
 
