@@ -6,8 +6,10 @@ namespace WsGen;
 internal interface IServerReactor : IReactor, IEventLoop
 {
     /// <summary>Starts listening on <paramref name="endPoint"/> and returns the bound endpoint (port 0 becomes the
-    /// real port). May be called before <see cref="IReactor.Run"/>, or on the loop thread.</summary>
-    IPEndPoint Listen(IPEndPoint endPoint);
+    /// real port). May be called before <see cref="IReactor.Run"/>, or on the loop thread. With
+    /// <paramref name="transform"/>, every connection this listener accepts gets the byte transform it makes (TLS),
+    /// attached before <see cref="IConnectionHandler.OnOpen"/>.</summary>
+    IPEndPoint Listen(IPEndPoint endPoint, Func<IReactorConn, Transport.IByteTransform>? transform = null);
 
     /// <summary>Connections the loop holds, including those closing.</summary>
     int ConnectionCount { get; }

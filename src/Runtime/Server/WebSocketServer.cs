@@ -36,6 +36,11 @@ public sealed class WebSocketServer : IDisposable
     /// <summary>The address the server listens on once started (the real port when 0 was asked for).</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
+    /// <summary>The address the server serves TLS on once started (<see cref="LocalEndPoint"/> itself when
+    /// <see cref="WebSocketServerOptions.TlsEndPoint"/> is null), or null without
+    /// <see cref="WebSocketServerOptions.Tls"/>.</summary>
+    public IPEndPoint? TlsLocalEndPoint { get; private set; }
+
     /// <summary>Connections held right now over all loops, handshakes included.</summary>
     public int ConnectionCount
     {
@@ -188,6 +193,9 @@ public sealed class WebSocketServer : IDisposable
         var loops = new ServerLoop[count];
         var reactors = new List<IServerReactor>(count);
         var endPoint = _options.EndPoint;
+        var tls = _options.Tls?.CreateListener();
+        Func<IReactorConn, Transport.IByteTransform>? secure = tls is null ? null : tls.Create;
+        var tlsEndPoint = _options.TlsEndPoint;
         try
         {
             for (int i = 0; i < count; i++)
@@ -204,7 +212,9 @@ public sealed class WebSocketServer : IDisposable
                 reactors.Add(reactor);
                 loop.Attach(reactor);
                 loops[i] = loop;
-                endPoint = reactor.Listen(endPoint);
+                endPoint = reactor.Listen(endPoint, tlsEndPoint is null ? secure : null);
+                if (secure is not null && tlsEndPoint is not null)
+                    tlsEndPoint = reactor.Listen(tlsEndPoint, secure);
             }
         }
         catch
@@ -220,6 +230,7 @@ public sealed class WebSocketServer : IDisposable
         _reactors = [.. reactors];
         ReactorName = ReactorFactory.NameOf(_reactors[0]);
         LocalEndPoint = endPoint;
+        TlsLocalEndPoint = tls is null ? null : tlsEndPoint ?? endPoint;
         return endPoint;
     }
 

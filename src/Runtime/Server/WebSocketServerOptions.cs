@@ -8,7 +8,17 @@ public sealed class WebSocketServerOptions
     /// <summary>Where to listen. Port 0 picks a free port (see <see cref="WebSocketServer.LocalEndPoint"/>).</summary>
     public IPEndPoint EndPoint { get; set; } = new(IPAddress.Loopback, 9001);
 
-    /// <summary>The whole upgrade request must arrive within this time (slowloris); otherwise 408 and close.</summary>
+    /// <summary>TLS (wss://) settings, or null (the default) for plain ws:// only. Without <see cref="TlsEndPoint"/>,
+    /// <see cref="EndPoint"/> serves TLS; with it, <see cref="EndPoint"/> stays plain and TLS is served there.</summary>
+    public WebSocketTlsOptions? Tls { get; set; }
+
+    /// <summary>Where to serve TLS beside the plain listener of <see cref="EndPoint"/> (null: <see cref="EndPoint"/>
+    /// serves TLS when <see cref="Tls"/> is set). Port 0 picks a free port (see
+    /// <see cref="WebSocketServer.TlsLocalEndPoint"/>).</summary>
+    public IPEndPoint? TlsEndPoint { get; set; }
+
+    /// <summary>The whole upgrade request must arrive within this time (slowloris); otherwise 408 and close. On a TLS
+    /// listener the TLS handshake counts in it.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>A connection silent for this long is sent a ping; silent for as long again, it is closed with 1001.

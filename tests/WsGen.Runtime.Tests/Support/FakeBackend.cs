@@ -104,7 +104,7 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
     {
         int slot = SlotFor(handle);
         State.Inner[slot] = inner;
-        return core.Add(handle, slot);
+        return core.Add(handle, slot, listener: -1);
     }
 
     public void DropTakenOver(object state) => ((INetConn)state).Close();

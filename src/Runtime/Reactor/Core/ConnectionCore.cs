@@ -42,6 +42,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
     private readonly Stack<SendQueue> _spareQueues = new();
     private readonly Dictionary<LoopConnection<TBackend>, SendQueue> _held = [];
     private readonly Dictionary<LoopConnection<TBackend>, IByteTransform> _transforms = [];
+    private readonly List<Func<IReactorConn, IByteTransform>?> _listenerTransforms = [];
     private readonly byte* _receiveBuffer;
     private readonly int _receiveSize;
     private readonly int _corkSize;
@@ -97,11 +98,24 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
     // ---- IServerReactor -------------------------------------------------------------------------------------
 
     /// <inheritdoc/>
-    public IPEndPoint Listen(IPEndPoint endPoint)
+    public IPEndPoint Listen(IPEndPoint endPoint, Func<IReactorConn, IByteTransform>? transform = null)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         _loop.EnsureCanListen();
-        return _backend.Listen(this, endPoint);
+        // Backends number their listeners in the order they were opened, as this list does.
+        lock (_listenerTransforms)
+        {
+            _listenerTransforms.Add(transform);
+            try
+            {
+                return _backend.Listen(this, endPoint);
+            }
+            catch
+            {
+                _listenerTransforms.RemoveAt(_listenerTransforms.Count - 1);
+                throw;
+            }
+        }
     }
 
     /// <inheritdoc/>
@@ -146,9 +160,11 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
     internal LoopConnection<TBackend>? Lookup(int slot) => _connections[slot];
 
     /// <summary>Adds a connected non-blocking socket in <paramref name="slot"/>, starts serving it and calls
-    /// <see cref="IConnectionHandler.OnOpen"/>. Returns null when the backend could not serve it (its socket is then
-    /// closed).</summary>
-    internal LoopConnection<TBackend>? Add(int handle, int slot, ConnFlags flags = ConnFlags.None, uint generation = 0)
+    /// <see cref="IConnectionHandler.OnOpen"/>. <paramref name="listener"/> is the number of the listener that accepted
+    /// it (listeners are numbered from 0 in the order they were opened; -1 for a connection given to
+    /// <see cref="Register"/>): the listener's byte transform, if it has one, is attached before OnOpen. Returns null
+    /// when the backend could not serve it (its socket is then closed).</summary>
+    internal LoopConnection<TBackend>? Add(int handle, int slot, int listener, ConnFlags flags = ConnFlags.None, uint generation = 0)
     {
         var conn = new LoopConnection<TBackend>(this, handle, slot) { Flags = flags, Generation = generation };
         _connections[slot] = conn;
@@ -161,11 +177,25 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
             return null;
         }
 
+        if (TransformOf(listener) is { } transform)
+        {
+            _transforms[conn] = transform(conn);
+            conn.Flags |= ConnFlags.Transformed;
+        }
+
         _corked = conn;
         _handler.OnOpen(conn);
         Uncork(conn);
         UpdateInterest(conn);
         return conn;
+    }
+
+    private Func<IReactorConn, IByteTransform>? TransformOf(int listener)
+    {
+        if (listener < 0)
+            return null;
+        lock (_listenerTransforms)
+            return listener < _listenerTransforms.Count ? _listenerTransforms[listener] : null;
     }
 
     /// <summary>Frees the table slot of a closed connection: the backend no longer refers to it.</summary>
@@ -209,7 +239,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
                 return;
             }
 
-            Add(handle, _backend.SlotFor(handle));
+            Add(handle, _backend.SlotFor(handle), listener);
             DeliverCloses();
         }
     }

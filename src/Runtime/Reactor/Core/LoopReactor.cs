@@ -27,7 +27,7 @@ internal abstract class LoopReactor<TBackend> : IServerReactor
     internal int AcceptPauses => Core.AcceptPauses;
 
     /// <inheritdoc/>
-    public IPEndPoint Listen(IPEndPoint endPoint) => Core.Listen(endPoint);
+    public IPEndPoint Listen(IPEndPoint endPoint, Func<IReactorConn, Transport.IByteTransform>? transform = null) => Core.Listen(endPoint, transform);
 
     /// <inheritdoc/>
     public virtual void Register(INetConn conn) => Core.Register(conn);

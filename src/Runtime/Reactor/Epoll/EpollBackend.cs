@@ -168,7 +168,7 @@ internal readonly unsafe struct EpollBackend : ILoopBackend<EpollBackend>
         return socketConn.Detach();
     }
 
-    public void AddTakenOver(ConnectionCore<EpollBackend> core, object state) => core.Add((int)state, (int)state);
+    public void AddTakenOver(ConnectionCore<EpollBackend> core, object state) => core.Add((int)state, (int)state, listener: -1);
 
     public void DropTakenOver(object state) => Libc.close((int)state);
 

@@ -94,7 +94,7 @@ internal unsafe partial struct IoUringBackend
     {
         int fd = ((SocketConn)state).Detach();
         SetSocketOptions(fd);
-        AddConnection(core, fd, direct: false);
+        AddConnection(core, fd, direct: false, listener: -1);
     }
 
     public readonly void DropTakenOver(object state) => ((SocketConn)state).Close();
@@ -168,7 +168,7 @@ internal unsafe partial struct IoUringBackend
             }
 
             if (!core.ShuttingDown && !_stopping)
-                AddConnection(core, result, direct);
+                AddConnection(core, result, direct, (int)(uint)cqe.UserData);
             else if (direct)
                 CloseDirect(result);
             else
@@ -196,11 +196,11 @@ internal unsafe partial struct IoUringBackend
         }
     }
 
-    private void AddConnection(ConnectionCore<IoUringBackend> core, int fd, bool direct)
+    private void AddConnection(ConnectionCore<IoUringBackend> core, int fd, bool direct, int listener)
     {
         int slot = SlotFor(fd);
         _generation = (_generation + 1) & 0xFFFFFF;
-        core.Add(fd, slot, direct ? ConnFlags.Direct : ConnFlags.None, _generation);
+        core.Add(fd, slot, listener, direct ? ConnFlags.Direct : ConnFlags.None, _generation);
     }
 
     /// <summary>TCP_NODELAY and the configured socket buffer sizes: on a listener, for the sockets it accepts.</summary>

@@ -392,7 +392,7 @@ internal readonly unsafe struct IocpBackend : ILoopBackend<IocpBackend>
         Winsock.SetIntOption(socket, Winsock.IPPROTO_TCP, Winsock.TCP_NODELAY, 1);
         if (!PostAccept(listener, i))
             core.PauseAccepting();
-        core.Add((int)socket, SlotFor((int)socket));
+        core.Add((int)socket, SlotFor((int)socket), index);
     }
 
     public bool TryAccept(int listener, out int handle)

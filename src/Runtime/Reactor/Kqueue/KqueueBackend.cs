@@ -222,7 +222,7 @@ internal readonly unsafe struct KqueueBackend : ILoopBackend<KqueueBackend>
         return fd;
     }
 
-    public void AddTakenOver(ConnectionCore<KqueueBackend> core, object state) => core.Add((int)state, (int)state);
+    public void AddTakenOver(ConnectionCore<KqueueBackend> core, object state) => core.Add((int)state, (int)state, listener: -1);
 
     public void DropTakenOver(object state) => Libc.close((int)state);
 

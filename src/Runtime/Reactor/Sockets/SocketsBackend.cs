@@ -66,7 +66,7 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
         switch (work.Kind)
         {
             case WorkKind.Accepted:
-                AddSocket(core, (Socket)work.Target);
+                AddSocket(core, (Socket)work.Target, work.Value);
                 break;
             case WorkKind.AcceptPaused:
                 _shared.PausedAccepts.Add((SocketAsyncEventArgs)work.Target);
@@ -174,11 +174,11 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
         return new Socket(new SafeSocketHandle(socketConn.Detach(), ownsHandle: true));
     }
 
-    public void AddTakenOver(ConnectionCore<SocketsBackend> core, object state) => AddSocket(core, (Socket)state);
+    public void AddTakenOver(ConnectionCore<SocketsBackend> core, object state) => AddSocket(core, (Socket)state, listener: -1);
 
     public void DropTakenOver(object state) => ((Socket)state).Dispose();
 
-    private void AddSocket(ConnectionCore<SocketsBackend> core, Socket socket)
+    private void AddSocket(ConnectionCore<SocketsBackend> core, Socket socket, int listener)
     {
         if (core.ShuttingDown)
         {
@@ -203,7 +203,7 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
 
         int slot = SlotFor(-1);
         _shared.Io[slot] = new SocketIo(socket);
-        core.Add(-1, slot);
+        core.Add(-1, slot, listener);
     }
 
     /// <summary>The connection's socket and operations, kept by slot until its last operation completed.</summary>
@@ -440,7 +440,10 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
         {
             if (args.SocketError == SocketError.Success && args.AcceptSocket is { } socket)
             {
-                Enqueue(new Work(WorkKind.Accepted, socket, 0, SocketError.Success));
+                int listener;
+                lock (Listeners)
+                    listener = Listeners.IndexOf((Socket)args.UserToken!);
+                Enqueue(new Work(WorkKind.Accepted, socket, listener, SocketError.Success));
                 return true;
             }
 
@@ -462,6 +465,7 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
         Sent,
     }
 
-    /// <summary>One completion in the loop's queue (a struct: no allocation per item).</summary>
+    /// <summary>One completion in the loop's queue (a struct: no allocation per item). <see cref="Value"/> is the
+    /// byte count of a send, or the number of the listener that accepted a connection.</summary>
     private readonly record struct Work(WorkKind Kind, object Target, int Value, SocketError Error);
 }

@@ -1,0 +1,197 @@
+using System.Net.Security;
+using System.Security.Authentication;
+
+namespace WsGen.Transport;
+
+/// <summary>
+/// TLS on one connection of a loop, as a <see cref="IByteTransform"/>: .NET's <see cref="SslStream"/> (OpenSSL on
+/// Linux, SChannel on Windows, Network.framework on macOS) over a <see cref="LoopStream"/> that the loop feeds.
+/// </summary>
+/// <remarks>
+/// <para>One asynchronous method per connection (<see cref="RunAsync"/>) runs the handshake and then reads: each
+/// of its steps runs on the loop thread, inline in <see cref="Received"/>, and awaits the stream's one reusable
+/// source, so after the handshake a message costs no task and no allocation. Between messages it waits in a
+/// zero-byte read, so that neither the engine nor the stream holds a read buffer while the connection is idle;
+/// decrypted bytes are handed over from one buffer per loop thread.</para>
+/// <para>The handler's writes are encrypted synchronously (the engine's write completes at once, since the stream
+/// hands the records to the core's corked output) from one staging buffer per loop thread.</para>
+/// <para>A connection whose handshake fails (plain HTTP, a garbage or truncated ClientHello, an unknown name, a
+/// refused client certificate) is closed gracefully, so that the alert the engine wrote goes out; so is one that
+/// receives close_notify or an alert after the handshake. A connection beyond the listener's cap on concurrent
+/// handshakes is aborted at its first bytes.</para>
+/// </remarks>
+internal sealed class TlsTransform : IByteTransform
+{
+    /// <summary>The largest plaintext of a TLS record (RFC 8446, 5.1): what one decrypting read can return.</summary>
+    private const int RecordSize = 16 * 1024;
+
+    [ThreadStatic]
+    private static byte[]? t_plain;
+
+    [ThreadStatic]
+    private static byte[]? t_staging;
+
+    private readonly TlsListener _listener;
+    private readonly IReactorConn _conn;
+    private readonly LoopStream _stream;
+    private readonly SslStream _ssl;
+    private ITransformHost? _host;
+    private State _state;
+
+    internal TlsTransform(TlsListener listener, IReactorConn conn)
+    {
+        _listener = listener;
+        _conn = conn;
+        _stream = new LoopStream(this);
+        _ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
+    }
+
+    private enum State : byte
+    {
+        New,
+        Handshaking,
+        Open,
+        Ended,
+        Disposed,
+    }
+
+    /// <summary>True once the handshake succeeded and until the connection ends (for tests).</summary>
+    internal bool IsOpen => _state == State.Open;
+
+    /// <summary>The TLS engine of the connection (for tests and diagnostics).</summary>
+    internal SslStream Ssl => _ssl;
+
+    public void Received(ITransformHost host, IReactorConn conn, Span<byte> data)
+    {
+        _host = host;
+        if (_state == State.New)
+        {
+            if (!_listener.TryBeginHandshake())
+            {
+                _state = State.Ended;
+                conn.Abort();
+                return;
+            }
+
+            _state = State.Handshaking;
+            _ = RunAsync();
+        }
+
+        _stream.Feed(data);
+    }
+
+    public bool Write(ITransformHost host, IReactorConn conn, ReadOnlySpan<byte> data)
+    {
+        if (_state != State.Open)
+            return false;
+        _host = host;
+        byte[] staging = t_staging ??= new byte[RecordSize];
+        try
+        {
+            while (!data.IsEmpty && _state == State.Open)
+            {
+                int n = Math.Min(data.Length, staging.Length);
+                data[..n].CopyTo(staging);
+                _ssl.Write(staging, 0, n);
+                data = data[n..];
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            return false;
+        }
+
+        return _state == State.Open;
+    }
+
+    public void Closing(ITransformHost host, IReactorConn conn)
+    {
+        if (_state != State.Open)
+            return;
+        _host = host;
+        _state = State.Ended;
+        try
+        {
+            // close_notify: written synchronously through the stream, before the core shuts down the sending side.
+            _ = _ssl.ShutdownAsync();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_state == State.Disposed)
+            return;
+        _state = State.Disposed;
+        // The read that waits returns 0 and the method running the connection ends; then the engine's state goes.
+        _stream.End();
+        _ssl.Dispose();
+    }
+
+    /// <summary>What the engine writes (handshake records, application records, alerts, close_notify) goes to the
+    /// socket, behind every byte before it.</summary>
+    internal void SendEncoded(ReadOnlySpan<byte> data)
+    {
+        if (_state != State.Disposed)
+            _host?.SendEncoded(_conn, data);
+    }
+
+    /// <summary>The handshake, then the reads, for the life of the connection: every step runs inline in
+    /// <see cref="Received"/> on the loop thread.</summary>
+    private async Task RunAsync()
+    {
+        bool authenticated = false;
+        try
+        {
+            await _ssl.AuthenticateAsServerAsync(_listener.Options, CancellationToken.None).ConfigureAwait(false);
+            authenticated = true;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        {
+        }
+        finally
+        {
+            _listener.EndHandshake();
+        }
+
+        if (_state == State.Disposed)
+            return;
+        if (!authenticated)
+        {
+            _state = State.Ended;
+            _conn.Close();
+            return;
+        }
+
+        _state = State.Open;
+        byte[] plain = t_plain ??= new byte[RecordSize];
+        while (_state == State.Open)
+        {
+            int n;
+            try
+            {
+                // Waits without a buffer while the connection is idle; completes once decrypted bytes are ready.
+                await _ssl.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+                if (_state != State.Open)
+                    break;
+                // Normally at once (the engine holds decrypted bytes now); if it waits, the loop thread's buffer is
+                // filled when it completes and handed over at once, before any other connection of the loop runs.
+                n = await _ssl.ReadAsync(plain).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or AuthenticationException or ObjectDisposedException or InvalidOperationException)
+            {
+                n = 0;
+            }
+
+            if (n == 0 || _state != State.Open)
+                break;
+            _host!.Deliver(_conn, plain.AsSpan(0, n));
+        }
+
+        // close_notify, an alert or an undecryptable record: the peer is done; close_notify goes back (Closing).
+        if (_state == State.Open)
+            _conn.Close();
+    }
+}
