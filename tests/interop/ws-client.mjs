@@ -1,18 +1,21 @@
 // Drives a WsGen echo server with the npm `ws` client and checks every answer byte for byte.
 // usage: node ws-client.mjs ws://127.0.0.1:PORT/path
+//        node ws-client.mjs wss://127.0.0.1:PORT/path CA.pem   (TLS, trusting the CA in CA.pem)
 // Prints one line per check and exits non-zero at the first failure.
 import WebSocket from 'ws';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 const url = process.argv[2];
 if (!url) {
-  console.error('usage: node ws-client.mjs ws://host:port/path');
+  console.error('usage: node ws-client.mjs ws://host:port/path [ca.pem]');
   process.exit(2);
 }
+const ca = process.argv[3] ? readFileSync(process.argv[3]) : undefined;
 
 function open() {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, ca });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });
