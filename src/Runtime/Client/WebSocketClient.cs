@@ -8,18 +8,19 @@ using WsGen.Protocol;
 namespace WsGen;
 
 /// <summary>
-/// The client side of a WebSocket connection (ws:// only) over a blocking socket. One thread may read
+/// The client side of a WebSocket connection (ws:// or wss://) over a blocking socket. One thread may read
 /// (<see cref="ReadFrame"/>) while others send; sends are serialized.
 /// </summary>
 /// <remarks>
 /// <see cref="ReadFrame"/> returns each message as one final frame (fragments are reassembled), pongs, and the
 /// close frame last. Pings are answered by the reader before it returns. Every returned frame must be released.
 /// </remarks>
-public sealed class WebSocketClient : IWebSocketConn, IDisposable
+public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
 {
     private const int ReceiveBufferSize = 64 * 1024;
 
     private readonly Socket _socket;
+    private readonly Stream _stream;
     private readonly WebSocketClientOptions _options;
     private readonly ReaderOptions _readerOptions;
     private readonly BytePool _framePool = new(4096, buffersPerSlab: 16);
@@ -33,9 +34,10 @@ public sealed class WebSocketClient : IWebSocketConn, IDisposable
     private bool _disposed;
     private WebSocketProtocolException? _failure;
 
-    private WebSocketClient(Socket socket, WebSocketClientOptions options, string? subProtocol)
+    private WebSocketClient(Socket socket, Stream stream, WebSocketClientOptions options, string? subProtocol)
     {
         _socket = socket;
+        _stream = stream;
         _options = options;
         SubProtocol = subProtocol;
         _readerOptions = new ReaderOptions { MaxMessageSize = options.MaxMessageSize, ExpectMasked = false };
@@ -47,17 +49,21 @@ public sealed class WebSocketClient : IWebSocketConn, IDisposable
 
     public object? UserState { get; set; }
 
-    /// <summary>Connects to a ws:// address and completes the opening handshake.</summary>
+    /// <summary>Connects to a ws:// or wss:// address and completes the opening handshake (after the TLS handshake for
+    /// wss://, see <see cref="WebSocketClientOptions.TrustedRootCertificates"/>).</summary>
     /// <exception cref="WebSocketProtocolException">The server refused or botched the handshake.</exception>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The TLS handshake failed (for
+    /// example, the server's certificate was not trusted).</exception>
     public static WebSocketClient Connect(Uri uri, WebSocketClientOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(uri);
         options ??= new WebSocketClientOptions();
-        if (uri.Scheme != "ws")
-            throw new ArgumentException("Only ws:// addresses are supported (TLS is not built in).", nameof(uri));
+        if (uri.Scheme is not ("ws" or "wss"))
+            throw new ArgumentException("A WebSocket address starts with ws:// or wss://.", nameof(uri));
 
         var address = IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) ? ip : Dns.GetHostAddresses(uri.DnsSafeHost)[0];
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Stream? stream = null;
         try
         {
             int timeout = (int)options.ConnectTimeout.TotalMilliseconds;
@@ -65,19 +71,20 @@ public sealed class WebSocketClient : IWebSocketConn, IDisposable
                 throw new TimeoutException($"Could not connect to {uri} within {options.ConnectTimeout}.");
             socket.ReceiveTimeout = timeout;
             socket.SendTimeout = timeout;
+            stream = uri.Scheme == "wss" ? AuthenticateTls(socket, uri, options) : new NetworkStream(socket, ownsSocket: false);
 
             string key = Handshake.CreateClientKey();
             var keyBytes = Encoding.ASCII.GetBytes(key);
             string host = uri.IsDefaultPort ? uri.Host : $"{uri.Host}:{uri.Port}";
             var request = new byte[Handshake.GetClientRequestLength(host, uri.PathAndQuery, keyBytes, options.SubProtocols, options.Origin)];
             Handshake.WriteClientRequest(request, host, uri.PathAndQuery, keyBytes, options.SubProtocols, options.Origin);
-            socket.Send(request);
+            stream.Write(request);
 
             var buffer = new byte[16 * 1024];
             int length = 0;
             while (true)
             {
-                int n = socket.Receive(buffer, length, buffer.Length - length, SocketFlags.None);
+                int n = stream.Read(buffer, length, buffer.Length - length);
                 if (n == 0)
                     throw new WebSocketProtocolException(WebSocketCloseCode.AbnormalClosure, "The server closed the connection during the handshake.");
                 length += n;
@@ -93,7 +100,7 @@ public sealed class WebSocketClient : IWebSocketConn, IDisposable
 
                 socket.ReceiveTimeout = 0;
                 socket.SendTimeout = 0;
-                var client = new WebSocketClient(socket, options, result.SubProtocol);
+                var client = new WebSocketClient(socket, stream, options, result.SubProtocol);
                 if (consumed < length)
                     client.Consume(buffer.AsSpan(consumed, length - consumed));
                 return client;
@@ -101,6 +108,7 @@ public sealed class WebSocketClient : IWebSocketConn, IDisposable
         }
         catch
         {
+            stream?.Dispose();
             socket.Dispose();
             throw;
         }
@@ -120,11 +128,17 @@ public sealed class WebSocketClient : IWebSocketConn, IDisposable
             int n;
             try
             {
-                n = _socket.Receive(_receive);
+                n = _stream.Read(_receive);
             }
             catch (SocketException e)
             {
                 _failure = new WebSocketProtocolException(WebSocketCloseCode.AbnormalClosure, $"The connection dropped: {e.SocketErrorCode}.");
+                continue;
+            }
+            catch (IOException e)
+            {
+                string why = e.InnerException is SocketException s ? s.SocketErrorCode.ToString() : e.Message;
+                _failure = new WebSocketProtocolException(WebSocketCloseCode.AbnormalClosure, $"The connection dropped: {why}.");
                 continue;
             }
             if (n == 0)
@@ -165,7 +179,7 @@ public sealed class WebSocketClient : IWebSocketConn, IDisposable
     internal void SendRaw(ReadOnlySpan<byte> bytes)
     {
         lock (_sendLock)
-            _socket.Send(bytes);
+            _stream.Write(bytes);
     }
 
     public void Close() => Close(WebSocketCloseCode.NormalClosure);
@@ -191,7 +205,7 @@ public sealed class WebSocketClient : IWebSocketConn, IDisposable
                 ReadFrame().Release();
             WaitForFin();
         }
-        catch (Exception e) when (e is WebSocketProtocolException or SocketException or InvalidOperationException)
+        catch (Exception e) when (e is WebSocketProtocolException or SocketException or IOException or InvalidOperationException)
         {
             // The server did not finish the close handshake in time; the socket is closed below regardless.
         }
@@ -203,6 +217,7 @@ public sealed class WebSocketClient : IWebSocketConn, IDisposable
         if (_disposed)
             return;
         _disposed = true;
+        _stream.Dispose();
         _socket.Dispose();
         lock (_sendLock)
         {
@@ -277,7 +292,7 @@ public sealed class WebSocketClient : IWebSocketConn, IDisposable
     private void WaitForFin()
     {
         Span<byte> scratch = stackalloc byte[256];
-        while (_socket.Receive(scratch) > 0)
+        while (_stream.Read(scratch) > 0)
         {
         }
     }
@@ -292,16 +307,16 @@ public sealed class WebSocketClient : IWebSocketConn, IDisposable
             _send = ArrayPool<byte>.Shared.Rent(total);
         }
         int n = FrameWriter.WriteFrame(_send, opcode, fin, payload, mask);
-        _socket.Send(_send, 0, n, SocketFlags.None);
+        _stream.Write(_send, 0, n);
     }
 
     private void TrySend(ReadOnlySpan<byte> bytes)
     {
         try
         {
-            _socket.Send(bytes);
+            _stream.Write(bytes);
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or IOException)
         {
             // The peer is gone; the failure is reported by the next read.
         }

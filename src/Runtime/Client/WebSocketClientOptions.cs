@@ -1,3 +1,6 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+
 namespace WsGen;
 
 /// <summary>Settings of a <see cref="WebSocketClient"/>.</summary>
@@ -17,6 +20,15 @@ public sealed class WebSocketClientOptions
 
     /// <summary>How long <see cref="WebSocketClient.Close()"/> waits for the server's close frame and FIN.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>wss://: roots to trust instead of the system's (a private CA); the server's certificate must chain to
+    /// one of them and name the host. Unused when <see cref="ValidateServerCertificate"/> is set; empty (the system's
+    /// roots) by default.</summary>
+    public X509Certificate2Collection TrustedRootCertificates { get; set; } = [];
+
+    /// <summary>wss://: decides whether the server's certificate is accepted, instead of the normal validation (which
+    /// the callback sees the outcome of in its <see cref="SslPolicyErrors"/>).</summary>
+    public RemoteCertificateValidationCallback? ValidateServerCertificate { get; set; }
 }
 
 /// <summary>The connection failed: the peer broke the protocol (with the close code WsGen sent),
