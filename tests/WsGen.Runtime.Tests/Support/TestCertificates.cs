@@ -57,8 +57,8 @@ internal static class TestCertificates
         var now = DateTimeOffset.UtcNow;
         using var caWithKey = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
 
-        var server = Issue(caWithKey, "CN=localhost", serverAuth: true);
-        var client = Issue(caWithKey, "CN=WsGen test client", serverAuth: false);
+        var server = Issue(caWithKey, "CN=localhost", serverAuth: true, now);
+        var client = Issue(caWithKey, "CN=WsGen test client", serverAuth: false, now);
 
         string directory = Path.Combine(Path.GetTempPath(), $"wsgen-tls-{Environment.ProcessId}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(directory);
@@ -69,7 +69,7 @@ internal static class TestCertificates
         return new Material(ca, server, client, directory);
     }
 
-    private static X509Certificate2 Issue(X509Certificate2 ca, string subject, bool serverAuth)
+    private static X509Certificate2 Issue(X509Certificate2 ca, string subject, bool serverAuth, DateTimeOffset now)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
@@ -85,10 +85,10 @@ internal static class TestCertificates
             request.CertificateExtensions.Add(names.Build());
         }
 
-        var now = DateTimeOffset.UtcNow;
+        // Inside the CA's validity, which began a day before now and ends in 30 days.
         byte[] serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
-        using var issued = request.Create(ca, now.AddHours(-1), now.AddDays(30), serial);
+        using var issued = request.Create(ca, now.AddHours(-1), now.AddDays(29), serial);
         using var withKey = issued.CopyWithPrivateKey(key);
         // Through PKCS#12 so that the key is usable by every platform's TLS engine.
         return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
