@@ -1,5 +1,6 @@
 // The chat sample: a page at http://127.0.0.1:9002/ and a room at ws://127.0.0.1:9002/chat that broadcasts every
-// message to every member.   dotnet run -c Release --project samples/Chat [-- --port N]
+// message to every member.   dotnet run -c Release --project samples/Chat [-- --port N] [--tls-cert CERT.pem --tls-key KEY.pem]
+// --tls-cert and --tls-key serve the page over https and the room on wss, with that certificate chain and key (PEM).
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -8,15 +9,45 @@ using WsGen;
 using Chat;
 
 int port = 9002;
-if (args is ["--port", var p] && int.TryParse(p, out var parsed) && parsed is >= 0 and <= IPEndPoint.MaxPort)
-    port = parsed;
-else if (args.Length != 0)
+string? tlsCert = null, tlsKey = null;
+for (int i = 0; i < args.Length; i++)
 {
-    Console.Error.WriteLine("usage: Chat [--port N]");
-    return 2;
+    switch (args[i])
+    {
+        case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], out port) && port is >= 0 and <= IPEndPoint.MaxPort:
+            i++;
+            break;
+        case "--tls-cert" when i + 1 < args.Length:
+            tlsCert = args[++i];
+            break;
+        case "--tls-key" when i + 1 < args.Length:
+            tlsKey = args[++i];
+            break;
+        default:
+            Console.Error.WriteLine("usage: Chat [--port N] [--tls-cert CERT.pem --tls-key KEY.pem]");
+            return 2;
+    }
 }
 
-using var server = WsGenApp.CreateServer(new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, port) });
+var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, port) };
+if ((tlsCert is null) != (tlsKey is null))
+{
+    Console.Error.WriteLine("Chat: --tls-cert and --tls-key go together.");
+    return 2;
+}
+try
+{
+    if (tlsCert is not null)
+        options.Tls = WebSocketTlsOptions.FromPemFiles(tlsCert, tlsKey!);
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+{
+    Console.Error.WriteLine($"Chat: cannot load the TLS certificate: {e.Message}");
+    return 1;
+}
+(string web, string socket) = options.Tls is null ? ("http", "ws") : ("https", "wss");
+
+using var server = WsGenApp.CreateServer(options);
 server.MapPage("/", "text/html; charset=utf-8", Encoding.UTF8.GetBytes(ChatPage.Html));
 
 using var stop = new CancellationTokenSource();
@@ -28,11 +59,11 @@ try
 }
 catch (Exception e) when (e is SocketException or ArgumentException or InvalidOperationException or PlatformNotSupportedException)
 {
-    Console.Error.WriteLine($"Chat: cannot serve http://127.0.0.1:{port}/: {e.Message}");
+    Console.Error.WriteLine($"Chat: cannot serve {web}://127.0.0.1:{port}/: {e.Message}");
     return 1;
 }
 
-Console.WriteLine($"WsGen chat on http://{server.LocalEndPoint}/ (room at ws://{server.LocalEndPoint}/chat, {server.ReactorName})");
+Console.WriteLine($"WsGen chat on {web}://{server.LocalEndPoint}/ (room at {socket}://{server.LocalEndPoint}/chat, {server.ReactorName})");
 stop.Token.WaitHandle.WaitOne();
 server.Stop();
 return 0;

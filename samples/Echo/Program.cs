@@ -1,5 +1,7 @@
 // The echo sample: serves ws://127.0.0.1:9001/ on any path and echoes text and binary messages up to 64 MiB.
 //   dotnet run -c Release --project samples/Echo [-- --port N] [--reactor epoll|io_uring|sockets] [--loops N] [--hand-wired] [--stats]
+//                                                [--tls-cert CERT.pem --tls-key KEY.pem]
+// --tls-cert and --tls-key serve wss:// instead, with that certificate chain and private key (PEM files).
 // --loops N runs N loops, one per CPU, all on the port; the echo endpoint keeps no state, so that is safe.
 using System.Net;
 using System.Net.Sockets;
@@ -12,6 +14,7 @@ var loop = WebSocketLoop.Default;
 bool stats = false;
 int loops = 1;
 bool handWired = false;
+string? tlsCert = null, tlsKey = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -46,8 +49,14 @@ for (int i = 0; i < args.Length; i++)
         case "--stats":
             stats = true;
             break;
+        case "--tls-cert" when i + 1 < args.Length:
+            tlsCert = args[++i];
+            break;
+        case "--tls-key" when i + 1 < args.Length:
+            tlsKey = args[++i];
+            break;
         default:
-            Console.Error.WriteLine("usage: Echo [--port N] [--reactor epoll|io_uring|sockets] [--loops N] [--hand-wired] [--stats]");
+            Console.Error.WriteLine("usage: Echo [--port N] [--reactor epoll|io_uring|sockets] [--loops N] [--hand-wired] [--stats] [--tls-cert CERT.pem --tls-key KEY.pem]");
             return 2;
     }
 }
@@ -58,6 +67,24 @@ var options = new WebSocketServerOptions
     Loop = loop,
     Loops = loops,
 };
+
+// wss://: the certificate chain and key from PEM files, both or neither.
+if ((tlsCert is null) != (tlsKey is null))
+{
+    Console.Error.WriteLine("Echo: --tls-cert and --tls-key go together.");
+    return 2;
+}
+string scheme = tlsCert is null ? "ws" : "wss";
+try
+{
+    if (tlsCert is not null)
+        options.Tls = WebSocketTlsOptions.FromPemFiles(tlsCert, tlsKey!);
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+{
+    Console.Error.WriteLine($"Echo: cannot load the TLS certificate: {e.Message}");
+    return 1;
+}
 // The generated path (WsGenApp, emitted from [WebSocketEndpoint]) unless --hand-wired asks for Map, for comparison.
 using var server = handWired ? new WebSocketServer(options) : WsGenApp.CreateServer(options);
 if (handWired)
@@ -74,11 +101,11 @@ try
 catch (Exception e) when (e is SocketException or ArgumentException or InvalidOperationException or PlatformNotSupportedException)
 {
     // The port is taken, or the options name a loop this machine does not have: say so, without a stack trace.
-    Console.Error.WriteLine($"Echo: cannot serve ws://{options.EndPoint}/: {e.Message}");
+    Console.Error.WriteLine($"Echo: cannot serve {scheme}://{options.EndPoint}/: {e.Message}");
     return 1;
 }
 
-Console.WriteLine($"WsGen echo listening on ws://{server.LocalEndPoint}/ ({server.ReactorName}, {server.LoopCount} loop{(server.LoopCount == 1 ? "" : "s")})");
+Console.WriteLine($"WsGen echo listening on {scheme}://{server.LocalEndPoint}/ ({server.ReactorName}, {server.LoopCount} loop{(server.LoopCount == 1 ? "" : "s")})");
 if (stats)
 {
     var statsThread = new Thread(() =>

@@ -90,6 +90,55 @@ public sealed class SampleTests
         }
     }
 
+    [Fact]
+    public async Task Echo_WithPemFiles_ServesWss()
+    {
+        using var echo = SampleProcess.Start("Echo", "--tls-cert", TestCertificates.ServerCertificatePem, "--tls-key", TestCertificates.ServerKeyPem);
+        using var client = new ClientWebSocket();
+        client.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) => TestCertificates.ChainsToCa(certificate);
+        await client.ConnectAsync(new Uri($"wss://{echo.EndPoint}/any"), CancellationToken.None);
+        foreach (int size in new[] { 0, 100, 1 << 20 })
+        {
+            var payload = RandomNumberGenerator.GetBytes(size);
+            Assert.Equal(payload, await EchoInteropTests.EchoAsync(client, payload, WebSocketMessageType.Binary));
+        }
+        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+
+        // Plain ws:// to the TLS port gets no WebSocket.
+        using var plain = new ClientWebSocket();
+        await Assert.ThrowsAnyAsync<WebSocketException>(() => plain.ConnectAsync(new Uri($"ws://{echo.EndPoint}/any"), CancellationToken.None));
+    }
+
+    [Fact]
+    public void Chat_OverHttps_ServesItsPage_ToChromium_WhoseRoomIsOnWss()
+    {
+        var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists);
+        Assert.True(chromium is not null, "no Chromium: install the Debian package chromium (.ci/run does)");
+
+        using var chat = SampleProcess.Start("Chat", "--tls-cert", TestCertificates.ServerCertificatePem, "--tls-key", TestCertificates.ServerKeyPem);
+        using var member = WebSocketClient.Connect(new Uri($"wss://{chat.EndPoint}/chat"), new WebSocketClientOptions { TrustedRootCertificates = [TestCertificates.Ca] });
+        var profile = Directory.CreateTempSubdirectory("wsgen-chromium-");
+        var start = new ProcessStartInfo(chromium!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // Headless Chromium cannot be given a CA to trust without NSS tools; it is told to accept the test certificate.
+        foreach (var flag in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--ignore-certificate-errors", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     $"--user-data-dir={profile.FullName}", $"https://{chat.EndPoint}/?name=chromium&say=hello%20over%20tls" })
+            start.ArgumentList.Add(flag);
+        using var browser = Process.Start(start)!;
+        try
+        {
+            Assert.True(ReadUntil(member, "chromium: hello over tls"), "the browser's message was not broadcast");
+            member.SendText("tester: @chromium ping 43");
+            Assert.True(ReadUntil(member, "chromium saw: ping 43"), "the browser did not answer");
+        }
+        finally
+        {
+            browser.Kill(entireProcessTree: true);
+            browser.WaitForExit();
+            profile.Delete(recursive: true);
+        }
+    }
+
     /// <summary>Reads broadcast messages until one equals <paramref name="expected"/>, for up to a minute.</summary>
     private static bool ReadUntil(WebSocketClient client, string expected)
     {
