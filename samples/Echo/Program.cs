@@ -110,10 +110,19 @@ if (stats)
 {
     var statsThread = new Thread(() =>
     {
+        long lastMessages = -1;
+        int lastConnections = -1;
         while (!stop.Token.WaitHandle.WaitOne(1000))
         {
+            // live= is the managed heap after a full collection, taken only when the server is still (no message and
+            // no connection came or went in the last second), so that bench/ can split idle memory into managed and
+            // native; -1 otherwise.
+            long messages = EchoEndpoint.Messages;
+            int connections = server.ConnectionCount;
+            long live = messages == lastMessages && connections == lastConnections ? GC.GetTotalMemory(forceFullCollection: true) : -1;
+            (lastMessages, lastConnections) = (messages, connections);
             var gc = GC.GetGCMemoryInfo();
-            Console.WriteLine($"stats messages={EchoEndpoint.Messages} allocated={GC.GetTotalAllocatedBytes(false)} heap={gc.HeapSizeBytes} committed={gc.TotalCommittedBytes} connections={server.ConnectionCount}");
+            Console.WriteLine($"stats messages={messages} allocated={GC.GetTotalAllocatedBytes(false)} heap={gc.HeapSizeBytes} committed={gc.TotalCommittedBytes} connections={connections} live={live}");
         }
     }) { IsBackground = true };
     statsThread.Start();
