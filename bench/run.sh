@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # bench/run.sh: WsGen's echo sample against a Kestrel echo server, side by side, in one run.
 #
-# Usage: bash bench/run.sh [--only NAME[,NAME...]] [--quick]
+# Usage: bash bench/run.sh [--only NAME[,NAME...]] [--quick] [--tls]
 #   --only NAMES  bench these servers only (wsgen, kestrel, or names added through SERVERS), comma-separated
 #   --quick       1 round, 2 s per scenario and 1000 idle connections (overrides the variables below):
 #                 a smoke test, not a measurement
+#   --tls         the TLS (wss://) run instead: every server that can serves TLS with a certificate made for the run
+#                 (openssl), wsbench runs with -S; scenarios (t) echo and (h) handshakes, and the idle one over TLS
 # Environment:
 #   BENCH_ROUNDS      rounds of the load scenarios, each server in turn per round; the table shows each
 #                     server's median round (default 3)
@@ -27,6 +29,7 @@ IDLE_CONNS=${BENCH_IDLE_CONNS:-10000}
 PIN=${BENCH_PIN:-0}
 IDLE_HOLD=5
 ONLY=""
+TLS=0
 RESULTS=$ROOT/bench/results/latest.md
 ((PIN)) && RESULTS=$ROOT/bench/results/pinned.md
 RESULTS=${BENCH_OUT:-$RESULTS}
@@ -63,6 +66,7 @@ while (($#)); do
     --only) ONLY=${2:?--only needs a server name}; shift 2 ;;
     --only=*) ONLY=${1#*=}; shift ;;
     --quick) ROUNDS=1; DURATION=2; IDLE_CONNS=1000; IDLE_HOLD=2; shift ;;
+    --tls) TLS=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -76,6 +80,18 @@ if ((PIN)); then
   (($(nproc) >= 2)) && command -v taskset >/dev/null || { warn "BENCH_PIN=1 needs 2 CPUs and taskset"; exit 2; }
   PIN_SERVER="taskset -c 1" PIN_LOAD="taskset -c 0"
 fi
+# ---- TLS run (--tls) ---------------------------------------------------------------------------
+# The servers that serve wss:// (each takes --tls-cert CERT.pem --tls-key KEY.pem), the TLS scenarios, and the
+# report's file. wsbench's -S verifies no certificate, so a self-signed one made for the run does.
+TLS_SERVERS=",wsgen,wsgen-uring,wsgen-hand,kestrel,uws,"
+if ((TLS)); then
+  SCENARIOS=(
+    "t|100 conns x 32 B text over TLS, 1 in flight|-c 100 -s 32 -d 1 -S"
+    "h|TLS handshakes: 50 conns each in a cycle of TLS handshake, upgrade, one 32 B echo, close|-m churn -c 50 -S"
+  )
+  [[ -n ${BENCH_OUT:-} ]] || RESULTS=$ROOT/bench/results/tls.md
+fi
+
 if [[ -n ${SERVERS:-} ]]; then
   IFS=';' read -r -a extra <<<"$SERVERS"
   for def in "${extra[@]}"; do [[ -n ${def// /} ]] && SERVER_DEFS+=("$def"); done
@@ -83,11 +99,19 @@ fi
 
 SELECTED=()
 for def in "${SERVER_DEFS[@]}"; do
+  ((TLS)) && [[ $TLS_SERVERS != *",${def%%|*},"* ]] && continue
   [[ -z $ONLY || ",$ONLY," == *",${def%%|*},"* ]] && SELECTED+=("$def")
 done
 ((${#SELECTED[@]})) || { warn "no server named '$ONLY'"; exit 2; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/wsgen-bench.XXXXXX")
+TLS_ARGS=""
+if ((TLS)); then
+  command -v openssl >/dev/null || { warn "--tls needs the openssl command (Debian: openssl)"; exit 2; }
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+  TLS_ARGS="--tls-cert $(printf '%q' "$WORK/cert.pem") --tls-key $(printf '%q' "$WORK/key.pem")"
+fi
 SRV_PID=""
 LOAD_PID=""
 FAILED=0
@@ -214,7 +238,7 @@ start_server() {
   local name=$1 tag=$2
   SRV_PORT=$(free_port) || { warn "no free port"; return 1; }
   SRV_OUT=$WORK/$name.$tag.out
-  bash -c "exec $PIN_SERVER ${CMD[$name]} --port $SRV_PORT --stats" >"$SRV_OUT" 2>"$WORK/$name.$tag.err" &
+  bash -c "exec $PIN_SERVER ${CMD[$name]} --port $SRV_PORT --stats $TLS_ARGS" >"$SRV_OUT" 2>"$WORK/$name.$tag.err" &
   SRV_PID=$!
   for _ in {1..300}; do
     if ! alive "$SRV_PID"; then
@@ -268,6 +292,7 @@ run_echo() {
   wait "$LOAD_PID" || rc=$?
   LOAD_PID=""
   R[$name,$key,msgs]=$(field "$out" msgs_per_s)
+  [[ -n ${R[$name,$key,msgs]} ]] || R[$name,$key,msgs]=$(field "$out" cycles_per_s)   # churn: one message a cycle
   R[$name,$key,p50]=$(field "$out" p50_us)
   R[$name,$key,p99]=$(field "$out" p99_us)
   if [[ -n $c0 && -n $c1 && -n ${R[$name,$key,msgs]} ]]; then
@@ -344,19 +369,40 @@ for name in "${RUN[@]}"; do
   done
 done
 
+# still_live N: the managed heap after a full collection (the `live=` field of samples/Echo's stats line, printed
+# while the server is still) with N connections open, waiting up to 5 s for such a line; nothing for other servers.
+still_live() {
+  local v=""
+  for _ in {1..25}; do
+    v=$(grep "^stats .*connections=$1 live=[0-9]" "$SRV_OUT" | tail -n 1 | grep -o 'live=[0-9]*' | cut -d= -f2 || true)
+    [[ -n $v ]] && break
+    grep -q '^stats .* live=' "$SRV_OUT" || break
+    sleep 0.2
+  done
+  echo "$v"
+}
+IDLE_TLS=""
+((TLS)) && IDLE_TLS=-S
+
 for name in "${RUN[@]}"; do
   [[ -z ${STATUS[$name]:-} ]] || continue
   # The idle scenario gets a fresh process, so that its RSS reflects connections, not past load.
   if start_server "$name" idle; then
     # Warm-up (not measured): 1000 handshakes and a second of echo, so that code paths are compiled and
     # one-time memory (JIT, tiered recompilation, first GC regions) is in the baseline, not in the per-connection figure.
-    "$LOAD" -p "$SRV_PORT" -i -c 1000 -t 1 -q >/dev/null 2>&1 || true
-    "$LOAD" -p "$SRV_PORT" -c 50 -t 1 -q >/dev/null 2>&1 || true
+    "$LOAD" -p "$SRV_PORT" -i -c 1000 -t 1 -q $IDLE_TLS >/dev/null 2>&1 || true
+    "$LOAD" -p "$SRV_PORT" -c 50 -t 1 -q $IDLE_TLS >/dev/null 2>&1 || true
     sleep 1
+    live0=$(still_live 0)
     log "${LABEL[$name]}: $IDLE_CONNS idle connections, held ${IDLE_HOLD} s"
     out=$WORK/$name.idle.load rc=0
-    $PIN_LOAD "$LOAD" -p "$SRV_PORT" -i -c "$IDLE_CONNS" -n 4 -P "$SRV_PID" -t "$IDLE_HOLD" -q >"$out" 2>"$out.err" || rc=$?
+    # shellcheck disable=SC2086 # IDLE_TLS is empty or -S
+    $PIN_LOAD "$LOAD" -p "$SRV_PORT" -i -c "$IDLE_CONNS" -n 4 -P "$SRV_PID" -t "$IDLE_HOLD" -q $IDLE_TLS >"$out" 2>"$out.err" || rc=$?
     R[$name,idle,rss]=$(field "$out" per_conn_bytes)
+    live1=$(grep "^stats .*connections=$IDLE_CONNS live=[0-9]" "$SRV_OUT" | tail -n 1 | grep -o 'live=[0-9]*' | cut -d= -f2 || true)
+    if [[ -n $live0 && -n $live1 ]]; then
+      R[$name,idle,managed]=$(awk -v a="$live0" -v b="$live1" -v n="$IDLE_CONNS" 'BEGIN { printf "%.0f", (b - a) / n }')
+    fi
     R[$name,idle,alive]=$(field "$out" alive_and_echoing)
     if ((rc != 0)); then
       FAILED=1
@@ -392,7 +438,7 @@ report() {
   local name sc key desc args cells header=("server") align=("---")
   local title=""
   for name in "${RUN[@]}"; do title+="${title:+ vs }${LABEL[$name]}"; done
-  echo "# WebSocket echo benchmark: $title"
+  echo "# WebSocket echo benchmark$( ((TLS)) && echo " over TLS"): $title"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: nproc=$(nproc), CPU: $(grep -m 1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), kernel $(uname -r)"
@@ -482,17 +528,24 @@ report() {
   if ((ROUNDS > 1)); then
     metric_table "msg/s of every round" rounds
   fi
-  row "(d) idle, $IDLE_CONNS conns" "RSS per connection, bytes" "alive and echoing"
-  row "---" "---:" "---:"
+  row "(d) idle, $IDLE_CONNS conns$( ((TLS)) && echo " over TLS")" "RSS per connection, bytes" "of it managed (live heap), bytes" "alive and echoing"
+  row "---" "---:" "---:" "---:"
   for name in "${RUN[@]}"; do
     local v
     v=$(cell "$name,idle,rss" "$name,idle,bad")
     if [[ $v != n/a && $name != "$BASELINE" ]] && ((has_base)); then
       v+=$(ratio_suffix "${R[$name,idle,rss]:-}" "${R[$BASELINE,idle,rss]:-}")
     fi
-    row "${LABEL[$name]}" "$v" "${R[$name,idle,alive]:-n/a}"
+    row "${LABEL[$name]}" "$v" "${R[$name,idle,managed]:-n/a}" "${R[$name,idle,alive]:-n/a}"
   done
   echo
+  if ((TLS)); then
+    echo "TLS run: every server serves wss:// with the same self-signed ECDSA P-256 certificate, and $LOAD_NAME speaks TLS"
+    echo "(OpenSSL, TLS 1.3). In (h) a \"message\" is a whole cycle (TCP connect, full TLS handshake, upgrade, one echo,"
+    echo "close): msg/s is handshakes per second and server CPU per message is CPU per handshake."
+    echo "Of it managed: the server's live managed heap (after a full collection) per idle connection; the rest of the RSS"
+    echo "is native (the TLS engine's session, the kernel socket is not in RSS). n/a for servers that do not print it."
+  fi
   echo "msg/s: higher is better. Latency: round-trip percentiles in microseconds, from $LOAD_NAME."
   echo "Server CPU per message: the server's user + system CPU time over the measured window, per message echoed in it"
   echo "(the same median round): how much of the machine each server needs, whatever the load generator manages."

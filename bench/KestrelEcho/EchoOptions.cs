@@ -1,15 +1,19 @@
 namespace KestrelEcho;
 
-/// <summary>Command-line options: <c>--port N</c> (required) and <c>--stats</c>.</summary>
+/// <summary>Command-line options: <c>--port N</c> (required), <c>--stats</c>, and <c>--tls-cert CERT.pem --tls-key
+/// KEY.pem</c> for HTTPS (wss://).</summary>
 /// <param name="Port">The TCP port to listen on at 127.0.0.1.</param>
 /// <param name="PrintStats">Whether to print a <c>stats</c> line to stdout once a second.</param>
-internal readonly record struct EchoOptions(int Port, bool PrintStats)
+/// <param name="TlsCertificate">The PEM certificate chain for HTTPS, or null for plain HTTP.</param>
+/// <param name="TlsKey">The PEM private key for HTTPS, or null.</param>
+internal readonly record struct EchoOptions(int Port, bool PrintStats, string? TlsCertificate = null, string? TlsKey = null)
 {
     /// <summary>Parses the arguments; returns false on an unknown or malformed argument.</summary>
     public static bool TryParse(string[] args, out EchoOptions options)
     {
         int port = 0;
         bool stats = false;
+        string? tlsCertificate = null, tlsKey = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -20,13 +24,19 @@ internal readonly record struct EchoOptions(int Port, bool PrintStats)
                 case "--stats":
                     stats = true;
                     break;
+                case "--tls-cert" when i + 1 < args.Length:
+                    tlsCertificate = args[++i];
+                    break;
+                case "--tls-key" when i + 1 < args.Length:
+                    tlsKey = args[++i];
+                    break;
                 default:
                     options = default;
                     return false;
             }
         }
 
-        options = new EchoOptions(port, stats);
-        return port != 0;
+        options = new EchoOptions(port, stats, tlsCertificate, tlsKey);
+        return port != 0 && (tlsCertificate is null) == (tlsKey is null);
     }
 }

@@ -1,11 +1,13 @@
 // Kestrel baseline for bench/run.sh: an ASP.NET Core WebSocket echo server on 127.0.0.1.
-// Usage: KestrelEcho --port N [--stats]
+// Usage: KestrelEcho --port N [--stats] [--tls-cert CERT.pem --tls-key KEY.pem]
+// With --tls-cert and --tls-key it serves wss:// (Kestrel's HTTPS, SslStream per connection).
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using KestrelEcho;
 
 if (!EchoOptions.TryParse(args, out EchoOptions options))
 {
-    Console.Error.WriteLine("usage: KestrelEcho --port N [--stats]");
+    Console.Error.WriteLine("usage: KestrelEcho --port N [--stats] [--tls-cert CERT.pem --tls-key KEY.pem]");
     return 2;
 }
 
@@ -14,7 +16,17 @@ if (!EchoOptions.TryParse(args, out EchoOptions options))
 // handed to the configuration system; they are this program's own.
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port));
+if (options.TlsCertificate is null)
+{
+    builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port));
+}
+else
+{
+    // The slim builder leaves HTTPS out until asked for.
+    builder.WebHost.UseKestrelHttpsConfiguration();
+    var certificate = X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey);
+    builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port, listen => listen.UseHttps(certificate)));
+}
 
 WebApplication app = builder.Build();
 app.UseWebSockets();

@@ -1,26 +1,32 @@
 // A uWebSockets.js echo server for bench/run.sh: every message goes back to its sender, text as text and binary as
 // binary, with compression off and limits high enough for the bench's messages.
-// Usage: node echo.mjs [--port N] [--stats]
+// Usage: node echo.mjs [--port N] [--stats] [--tls-cert CERT.pem --tls-key KEY.pem]
+// With --tls-cert and --tls-key it serves wss:// through uWebSockets' SSLApp (OpenSSL inside the loop).
 // With --stats it prints `stats messages=<echoed so far>` once a second (there is no managed allocation figure to
 // give, so the bench shows n/a for it).
 // uWebSockets.js is the Node.js binding of uWebSockets (C++, epoll on Linux); its npm name is uws-pack, a repack
 // of the project's own release binaries.
-import { App, DISABLED } from 'uws-pack';
+import { App, SSLApp, DISABLED } from 'uws-pack';
 
 let port = 9001;
 let stats = false;
+let tlsCert = null;
+let tlsKey = null;
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--port' && i + 1 < args.length) port = Number(args[++i]);
   else if (args[i] === '--stats') stats = true;
+  else if (args[i] === '--tls-cert' && i + 1 < args.length) tlsCert = args[++i];
+  else if (args[i] === '--tls-key' && i + 1 < args.length) tlsKey = args[++i];
   else {
-    console.error('usage: node echo.mjs [--port N] [--stats]');
+    console.error('usage: node echo.mjs [--port N] [--stats] [--tls-cert CERT.pem --tls-key KEY.pem]');
     process.exit(2);
   }
 }
 
 let messages = 0;
-App()
+const app = tlsCert ? SSLApp({ cert_file_name: tlsCert, key_file_name: tlsKey }) : App();
+app
   .ws('/*', {
     compression: DISABLED,
     maxPayloadLength: 16 * 1024 * 1024,
@@ -36,7 +42,7 @@ App()
       console.error(`cannot listen on 127.0.0.1:${port}`);
       process.exit(1);
     }
-    console.log(`listening on ws://127.0.0.1:${port}/`);
+    console.log(`listening on ${tlsCert ? 'wss' : 'ws'}://127.0.0.1:${port}/`);
   });
 
 if (stats) setInterval(() => console.log(`stats messages=${messages}`), 1000);
