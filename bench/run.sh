@@ -291,8 +291,7 @@ run_echo() {
   c1=$(cpu_ticks "$SRV_PID"); l1=$(cpu_ticks "$LOAD_PID"); w1=$EPOCHREALTIME
   wait "$LOAD_PID" || rc=$?
   LOAD_PID=""
-  R[$name,$key,msgs]=$(field "$out" msgs_per_s)
-  [[ -n ${R[$name,$key,msgs]} ]] || R[$name,$key,msgs]=$(field "$out" cycles_per_s)   # churn: one message a cycle
+  R[$name,$key,msgs]=$(field "$out" msgs_per_s || field "$out" cycles_per_s)   # churn: one message a cycle
   R[$name,$key,p50]=$(field "$out" p50_us)
   R[$name,$key,p99]=$(field "$out" p99_us)
   if [[ -n $c0 && -n $c1 && -n ${R[$name,$key,msgs]} ]]; then
