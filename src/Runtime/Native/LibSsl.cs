@@ -5,7 +5,8 @@ namespace WsGen.Native;
 /// <summary>
 /// The one OpenSSL call WsGen makes itself, on the SSL object of a .NET <c>SslStream</c> (Linux): asking OpenSSL to
 /// release a connection's record buffers while they are empty (<c>SSL_MODE_RELEASE_BUFFERS</c>), which .NET does not
-/// ask for. Loaded from the libssl that .NET itself uses; unavailable elsewhere.
+/// ask for. Loaded from the libssl of the OpenSSL version .NET itself runs on (never another one, whose SSL objects
+/// would differ); unavailable on other platforms.
 /// </summary>
 internal static unsafe class LibSsl
 {
@@ -30,12 +31,16 @@ internal static unsafe class LibSsl
     {
         if (!OperatingSystem.IsLinux())
             return null;
-        foreach (string name in (ReadOnlySpan<string>)["libssl.so.3", "libssl.so.1.1", "libssl.so"])
+        // OPENSSL_VERSION_NUMBER of the library .NET loaded: 0x3xxxxxxx for OpenSSL 3, 0x1010xxxx for 1.1.
+        long version = System.Security.Cryptography.SafeEvpPKeyHandle.OpenSslVersion;
+        string? name = (version >> 28) switch
         {
-            if (NativeLibrary.TryLoad(name, out nint library) && NativeLibrary.TryGetExport(library, "SSL_ctrl", out nint ctrl))
-                return (delegate* unmanaged<nint, int, nint, nint, nint>)ctrl;
-        }
-
-        return null;
+            3 => "libssl.so.3",
+            1 when (version >> 20 & 0xFF) == 0x01 => "libssl.so.1.1",
+            _ => null,
+        };
+        return name is not null && NativeLibrary.TryLoad(name, out nint library) && NativeLibrary.TryGetExport(library, "SSL_ctrl", out nint ctrl)
+            ? (delegate* unmanaged<nint, int, nint, nint, nint>)ctrl
+            : null;
     }
 }

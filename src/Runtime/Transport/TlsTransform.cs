@@ -14,8 +14,9 @@ namespace WsGen.Transport;
 /// <para>One asynchronous method per connection (<see cref="RunAsync"/>) runs the handshake and then reads: each
 /// of its steps runs on the loop thread, inline in <see cref="Received"/>, and awaits the stream's one reusable
 /// source, so after the handshake a message costs no task and no allocation. Between messages it waits in a
-/// zero-byte read, so that neither the engine nor the stream holds a read buffer while the connection is idle;
-/// decrypted bytes are handed over from one buffer per loop thread.</para>
+/// zero-byte read, so that neither the engine nor the stream holds a read buffer while the connection is idle (and
+/// OpenSSL releases its record buffers, see <see cref="ReleaseEngineBuffersWhenIdle"/>); decrypted bytes are handed
+/// over from one buffer per loop thread.</para>
 /// <para>The handler's writes are encrypted synchronously (the engine's write completes at once, since the stream
 /// hands the records to the core's corked output) from one staging buffer per loop thread.</para>
 /// <para>A connection whose handshake fails (plain HTTP, a garbage or truncated ClientHello, an unknown name, a
@@ -57,12 +58,6 @@ internal sealed class TlsTransform : IByteTransform
         Ended,
         Disposed,
     }
-
-    /// <summary>True once the handshake succeeded and until the connection ends (for tests).</summary>
-    internal bool IsOpen => _state == State.Open;
-
-    /// <summary>The TLS engine of the connection (for tests and diagnostics).</summary>
-    internal SslStream Ssl => _ssl;
 
     public void Received(ITransformHost host, IReactorConn conn, Span<byte> data)
     {
