@@ -39,6 +39,8 @@ if (target is null)
 if (args.Length > 1 && args[1] == "--replay")
     return Replay(target, args[2..]);
 
+// SharpFuzz's fork server reads its first input as soon as it starts, possibly before afl-fuzz wrote it: the targets
+// run the parser even on an empty input, so that no run covers nothing (afl-fuzz aborts on an empty trace).
 var input = new MemoryStream();
 Fuzzer.Run(stream =>
 {
