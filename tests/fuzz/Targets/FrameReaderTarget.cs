@@ -1,4 +1,5 @@
 using WsGen.Protocol;
+using WsGen.Tests.Protocol;
 
 namespace WsGen.Fuzz.Targets;
 
@@ -55,7 +56,7 @@ internal sealed class FrameReaderTarget(bool server) : IFuzzTarget
     private void RunReader(ReadOnlySpan<byte> stream, long maxMessageSize, int poolSize, bool allowRsv1,
         List<FrameEvent> expected, WebSocketCloseCode? failure, Func<int, int> nextChunk)
     {
-        var pool = poolSize == 0 ? null : new TrackingPool(poolSize);
+        var pool = poolSize == 0 ? null : new CountingBytePool(poolSize);
         var options = new ReaderOptions { ExpectMasked = server, MaxMessageSize = maxMessageSize, Pool = pool };
         var sink = new RecordingSink();
         var reader = new WebSocketReader();
