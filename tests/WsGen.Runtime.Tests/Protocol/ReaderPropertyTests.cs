@@ -109,7 +109,7 @@ public class ReaderPropertyTests
 
     /// <summary>Frames of any opcode (the 16 of them), FIN, RSV bits now and then, a wrong MASK bit now and then, any
     /// length form; then, by <paramref name="corruption"/>, nothing, a flipped byte, a cut end or random bytes.</summary>
-    private static byte[] RandomStream(Random random, int frames, bool server, int corruption)
+    internal static byte[] RandomStream(Random random, int frames, bool server, int corruption)
     {
         var bytes = new List<byte>();
         for (int i = 0; i < frames; i++)
