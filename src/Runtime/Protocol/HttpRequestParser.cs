@@ -63,7 +63,12 @@ internal static class HttpRequestParser
             case HttpLineStatus.NeedMore:
                 return CheckPartialRequestLine(reader.Remaining, reader.IsWindowFull, limits, out error);
             case HttpLineStatus.Malformed:
-                return Fail(HttpStatus.BadRequest, "request line not terminated by CRLF", out error);
+                // What the line's bytes already proved wrong before its end (the method, a target too long) is the
+                // answer, as it was for every shorter prefix: the same status whatever the chunking.
+                var beforeLineFeed = reader.Remaining[..reader.Remaining.IndexOf((byte)'\n')];
+                return CheckPartialRequestLine(beforeLineFeed, windowFull: false, limits, out error) == HttpParseStatus.Error
+                    ? HttpParseStatus.Error
+                    : Fail(HttpStatus.BadRequest, "request line not terminated by CRLF", out error);
         }
 
         if (!ParseRequestLine(line, limits, ref fields, out error))
@@ -148,6 +153,14 @@ internal static class HttpRequestParser
         var method = line[..space];
         var rest = line[(space + 1)..];
         space = rest.IndexOf((byte)' ');
+        // The target's length is judged before the rest of the line, as CheckPartialRequestLine does while the line
+        // is arriving: the same status whatever the chunking.
+        if ((space < 0 ? rest.Length : space) > limits.MaxRequestTargetLength)
+        {
+            error = new HttpError(HttpStatus.UriTooLong, "request target too long");
+            return false;
+        }
+
         if (space < 0)
         {
             return FailLine(out error);
@@ -155,11 +168,6 @@ internal static class HttpRequestParser
 
         var target = rest[..space];
         var version = rest[(space + 1)..];
-        if (target.Length > limits.MaxRequestTargetLength)
-        {
-            error = new HttpError(HttpStatus.UriTooLong, "request target too long");
-            return false;
-        }
 
         if (!HttpSyntax.IsOriginForm(target) || !HttpSyntax.TryParseVersion(version, out int major, out int minor))
         {

@@ -247,6 +247,29 @@ public class HttpRequestParserTests
         Assert.Equal(414, partial.Error.StatusCode);
     }
 
+    /// <summary>Found by the http-request fuzz target (tests/fuzz/regressions/http-request): a request line whose
+    /// target was too long already gave 414 while it arrived, but 400 once its (bad) end arrived, so the answer
+    /// depended on how the bytes were cut. Every prefix that fails must fail with the status of the whole.</summary>
+    [Theory]
+    [InlineData("GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\n\r\n")]     // a bare LF ends the line
+    [InlineData("GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\rX HTTP/1.1\r\n\r\n")] // a CR inside it
+    [InlineData("GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n")]         // no version after the target
+    public void ATooLongTargetGives414WhateverEndsTheLineAndHoweverTheBytesAreCut(string request)
+    {
+        var limits = new HandshakeLimits { MaxRequestTargetLength = 32 };
+        byte[] bytes = Bytes(request);
+
+        for (int length = 1; length <= bytes.Length; length++)
+        {
+            var status = HttpRequestParser.TryParse(bytes.AsSpan(0, length), limits, out var head, out _);
+            if (status == HttpParseStatus.Error)
+                Assert.Equal(414, head.Error.StatusCode);
+        }
+
+        Assert.Equal(HttpParseStatus.Error, HttpRequestParser.TryParse(bytes, limits, out var whole, out _));
+        Assert.Equal(414, whole.Error.StatusCode);
+    }
+
     [Fact]
     public void LimitsMustBePositive()
     {
