@@ -30,11 +30,12 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
         {
             if (FrameTypes.Create(start.Compilation) is not { } types)
                 return;
-            start.RegisterOperationBlockAction(block => AnalyzeBlock(block, types));
+            var summaries = new SummaryCache(start.Compilation, types);
+            start.RegisterOperationBlockAction(block => AnalyzeBlock(block, types, summaries));
         });
     }
 
-    private static void AnalyzeBlock(OperationBlockAnalysisContext context, FrameTypes types)
+    private static void AnalyzeBlock(OperationBlockAnalysisContext context, FrameTypes types, SummaryCache summaries)
     {
         if (context.OwningSymbol is not IMethodSymbol method)
             return;
@@ -50,7 +51,7 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
             try
             {
                 var cfg = context.GetControlFlowGraph(body);
-                findings = FrameFlowAnalysis.Analyze(cfg, method, types, context.CancellationToken);
+                findings = FrameFlowAnalysis.Analyze(cfg, method, types, summaries, context.CancellationToken);
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException)
             {
@@ -64,18 +65,18 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    /// <summary>A cheap syntactic filter: without a call named Release or ReadFrame, and without an owned
-    /// frame parameter, no rule can report, so the control-flow graph is not even built.</summary>
+    /// <summary>A cheap syntactic filter: without a frame parameter and without a mention of Release, ReadFrame,
+    /// Payload or WebSocketFrame, no rule can report, so the control-flow graph is not even built.</summary>
     private static bool MayConcernFrames(SyntaxNode body, IMethodSymbol method, FrameTypes types)
     {
         foreach (var parameter in method.Parameters)
         {
-            if (types.IsOwnedParameter(parameter))
+            if (types.IsFrame(parameter.Type))
                 return true;
         }
         foreach (var token in body.DescendantTokens())
         {
-            if (token.IsKind(SyntaxKind.IdentifierToken) && token.ValueText is "Release" or "ReadFrame")
+            if (token.IsKind(SyntaxKind.IdentifierToken) && token.ValueText is "Release" or "ReadFrame" or "Payload" or "WebSocketFrame")
                 return true;
         }
         return false;

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -29,9 +30,29 @@ internal sealed partial class FrameFlowAnalysis
                 var function = method.OriginalDefinition;
                 OnDelegate(function, function, graph.Cfg.GetLocalFunctionControlFlowGraphInScope(function), state, graph);
                 return;
+            case ISimpleAssignmentOperation { IsRef: true }:
+                return; // a ref local bound to a variable: resolved before the walk (BodyFacts.RefLocals)
+            case ISimpleAssignmentOperation { Target: ILocalReferenceOperation { Local: { RefKind: RefKind.None, Type.IsTupleType: true } tuple } } assignment:
+                AssignTuple(tuple, assignment.Value, state, graph);
+                return;
+            case ISimpleAssignmentOperation { Target: ILocalReferenceOperation { Local: var array } } assignment when _facts.OwnArrays.Contains(array):
+                AssignArray(array, assignment.Value, state, graph);
+                return;
             case ISimpleAssignmentOperation assignment when TrackedKey(assignment.Target) is { } key:
                 Visit(assignment.Value, state, graph);
                 Assign(key, assignment.Target.Type, assignment.Value, assignment, state);
+                return;
+            case ISimpleAssignmentOperation { Target: IArrayElementReferenceOperation { ArrayReference: { } written } } assignment
+                when ContainerOf(written) is { } container:
+                // An element at an index the analysis cannot name: any element may have changed.
+                VisitChildren(assignment, state, graph);
+                RemoveElements(state, container);
+                return;
+            case ISimpleAssignmentOperation { Target: ILocalReferenceOperation { Local: var delegateLocal } } assignment
+                when delegateLocal.Type.TypeKind == TypeKind.Delegate && _facts.WritesOf(delegateLocal) <= 1:
+                if (FunctionOf(assignment.Value, graph) is { } created)
+                    _delegates[delegateLocal] = created;
+                VisitChildren(assignment, state, graph);
                 return;
             case IFlowCaptureOperation capture:
                 Visit(capture.Value, state, graph);
@@ -57,32 +78,205 @@ internal sealed partial class FrameFlowAnalysis
                 else
                     Visit(instance, state, graph);
                 return;
+            case IIsPatternOperation { Pattern: IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol declared } } pattern
+                when _types.IsFrame(declared.Type):
+                Visit(pattern.Value, state, graph);
+                Assign(declared, declared.Type, pattern.Value, pattern, state);
+                return;
+            case IIsPatternOperation { Pattern: IRecursivePatternOperation { DeclaredSymbol: ILocalSymbol declared } } pattern
+                when _types.IsFrame(declared.Type):
+                Visit(pattern.Value, state, graph);
+                Assign(declared, declared.Type, pattern.Value, pattern, state);
+                return;
             case IInvocationOperation invocation:
-                VisitChildren(invocation, state, graph);
-                if (invocation.Instance is { } target && _types.IsRelease(invocation.TargetMethod)
-                    && Resolve(state, target) is { Kind: EntryKind.Frame } released)
-                    OnRelease(invocation, released, state, graph);
-                else if (invocation.TargetMethod.MethodKind == MethodKind.LocalFunction)
-                    OnLocalFunctionCall(invocation, state, graph);
-                AfterArguments(invocation.Arguments, state);
+                OnInvocation(invocation, state, graph);
                 return;
             case IObjectCreationOperation creation:
                 VisitChildren(creation, state, graph);
                 AfterArguments(creation.Arguments, state);
                 return;
+            case IAwaitOperation:
+                VisitChildren(operation, state, graph);
+                ForgetMembers(state);
+                return;
             case IDeconstructionAssignmentOperation deconstruction:
-                VisitChildren(deconstruction, state, graph);
-                foreach (var written in deconstruction.Target.DescendantsAndSelf())
-                {
-                    if (TrackedKey(written) is { } targetKey)
-                        state.Remove(targetKey);
-                }
+                Deconstruct(deconstruction, state, graph);
+                return;
+            case ILocalReferenceOperation when ContainerOf(operation) is { } container:
+                OnContainerReference(operation, container, state);
                 return;
             case ILocalReferenceOperation or IParameterReferenceOperation or IFlowCaptureReferenceOperation:
                 OnReference(operation, state, graph);
                 return;
+            case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation when KeyOf(operation) is not null:
+                OnReference(operation, state, graph);
+                return;
         }
         VisitChildren(operation, state, graph);
+    }
+
+    private void OnInvocation(IInvocationOperation invocation, FlowState state, Graph graph)
+    {
+        VisitChildren(invocation, state, graph);
+        var target = invocation.TargetMethod;
+        if (invocation.Instance is { } instance && _types.IsRelease(target))
+        {
+            if (Resolve(state, instance) is { Kind: EntryKind.Frame } released)
+                OnRelease(invocation, released, state, graph);
+        }
+        else if (target.MethodKind == MethodKind.LocalFunction)
+        {
+            var local = target.OriginalDefinition;
+            OnFunctionCall(new Function(local, local, graph.Cfg.GetLocalFunctionControlFlowGraphInScope(local)), invocation, state, graph);
+        }
+        else if (target.MethodKind == MethodKind.DelegateInvoke && InvokedDelegate(invocation) is { } invoked)
+        {
+            OnFunctionCall(invoked, invocation, state, graph);
+        }
+        else
+        {
+            OnSummarizedCall(invocation, state, graph);
+            if (invocation.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance })
+                ForgetMembers(state);
+        }
+        AfterArguments(invocation.Arguments, state);
+        if (_types.IsTryGetArray(target))
+            OnTryGetArray(invocation, state);
+    }
+
+    /// <summary><c>MemoryMarshal.TryGetArray(payload, out segment)</c>: the segment aliases the payload.</summary>
+    private void OnTryGetArray(IInvocationOperation invocation, FlowState state)
+    {
+        IOperation? memory = null;
+        object? segment = null;
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.RefKind == RefKind.Out)
+                segment = TrackedKey(argument.Value);
+            else
+                memory = argument.Value;
+        }
+        if (memory is not null && segment is not null && DerivedOf(state, memory) is { State: ReleaseState.NotReleased or ReleaseState.Null } derived)
+            state.Set(segment, derived);
+    }
+
+    /// <summary>A tuple assigned to a local: its frame and payload elements are followed one by one.</summary>
+    private void AssignTuple(ILocalSymbol tuple, IOperation value, FlowState state, Graph graph)
+    {
+        var produced = StripConversions(value, _ => true);
+        if (produced is ILocalReferenceOperation { Local: { Type.IsTupleType: true } source } && !SymbolEqualityComparer.Default.Equals(source, tuple))
+        {
+            RemoveElements(state, tuple);
+            foreach (var pair in ElementsOf(state, source))
+                state.Set(new ElementKey(tuple, ((ElementKey)pair.Key).Index), pair.Value);
+            return;
+        }
+        if (produced is not ITupleOperation literal)
+        {
+            Visit(value, state, graph);
+            RemoveElements(state, tuple);
+            return;
+        }
+        var elements = new List<(object Key, IOperation Value)>();
+        for (var i = 0; i < literal.Elements.Length; i++)
+        {
+            var element = literal.Elements[i];
+            if (IsTrackedType(element.Type))
+                elements.Add((new ElementKey(tuple, "Item" + (i + 1)), element));
+            VisitHeld(element, state, graph);
+        }
+        RemoveElements(state, tuple);
+        foreach (var (key, element) in elements)
+            Assign(key, element.Type, element, element, state);
+    }
+
+    /// <summary>An array the method creates: its frame and payload elements are followed by index.</summary>
+    private void AssignArray(ILocalSymbol array, IOperation value, FlowState state, Graph graph)
+    {
+        var elements = StripConversions(value, _ => true) switch
+        {
+            IArrayCreationOperation { Initializer: { } initializer } => initializer.ElementValues,
+            IArrayCreationOperation => ImmutableArray<IOperation>.Empty,
+            ICollectionExpressionOperation collection => collection.Elements,
+            _ => (ImmutableArray<IOperation>?)null,
+        };
+        if (elements is not { } values)
+        {
+            Visit(value, state, graph);
+            RemoveElements(state, array);
+            return;
+        }
+        foreach (var element in values)
+            VisitHeld(element, state, graph);
+        RemoveElements(state, array);
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (IsTrackedType(values[i].Type))
+                Assign(new ElementKey(array, i), values[i].Type, values[i], values[i], state);
+        }
+    }
+
+    /// <summary>Visits a value about to be kept in a local holder: a frame variable is only aliased, not handed on.</summary>
+    private void VisitHeld(IOperation value, FlowState state, Graph graph)
+    {
+        if (Resolve(state, value) is not { Kind: EntryKind.Frame })
+            Visit(value, state, graph);
+    }
+
+    /// <summary><c>(a, b) = (x, y)</c> and <c>var (a, b) = t</c>: element by element when the right side is a tuple
+    /// literal or a followed tuple local; otherwise the targets are no longer followed.</summary>
+    private void Deconstruct(IDeconstructionAssignmentOperation deconstruction, FlowState state, Graph graph)
+    {
+        var targets = StripConversions(deconstruction.Target is IDeclarationExpressionOperation declaration ? declaration.Expression : deconstruction.Target, _ => true) as ITupleOperation;
+        var value = StripConversions(deconstruction.Value, _ => true);
+        var sources = new List<(object Key, ITypeSymbol? Type, IOperation? Value, object? Element)>();
+        if (targets is not null)
+        {
+            for (var i = 0; i < targets.Elements.Length; i++)
+            {
+                if (TrackedKey(targets.Elements[i]) is not { } key)
+                    continue;
+                var type = targets.Elements[i].Type;
+                if (value is ITupleOperation literal && literal.Elements.Length == targets.Elements.Length)
+                    sources.Add((key, type, literal.Elements[i], null));
+                else if (value is ILocalReferenceOperation { Local.Type.IsTupleType: true } tuple && ContainerOf(tuple) is { } container)
+                    sources.Add((key, type, null, new ElementKey(container, "Item" + (i + 1))));
+                else
+                    sources.Add((key, type, null, null));
+            }
+        }
+        if (value is ITupleOperation values)
+        {
+            foreach (var element in values.Elements)
+                VisitHeld(element, state, graph);
+        }
+        else if (!(value is ILocalReferenceOperation && ContainerOf(value) is not null))
+            Visit(deconstruction.Value, state, graph);
+        // Read every source before writing any target: (a, b) = (b, a) swaps.
+        var resolved = sources.Select(s => (s.Key, s.Type, s.Value,
+            Entry: s.Element is { } element && state.TryGet(element, out var held) ? held : (Entry?)null)).ToList();
+        var staged = new List<(object Key, Entry? Entry)>();
+        foreach (var (key, type, source, held) in resolved)
+        {
+            if (held is { } entry)
+                staged.Add((key, entry));
+            else if (source is not null && Resolve(state, source) is { } alias)
+                staged.Add((key, alias));
+            else if (source is not null && !_types.IsFrame(type) && DerivedOf(state, source) is { State: ReleaseState.NotReleased or ReleaseState.Null } derived)
+                staged.Add((key, derived));
+            else
+                staged.Add((key, null));
+        }
+        foreach (var written in deconstruction.Target.DescendantsAndSelf())
+        {
+            if (TrackedKey(written) is { } targetKey)
+                state.Remove(targetKey);
+        }
+        foreach (var (key, entry) in staged)
+        {
+            if (entry is { } kept)
+                state.Set(key, kept);
+        }
     }
 
     private void VisitChildren(IOperation operation, FlowState state, Graph graph)
@@ -90,14 +284,6 @@ internal sealed partial class FrameFlowAnalysis
         foreach (var child in operation.ChildOperations)
             Visit(child, state, graph);
     }
-
-    private object? TrackedKey(IOperation target) =>
-        target switch
-        {
-            ILocalReferenceOperation local when IsTrackedType(local.Local.Type) && local.Local.RefKind == RefKind.None => local.Local,
-            IParameterReferenceOperation parameter when IsTrackedType(parameter.Parameter.Type) && parameter.Parameter.RefKind == RefKind.None => parameter.Parameter,
-            _ => null,
-        };
 
     private static bool IsBranchCondition(IOperation operation, Graph graph)
     {
@@ -145,9 +331,14 @@ internal sealed partial class FrameFlowAnalysis
     {
         foreach (var argument in arguments)
         {
-            if (argument.Parameter?.RefKind is not (RefKind.Out or RefKind.Ref) || TrackedKey(argument.Value) is not { } key)
+            if (argument.Parameter?.RefKind is not (RefKind.Out or RefKind.Ref))
                 continue;
-            state.Remove(key);
+            if (TrackedKey(argument.Value) is { } key)
+                state.Remove(key);
+            else if (ContainerOf(argument.Value) is { } container)
+                RemoveElements(state, container);
+            else if (argument.Value is IArrayElementReferenceOperation { ArrayReference: { } array } && ContainerOf(array) is { } written)
+                RemoveElements(state, written);
         }
     }
 
@@ -167,13 +358,16 @@ internal sealed partial class FrameFlowAnalysis
         RecordUse(reference.Syntax, entry, graph);
     }
 
-    /// <summary><c>m.Length</c> and <c>m.IsEmpty</c> read the Memory/Span struct itself, not the pooled bytes.</summary>
+    /// <summary><c>m.Length</c>, <c>m.IsEmpty</c> (and an ArraySegment's <c>Count</c> and <c>Offset</c>) read the
+    /// struct itself, not the pooled bytes.</summary>
     private static bool IsMetadataRead(IOperation reference) =>
-        reference.Parent is IPropertyReferenceOperation { Property.Name: "Length" or "IsEmpty" } property
+        reference.Parent is IPropertyReferenceOperation { Property.Name: "Length" or "IsEmpty" or "Count" or "Offset" } property
         && ReferenceEquals(property.Instance, reference);
 
     /// <summary>True when a reference to a frame neither stores it nor hands it to other code: a member access
-    /// on it, an alias in a tracked local, a null check, or IWebSocketConn.WriteFrame (the frame stays the caller's).</summary>
+    /// on it, an alias in a local holder, a null check or a type pattern, IWebSocketConn.WriteFrame (the frame stays
+    /// the caller's), or an argument of a call whose effect on it the analysis applies (a summarized method, a local
+    /// function or a delegate it follows).</summary>
     private bool IsBenignFrameReference(IOperation reference)
     {
         var operation = reference;
@@ -183,10 +377,12 @@ internal sealed partial class FrameFlowAnalysis
         {
             IMemberReferenceOperation member => ReferenceEquals(member.Instance, operation),
             IInvocationOperation invocation => ReferenceEquals(invocation.Instance, operation),
-            ISimpleAssignmentOperation assignment => ReferenceEquals(assignment.Value, operation) && TrackedKey(assignment.Target) is not null,
+            ISimpleAssignmentOperation assignment => ReferenceEquals(assignment.Value, operation)
+                && TrackedKey(assignment.Target) is { } key && IsLocalHolder(key),
             IFlowCaptureOperation => true,
             IIsNullOperation or IIsPatternOperation or IBinaryOperation => true,
-            IArgumentOperation { Parent: IInvocationOperation call } => _types.IsConnMember(call.TargetMethod, "WriteFrame"),
+            IArgumentOperation { Parent: IInvocationOperation call } argument =>
+                _types.IsConnMember(call.TargetMethod, "WriteFrame") || IsFollowedArgument(call, argument),
             _ => false,
         };
     }
@@ -201,7 +397,10 @@ internal sealed partial class FrameFlowAnalysis
 
     private void RecordUse(SyntaxNode node, Entry entry, Graph graph)
     {
-        if (graph.Report && entry.State is ReleaseState.Released or ReleaseState.Maybe)
+        if (!graph.Report)
+            return;
+        _reads?.Add(entry.Group);
+        if (entry.State is ReleaseState.Released or ReleaseState.Maybe)
             _findings.AddUse(node, entry.State, entry.ReleaseSite);
     }
 
@@ -215,8 +414,9 @@ internal sealed partial class FrameFlowAnalysis
     }
 
     /// <summary>A lambda or a local function turned into a delegate: it may run at any later time, so it sees the
-    /// state where it is created (for variables written only once), and a release inside it does not count here.
-    /// A frame it captures is handed on, as far as WSG003 is concerned.</summary>
+    /// state where it is created (for variables written only once), and a release inside it does not count here
+    /// (unless the delegate is invoked in this method: <see cref="OnFunctionCall"/>). A frame it captures is handed
+    /// on, as far as WSG003 is concerned.</summary>
     private void OnDelegate(object function, IMethodSymbol symbol, ControlFlowGraph cfg, FlowState state, Graph graph)
     {
         var captured = ReferencedSymbols(function, cfg);
@@ -225,19 +425,113 @@ internal sealed partial class FrameFlowAnalysis
             if (state.TryGet(symbolKey, out var entry) && entry.Kind == EntryKind.Frame)
                 Settle(entry, state);
         }
-        if (graph.Report && graph.Depth < MaxDepth)
-            RunGraph(cfg, symbol, InitialState(symbol, state, captured, fromCall: false), report: true, graph.Depth + 1);
+        if (graph.Report && !_running.Contains(function))
+        {
+            _running.Add(function);
+            RunGraph(cfg, symbol, InitialState(symbol, state, captured, fromCall: false), report: true);
+            _running.Remove(function);
+        }
     }
 
-    /// <summary>A direct call of a local function: it runs now, so its effect on the variables it captures applies.</summary>
-    private void OnLocalFunctionCall(IInvocationOperation invocation, FlowState state, Graph graph)
+    /// <summary>The lambda or local function a delegate creation wraps.</summary>
+    private static Function? FunctionOf(IOperation value, Graph graph) =>
+        StripConversions(value, _ => true) switch
+        {
+            IDelegateCreationOperation { Target: IFlowAnonymousFunctionOperation lambda } =>
+                new Function(lambda, lambda.Symbol, graph.Cfg.GetAnonymousFunctionControlFlowGraphInScope(lambda)),
+            IDelegateCreationOperation { Target: IMethodReferenceOperation { Method: { MethodKind: MethodKind.LocalFunction } method } } =>
+                new Function(method.OriginalDefinition, method.OriginalDefinition, graph.Cfg.GetLocalFunctionControlFlowGraphInScope(method.OriginalDefinition)),
+            _ => null,
+        };
+
+    /// <summary>The lambda or local function behind <c>d()</c> or <c>d.Invoke()</c>, for a delegate local written once.</summary>
+    private Function? InvokedDelegate(IInvocationOperation invocation) =>
+        invocation.Instance is ILocalReferenceOperation { Local: var local } && _delegates.TryGetValue(local, out var function) ? function : null;
+
+    /// <summary>True for an argument whose frame the analysis follows into the call: a frame parameter of a local
+    /// function, of a delegate it follows, or of a method with a summary for that parameter.</summary>
+    private bool IsFollowedArgument(IInvocationOperation call, IArgumentOperation argument)
     {
-        var function = invocation.TargetMethod.OriginalDefinition;
-        var cfg = graph.Cfg.GetLocalFunctionControlFlowGraphInScope(function);
-        var captured = ReferencedSymbols(function, cfg);
-        var exit = graph.Depth < MaxDepth
-            ? RunGraph(cfg, function, InitialState(function, state, captured, fromCall: true), graph.Report, graph.Depth + 1)
+        if (argument.Parameter is not { RefKind: RefKind.None } parameter || !_types.IsFrame(parameter.Type))
+            return false;
+        var target = call.TargetMethod;
+        if (target.MethodKind == MethodKind.LocalFunction)
+            return true;
+        if (target.MethodKind == MethodKind.DelegateInvoke)
+            return InvokedDelegate(call) is not null;
+        return ParameterSummaryOf(target, parameter) is not null;
+    }
+
+    private ParameterSummary? ParameterSummaryOf(IMethodSymbol target, IParameterSymbol parameter) =>
+        _types.IsFrame(parameter.Type) && parameter.RefKind == RefKind.None
+            ? _summaries.Get(target, _cancellation).For(parameter.Ordinal)
             : null;
+
+    /// <summary>A call of a method of the compilation with a summary: what it does to each frame passed applies here,
+    /// and a read or release of a frame already released is reported at the call. An async method not awaited right
+    /// away may not have released yet: its release counts as "some path".</summary>
+    private void OnSummarizedCall(IInvocationOperation invocation, FlowState state, Graph graph)
+    {
+        var target = invocation.TargetMethod;
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter is not { } parameter || ParameterSummaryOf(target, parameter) is not { } summary
+                || Resolve(state, argument.Value) is not { Kind: EntryKind.Frame } frame)
+                continue;
+            if (summary.ReadsPayload)
+                RecordUse(invocation.Syntax, frame, graph);
+            if (summary.Release == ReleaseState.NotReleased)
+            {
+                if (summary.Settles)
+                    Settle(frame, state);
+                continue;
+            }
+            if (graph.Report && frame.State is ReleaseState.Released or ReleaseState.Maybe)
+                _findings.AddRelease(invocation.Syntax, frame.State);
+            var release = summary.Release;
+            if (release == ReleaseState.Released && target.IsAsync && !IsAwaited(invocation))
+                release = ReleaseState.Maybe;
+            state.UpdateGroup(frame.Group, e =>
+            {
+                var after = release == ReleaseState.Released || e.State == ReleaseState.Released ? ReleaseState.Released
+                    : e.State == ReleaseState.Null ? ReleaseState.Null
+                    : ReleaseState.Maybe;
+                return e.With(after, null, e.Unsettled && !summary.Settles);
+            });
+            if (summary.Settles && frame.Group.IsMerged)
+                state.UpdateAll(e => e.WithUnsettled(false));
+        }
+    }
+
+    private static bool IsAwaited(IOperation operation)
+    {
+        while (operation.Parent is IConversionOperation or IInvocationOperation { TargetMethod.Name: "ConfigureAwait" })
+            operation = operation.Parent;
+        return operation.Parent is IAwaitOperation;
+    }
+
+    /// <summary>A call of a local function, or of a delegate local bound to a lambda or local function: it runs now,
+    /// so its effect on the variables it captures and on the frames passed to its parameters applies. A recursive
+    /// call is unknown: the captured variables are no longer followed and the frames passed are handed on.</summary>
+    private void OnFunctionCall(Function function, IInvocationOperation invocation, FlowState state, Graph graph)
+    {
+        var captured = ReferencedSymbols(function.Key, function.Cfg);
+        var passed = new List<(IParameterSymbol Parameter, Entry Frame)>();
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter is { RefKind: RefKind.None } parameter && _types.IsFrame(parameter.Type)
+                && parameter.Ordinal < function.Symbol.Parameters.Length
+                && Resolve(state, argument.Value) is { Kind: EntryKind.Frame } frame)
+                passed.Add((function.Symbol.Parameters[parameter.Ordinal], frame));
+        }
+        FlowState? exit = null;
+        if (!_running.Contains(function.Key))
+        {
+            var initial = InitialState(function.Symbol, state, captured, fromCall: true);
+            foreach (var (parameter, frame) in passed)
+                initial.Set(parameter, frame);
+            exit = RunCall(function, initial, graph.Report);
+        }
         foreach (var symbol in captured)
         {
             if (!state.TryGet(symbol, out var before))
@@ -254,10 +548,51 @@ internal sealed partial class FrameFlowAnalysis
                 state.Remove(symbol);
             }
         }
+        foreach (var (parameter, frame) in passed)
+        {
+            if (exit is not null && exit.TryGet(parameter, out var after) && after.Group.Equals(frame.Group))
+                state.UpdateGroup(frame.Group, e => e.With(after.State, after.ReleaseSite, after.Unsettled));
+            else
+                Settle(frame, state);
+        }
+        ForgetMembers(state);
+    }
+
+    /// <summary>Runs a called function's graph; runs that report nothing are remembered per starting state, so a
+    /// call walked again in the next round of a fixed point costs a lookup.</summary>
+    private FlowState? RunCall(Function function, FlowState initial, bool report)
+    {
+        if (!report && _calls.TryGetValue(function.Key, out var known))
+        {
+            foreach (var (start, end) in known)
+            {
+                if (start.Equals(initial))
+                    return end?.Clone();
+            }
+        }
+        _running.Add(function.Key);
+        FlowState? exit;
+        try
+        {
+            exit = RunGraph(function.Cfg, function.Symbol, initial.Clone(), report);
+        }
+        finally
+        {
+            _running.Remove(function.Key);
+        }
+        if (!report)
+        {
+            if (!_calls.TryGetValue(function.Key, out var runs))
+                _calls[function.Key] = runs = new List<(FlowState, FlowState?)>();
+            runs.Add((initial, exit?.Clone()));
+        }
+        return exit;
     }
 
     /// <summary>The state a method, lambda or local function starts with: its frame parameters (owned when it is an
-    /// OnMessage handler) and, for a nested function, what is known of the variables it captures.</summary>
+    /// OnMessage handler, or when the method is being summarized), the fields and auto-properties of <c>this</c> the
+    /// method touches (for the analyzed method and the functions it calls) and, for a nested function, what is known
+    /// of the variables it captures.</summary>
     private FlowState InitialState(IMethodSymbol? method, FlowState? outer, HashSet<ISymbol>? captured, bool fromCall)
     {
         var state = new FlowState();
@@ -267,11 +602,25 @@ internal sealed partial class FrameFlowAnalysis
             {
                 if (!_types.IsFrame(parameter.Type) || parameter.RefKind != RefKind.None)
                     continue;
-                object? origin = _types.IsOwnedParameter(parameter) ? parameter : null;
+                object? origin = _types.IsOwnedParameter(parameter) || (_reads is not null && outer is null) ? parameter : null;
                 state.Set(parameter, new Entry(EntryKind.Frame, Group.Site(parameter), ReleaseState.NotReleased, null, origin, origin is not null));
             }
         }
-        if (outer is null || captured is null)
+        if (outer is null)
+        {
+            foreach (var member in _facts.Members)
+                state.Set(member, new Entry(_types.IsFrame(MemberType(member)) ? EntryKind.Frame : EntryKind.Derived, Group.Site(member), ReleaseState.NotReleased, null, null, unsettled: false));
+            return state;
+        }
+        if (fromCall)
+        {
+            foreach (var pair in outer.Entries)
+            {
+                if (pair.Key is IFieldSymbol or IPropertySymbol)
+                    state.Set(pair.Key, pair.Value);
+            }
+        }
+        if (captured is null)
             return state;
         foreach (var symbol in captured)
         {
@@ -279,11 +628,13 @@ internal sealed partial class FrameFlowAnalysis
                 continue;
             if (fromCall)
                 state.Set(symbol, entry);
-            else if (!_writes.TryGetValue(symbol, out var writes) || writes <= 1)
+            else if (_facts.WritesOf(symbol) <= 1)
                 state.Set(symbol, new Entry(entry.Kind, entry.Group, entry.State, entry.ReleaseSite, null, unsettled: false));
         }
         return state;
     }
+
+    private static ITypeSymbol MemberType(ISymbol member) => member is IFieldSymbol field ? field.Type : ((IPropertySymbol)member).Type;
 
     /// <summary>The locals and parameters a nested function's body refers to (including its own nested functions).</summary>
     private HashSet<ISymbol> ReferencedSymbols(object function, ControlFlowGraph cfg)
