@@ -70,9 +70,12 @@ internal static class Code
     public static DiagnosticResult At(DiagnosticDescriptor descriptor, int index, params object[] arguments) =>
         new DiagnosticResult(descriptor).WithLocation(index).WithArguments(arguments).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations);
 
-    public static Task Verify(string members, params DiagnosticResult[] expected)
+    public static Task Verify(string members, params DiagnosticResult[] expected) => VerifyWith(members, "", expected);
+
+    /// <summary>Like <see cref="Verify"/>, with <paramref name="types"/> (extension classes, interfaces) declared next to class C.</summary>
+    public static Task VerifyWith(string members, string types, params DiagnosticResult[] expected)
     {
-        var test = new AnalyzerTest(InClass(members));
+        var test = new AnalyzerTest(InClass(members) + types);
         test.ExpectedDiagnostics.AddRange(expected);
         return test.RunAsync();
     }
