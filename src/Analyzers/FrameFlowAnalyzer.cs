@@ -50,8 +50,8 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
             FrameFindings findings;
             try
             {
-                var cfg = context.GetControlFlowGraph(body);
-                findings = FrameFlowAnalysis.Analyze(cfg, method, types, summaries, context.CancellationToken);
+                var block = body;
+                findings = summaries.Analyze(method, () => context.GetControlFlowGraph(block), context.CancellationToken);
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException)
             {

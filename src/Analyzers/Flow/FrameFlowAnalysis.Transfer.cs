@@ -399,7 +399,7 @@ internal sealed partial class FrameFlowAnalysis
     {
         if (!graph.Report)
             return;
-        _reads?.Add(entry.Group);
+        _reads.Add(entry.Group);
         if (entry.State is ReleaseState.Released or ReleaseState.Maybe)
             _findings.AddUse(node, entry.State, entry.ReleaseSite);
     }
@@ -590,7 +590,7 @@ internal sealed partial class FrameFlowAnalysis
     }
 
     /// <summary>The state a method, lambda or local function starts with: its frame parameters (owned when it is an
-    /// OnMessage handler, or when the method is being summarized), the fields and auto-properties of <c>this</c> the
+    /// OnMessage handler; carrying their origin for the summary when it is the analyzed method), the fields and auto-properties of <c>this</c> the
     /// method touches (for the analyzed method and the functions it calls) and, for a nested function, what is known
     /// of the variables it captures.</summary>
     private FlowState InitialState(IMethodSymbol? method, FlowState? outer, HashSet<ISymbol>? captured, bool fromCall)
@@ -602,7 +602,7 @@ internal sealed partial class FrameFlowAnalysis
             {
                 if (!_types.IsFrame(parameter.Type) || parameter.RefKind != RefKind.None)
                     continue;
-                object? origin = _types.IsOwnedParameter(parameter) || (_reads is not null && outer is null) ? parameter : null;
+                object? origin = _types.IsOwnedParameter(parameter) || (outer is null && SymbolEqualityComparer.Default.Equals(method, _root)) ? parameter : null;
                 state.Set(parameter, new Entry(EntryKind.Frame, Group.Site(parameter), ReleaseState.NotReleased, null, origin, origin is not null));
             }
         }

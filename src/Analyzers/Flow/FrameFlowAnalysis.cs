@@ -31,16 +31,19 @@ internal sealed partial class FrameFlowAnalysis
     private readonly Dictionary<object, List<(FlowState Initial, FlowState? Exit)>> _calls = new(KeyComparer.Instance);
     private readonly CancellationToken _cancellation;
 
-    /// <summary>When summarizing a method: its frame parameters count as owned (to learn whether it settles them),
-    /// and the frames whose payload it reads are collected here; nothing is reported.</summary>
-    private readonly HashSet<Group>? _reads;
+    /// <summary>The frames whose payload is read (in the final pass), for the summary.</summary>
+    private readonly HashSet<Group> _reads = new();
 
-    private FrameFlowAnalysis(ControlFlowGraph cfg, FrameTypes types, SummaryCache summaries, bool summarizing, CancellationToken cancellation)
+    /// <summary>The method being analyzed: its frame parameters carry their origin, so that its summary can tell
+    /// whether it settles them (WSG003 only reports the parameter of an OnMessage handler).</summary>
+    private readonly IMethodSymbol _root;
+
+    private FrameFlowAnalysis(ControlFlowGraph cfg, IMethodSymbol root, FrameTypes types, SummaryCache summaries, CancellationToken cancellation)
     {
         _types = types;
         _summaries = summaries;
+        _root = root;
         _facts = BodyFacts.Collect(cfg.OriginalOperation, types);
-        _reads = summarizing ? new HashSet<Group>() : null;
         _cancellation = cancellation;
         foreach (var (local, target) in _facts.RefLocals)
         {
@@ -51,18 +54,12 @@ internal sealed partial class FrameFlowAnalysis
         }
     }
 
-    /// <summary>Analyzes one method body (with its lambdas and local functions).</summary>
-    public static FrameFindings Analyze(ControlFlowGraph cfg, IMethodSymbol method, FrameTypes types, SummaryCache summaries, CancellationToken cancellation)
+    /// <summary>Analyzes one method body (with its lambdas and local functions): what the rules report, and what the
+    /// method does to the frames its parameters receive (see <see cref="MethodSummary"/>).</summary>
+    public static (FrameFindings Findings, MethodSummary Summary) Analyze(
+        ControlFlowGraph cfg, IMethodSymbol method, FrameTypes types, SummaryCache summaries, CancellationToken cancellation)
     {
-        var analysis = new FrameFlowAnalysis(cfg, types, summaries, summarizing: false, cancellation);
-        analysis.RunGraph(cfg, method, analysis.InitialState(method, null, null, fromCall: false), report: true);
-        return analysis._findings;
-    }
-
-    /// <summary>What <paramref name="method"/> does to the frames its parameters receive (see <see cref="MethodSummary"/>).</summary>
-    public static MethodSummary Summarize(ControlFlowGraph cfg, IMethodSymbol method, FrameTypes types, SummaryCache summaries, CancellationToken cancellation)
-    {
-        var analysis = new FrameFlowAnalysis(cfg, types, summaries, summarizing: true, cancellation);
+        var analysis = new FrameFlowAnalysis(cfg, method, types, summaries, cancellation);
         var exit = analysis.RunGraph(cfg, method, analysis.InitialState(method, null, null, fromCall: false), report: true);
         var parameters = new ParameterSummary?[method.Parameters.Length];
         foreach (var parameter in method.Parameters)
@@ -72,9 +69,9 @@ internal sealed partial class FrameFlowAnalysis
                 || entry.Kind != EntryKind.Frame || !entry.Group.Equals(Group.Site(parameter)))
                 continue;
             var release = entry.State == ReleaseState.Null ? ReleaseState.NotReleased : entry.State;
-            parameters[parameter.Ordinal] = new ParameterSummary(release, analysis._reads!.Contains(entry.Group), settles: !entry.Unsettled);
+            parameters[parameter.Ordinal] = new ParameterSummary(release, analysis._reads.Contains(entry.Group), settles: !entry.Unsettled);
         }
-        return new MethodSummary(parameters);
+        return (analysis._findings, new MethodSummary(parameters));
     }
 
     /// <summary>A lambda or local function the analysis can run where it is called.</summary>
@@ -151,7 +148,7 @@ internal sealed partial class FrameFlowAnalysis
             if (entries[block.Ordinal] is { } state)
                 Transfer(block, state.Clone(), graph);
         }
-        if (exitState is not null && method is not null && _reads is null)
+        if (exitState is not null && method is not null)
             RecordLeaks(exitState, cfg, method);
         foreach (var localFunction in cfg.LocalFunctions)
         {
@@ -174,7 +171,8 @@ internal sealed partial class FrameFlowAnalysis
                 continue;
             switch (entry.Origin)
             {
-                case IParameterSymbol parameter when SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol, method):
+                case IParameterSymbol parameter when SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol, method)
+                    && _types.IsOwnedParameter(parameter):
                     if (parameter.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_cancellation) is { } syntax)
                         _findings.AddLeak(syntax, method);
                     break;
