@@ -25,7 +25,7 @@ namespace WsGen.Benchmarks;
 [MemoryDiagnoser]
 public class AnalyzerBenchmarks
 {
-    private const string BaselineVariable = "WSGEN_BASELINE_ANALYZER";
+    internal const string BaselineVariable = "WSGEN_BASELINE_ANALYZER";
 
     private Compilation _compilation = null!;
     private DiagnosticAnalyzer _analyzer = null!;
@@ -44,8 +44,8 @@ public class AnalyzerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _analyzer = Analyzer == "baseline" ? LoadBaseline() : new FrameFlowAnalyzer();
-        _compilation = LargeFile.Compile(File == "Helpers" ? LargeFile.GenerateWithHelpers() : LargeFile.Generate());
+        _analyzer = Create(Analyzer);
+        _compilation = Compile(File);
         if (Binding() != 0)
             throw new InvalidOperationException("The generated file does not compile.");
         // An earlier analyzer may not see through helpers; on the plain file every build finds the planted uses.
@@ -61,6 +61,13 @@ public class AnalyzerBenchmarks
     [Benchmark]
     public int BindingAndAnalyzer() => LargeFile.AnalyzeAsync(_compilation.Clone(), analyzer: _analyzer).GetAwaiter().GetResult()
         .Count(d => d.Id == DiagnosticDescriptors.PayloadUsedAfterReleaseId);
+
+    /// <summary>The compilation of the generated file <paramref name="file"/> (<c>Plain</c> or <c>Helpers</c>).</summary>
+    internal static Compilation Compile(string file) =>
+        LargeFile.Compile(file == "Helpers" ? LargeFile.GenerateWithHelpers() : LargeFile.Generate());
+
+    /// <summary>The analyzer <paramref name="which"/> names: <c>current</c> or <c>baseline</c>.</summary>
+    internal static DiagnosticAnalyzer Create(string which) => which == "baseline" ? LoadBaseline() : new FrameFlowAnalyzer();
 
     /// <summary>The earlier build's analyzer, in a load context of its own (Roslyn itself comes from this process).</summary>
     private static DiagnosticAnalyzer LoadBaseline()
