@@ -43,6 +43,18 @@ public sealed class AliasSilentTests
         """);
 
     [Fact]
+    public Task Silent_FieldReassignedByLambdaHandedToCall() => Verify("""
+        WebSocketFrame _current;
+        void M(WebSocketFrame f, WebSocketFrame g, List<int> items)
+        {
+            _current = f;
+            _current.Release();
+            items.ForEach(_ => _current = g);
+            _current.Release();
+        }
+        """);
+
+    [Fact]
     public Task Silent_FieldOfAnotherInstance() => Verify("""
         WebSocketFrame _current;
         void M(C other)

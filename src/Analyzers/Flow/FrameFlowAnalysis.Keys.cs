@@ -57,7 +57,7 @@ internal sealed partial class FrameFlowAnalysis
         state.Entries.Where(p => p.Key is ElementKey element && SymbolEqualityComparer.Default.Equals(element.Container, container)).ToList();
 
     /// <summary>Fields and properties may be reassigned by other code from here on (a call on <c>this</c>, a local
-    /// function or delegate, an await): they are no longer followed.</summary>
+    /// function or delegate, a lambda created or handed to a call, an await): they are no longer followed.</summary>
     private static void ForgetMembers(FlowState state) => state.RemoveWhere(key => key is IFieldSymbol or IPropertySymbol);
 
     /// <summary>A reference to a tuple or own-array local other than through one of its followed elements.</summary>

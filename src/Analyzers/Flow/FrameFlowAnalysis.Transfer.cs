@@ -136,7 +136,8 @@ internal sealed partial class FrameFlowAnalysis
         else
         {
             OnSummarizedCall(invocation, state, graph);
-            if (invocation.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance })
+            if (invocation.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }
+                || invocation.Arguments.Any(a => a.Value.Type?.TypeKind == TypeKind.Delegate))
                 ForgetMembers(state);
         }
         AfterArguments(invocation.Arguments, state);
@@ -419,6 +420,8 @@ internal sealed partial class FrameFlowAnalysis
     /// on, as far as WSG003 is concerned.</summary>
     private void OnDelegate(object function, IMethodSymbol symbol, ControlFlowGraph cfg, FlowState state, Graph graph)
     {
+        // The delegate may run at any time and reassign fields: they are no longer followed.
+        ForgetMembers(state);
         var captured = ReferencedSymbols(function, cfg);
         foreach (var symbolKey in captured)
         {
