@@ -119,6 +119,27 @@ public sealed class AliasSilentTests
         """);
 
     [Fact]
+    public Task Silent_FrameDeconstructedIntoFieldIsNotLeaked() => Verify("""
+        WebSocketFrame _held;
+        public void OnMessage(IWebSocketConn conn, WebSocketFrame frame)
+        {
+            int n;
+            (_held, n) = (frame, 1);
+        }
+        """);
+
+    [Fact]
+    public Task Silent_NestedTupleDeconstruction() => Verify("""
+        void M(WebSocketFrame f, WebSocketFrame g)
+        {
+            var (a, (b, n)) = (f, (g, 1));
+            a.Release();
+            UseMemory(g.Payload);
+            b.Release();
+        }
+        """);
+
+    [Fact]
     public Task Silent_OtherArrayElement() => Verify("""
         void M(WebSocketFrame f, WebSocketFrame g)
         {

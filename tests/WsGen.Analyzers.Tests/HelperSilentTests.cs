@@ -255,6 +255,18 @@ public sealed class HelperSilentTests
         """);
 
     [Fact]
+    public Task Silent_HelperReleasingOnlyWhereTheFrameIsNull() => Verify("""
+        void M(WebSocketFrame f)
+        {
+            if (f is null)
+                SafeFinish(f);
+            UseMemory(f.Payload);
+            f.Release();
+        }
+        void SafeFinish(WebSocketFrame x) => x?.Release();
+        """);
+
+    [Fact]
     public Task Silent_FrameAsObjectArgumentIsHandedOn() => Verify("""
         public void OnMessage(IWebSocketConn conn, WebSocketFrame frame)
         {

@@ -275,8 +275,11 @@ internal sealed partial class FrameFlowAnalysis
         }
         foreach (var (key, entry) in staged)
         {
-            if (entry is { } kept)
-                state.Set(key, kept);
+            if (entry is not { } kept)
+                continue;
+            state.Set(key, kept);
+            if (kept.Kind == EntryKind.Frame && !IsLocalHolder(key))
+                Settle(kept, state); // deconstructed into a field: stored
         }
     }
 
@@ -496,8 +499,8 @@ internal sealed partial class FrameFlowAnalysis
                 release = ReleaseState.Maybe;
             state.UpdateGroup(frame.Group, e =>
             {
-                var after = release == ReleaseState.Released || e.State == ReleaseState.Released ? ReleaseState.Released
-                    : e.State == ReleaseState.Null ? ReleaseState.Null
+                var after = e.State == ReleaseState.Null ? ReleaseState.Null
+                    : release == ReleaseState.Released || e.State == ReleaseState.Released ? ReleaseState.Released
                     : ReleaseState.Maybe;
                 return e.With(after, null, e.Unsettled && !summary.Settles);
             });
