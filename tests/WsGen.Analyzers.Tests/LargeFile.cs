@@ -23,9 +23,7 @@ internal static class LargeFile
     /// <summary>The source of a class of <paramref name="methods"/> methods.</summary>
     public static string Generate(int methods = Methods)
     {
-        var text = new StringBuilder("using System;\nusing System.Collections.Generic;\nusing WsGen;\n\n")
-            .Append("class Large\n{\n")
-            .Append("    static void UseMemory(ReadOnlyMemory<byte> data) { }\n");
+        var text = ClassStart("Large");
         for (var i = 0; i < methods; i++)
         {
             text.Append($$"""
@@ -70,9 +68,7 @@ internal static class LargeFile
     /// <see cref="HelpersPerHandler"/> helpers.</summary>
     public static string GenerateWithHelpers(int handlers = Methods)
     {
-        var text = new StringBuilder("using System;\nusing System.Collections.Generic;\nusing WsGen;\n\n")
-            .Append("class LargeWithHelpers\n{\n")
-            .Append("    static void UseMemory(ReadOnlyMemory<byte> data) { }\n");
+        var text = ClassStart("LargeWithHelpers");
         for (var i = 0; i < handlers; i++)
         {
             text.Append($$"""
@@ -131,6 +127,11 @@ internal static class LargeFile
         }
         return text.Append("}\n").ToString();
     }
+
+    private static StringBuilder ClassStart(string name) =>
+        new StringBuilder("using System;\nusing System.Collections.Generic;\nusing WsGen;\n\n")
+            .Append("class ").Append(name).Append("\n{\n")
+            .Append("    static void UseMemory(ReadOnlyMemory<byte> data) { }\n");
 
     /// <summary>A library compilation of <paramref name="source"/> against the offline references.</summary>
     public static CSharpCompilation Compile(string source) => CSharpCompilation.Create(
