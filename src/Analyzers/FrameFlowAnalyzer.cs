@@ -31,11 +31,13 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
             if (FrameTypes.Create(start.Compilation) is not { } types)
                 return;
             var summaries = new SummaryCache(start.Compilation, types);
-            start.RegisterOperationBlockAction(block => AnalyzeBlock(block, types, summaries));
+            var compilation = start.Compilation;
+            var frameMembers = new Lazy<HashSet<string>>(() => FrameMemberNames(compilation, types));
+            start.RegisterOperationBlockAction(block => AnalyzeBlock(block, types, summaries, frameMembers));
         });
     }
 
-    private static void AnalyzeBlock(OperationBlockAnalysisContext context, FrameTypes types, SummaryCache summaries)
+    private static void AnalyzeBlock(OperationBlockAnalysisContext context, FrameTypes types, SummaryCache summaries, Lazy<HashSet<string>> frameMembers)
     {
         if (context.OwningSymbol is not IMethodSymbol method)
             return;
@@ -45,7 +47,7 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
         foreach (var body in context.OperationBlocks)
         {
             var isBody = body is IMethodBodyBaseOperation || (!hasMethodBody && body is IBlockOperation);
-            if (!isBody || !MayConcernFrames(body.Syntax, method, types))
+            if (!isBody || !MayConcernFrames(body.Syntax, method, types, frameMembers))
                 continue;
             FrameFindings findings;
             try
@@ -66,8 +68,9 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>A cheap syntactic filter: without a frame parameter and without a mention of Release, ReadFrame,
-    /// Payload or WebSocketFrame, no rule can report, so the control-flow graph is not even built.</summary>
-    private static bool MayConcernFrames(SyntaxNode body, IMethodSymbol method, FrameTypes types)
+    /// Payload, WebSocketFrame or a member of the compilation that takes or gives a frame, no rule can report, so the
+    /// control-flow graph is not even built.</summary>
+    private static bool MayConcernFrames(SyntaxNode body, IMethodSymbol method, FrameTypes types, Lazy<HashSet<string>> frameMembers)
     {
         foreach (var parameter in method.Parameters)
         {
@@ -76,9 +79,31 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
         }
         foreach (var token in body.DescendantTokens())
         {
-            if (token.IsKind(SyntaxKind.IdentifierToken) && token.ValueText is "Release" or "ReadFrame" or "Payload" or "WebSocketFrame")
+            if (!token.IsKind(SyntaxKind.IdentifierToken))
+                continue;
+            if (token.ValueText is "Release" or "ReadFrame" or "Payload" or "WebSocketFrame" || frameMembers.Value.Contains(token.ValueText))
                 return true;
         }
         return false;
+    }
+
+    /// <summary>The names of the compilation's methods that take or return a frame and of its fields and properties
+    /// that hold one: a body that mentions one of them may get a frame without naming its type.</summary>
+    private static HashSet<string> FrameMemberNames(Compilation compilation, FrameTypes types)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var symbol in compilation.GetSymbolsWithName(_ => true, SymbolFilter.Member))
+        {
+            var concerns = symbol switch
+            {
+                IMethodSymbol method => types.IsFrame(method.ReturnType) || method.Parameters.Any(p => types.IsFrame(p.Type)),
+                IPropertySymbol property => types.IsFrame(property.Type),
+                IFieldSymbol field => types.IsFrame(field.Type),
+                _ => false,
+            };
+            if (concerns)
+                names.Add(symbol.Name);
+        }
+        return names;
     }
 }

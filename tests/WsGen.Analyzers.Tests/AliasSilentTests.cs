@@ -20,6 +20,18 @@ public sealed class AliasSilentTests
         """);
 
     [Fact]
+    public Task Silent_AutoPropertyReassignedBeforeUse() => Verify("""
+        WebSocketFrame Current { get; set; }
+        void M(WebSocketFrame f, WebSocketFrame g)
+        {
+            Current = f;
+            f.Release();
+            Current = g;
+            UseMemory(Current.Payload);
+        }
+        """);
+
+    [Fact]
     public Task Silent_FieldAfterCallOnThis() => Verify("""
         WebSocketFrame _current;
         void M()

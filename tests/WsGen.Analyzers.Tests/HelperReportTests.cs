@@ -268,4 +268,16 @@ public sealed class HelperReportTests
             static void Done(WebSocketFrame x) => x.Release();
         }
         """, At(UseRule, 0, "f.Payload", "on every path"));
+
+    [Fact]
+    public Task Reports_FrameFromAHelperReleasedTwiceThroughHelpers() => Verify("""
+        void M(IWebSocketConn conn)
+        {
+            var f = Next(conn);
+            Finish(f);
+            {|#0:Finish(f)|};
+        }
+        static WebSocketFrame Next(IWebSocketConn conn) => conn.ReadFrame();
+        static void Finish(WebSocketFrame x) => x.Release();
+        """, At(Double, 0, "Finish(f)", "on every path"));
 }
