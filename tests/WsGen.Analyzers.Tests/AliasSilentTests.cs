@@ -173,6 +173,18 @@ public sealed class AliasSilentTests
         """);
 
     [Fact]
+    public Task Silent_ArrayElementWrittenByInvokedLambda() => Verify("""
+        void M(WebSocketFrame f, WebSocketFrame g)
+        {
+            var frames = new[] { f };
+            Action swap = () => frames[0] = g;
+            f.Release();
+            swap();
+            UseMemory(frames[0].Payload);
+        }
+        """);
+
+    [Fact]
     public Task Silent_OwnArrayHandedOn() => Verify("""
         void M(IWebSocketConn conn, List<WebSocketFrame[]> batches)
         {

@@ -22,6 +22,7 @@ internal sealed partial class FrameFlowAnalysis
             if (state.TryGet(symbolKey, out var entry) && entry.Kind == EntryKind.Frame)
                 Settle(entry, state);
         }
+        ForgetCapturedElements(captured, state, settle: true);
         if (graph.Report && !_running.Contains(function))
         {
             _running.Add(function);
@@ -152,7 +153,28 @@ internal sealed partial class FrameFlowAnalysis
             else
                 Settle(frame, state);
         }
+        ForgetCapturedElements(captured, state, settle: false);
         ForgetMembers(state);
+    }
+
+    /// <summary>A function that captures a tuple or own-array local may write its elements, which the function's own
+    /// graph does not follow: they are forgotten (and, for a delegate that may run anywhere, handed on).</summary>
+    private void ForgetCapturedElements(HashSet<ISymbol> captured, FlowState state, bool settle)
+    {
+        foreach (var symbol in captured)
+        {
+            if (symbol is not ILocalSymbol { RefKind: RefKind.None } local || !(local.Type.IsTupleType || _facts.OwnArrays.Contains(local)))
+                continue;
+            if (settle)
+            {
+                foreach (var pair in ElementsOf(state, local))
+                {
+                    if (pair.Value.Kind == EntryKind.Frame)
+                        Settle(pair.Value, state);
+                }
+            }
+            RemoveElements(state, local);
+        }
     }
 
     /// <summary>Runs a called function's graph; runs that report nothing are remembered per starting state, so a
