@@ -30,11 +30,14 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
         {
             if (FrameTypes.Create(start.Compilation) is not { } types)
                 return;
-            start.RegisterOperationBlockAction(block => AnalyzeBlock(block, types));
+            var summaries = new SummaryCache(start.Compilation, types);
+            var compilation = start.Compilation;
+            var frameMembers = new Lazy<HashSet<string>>(() => FrameMemberNames(compilation, types));
+            start.RegisterOperationBlockAction(block => AnalyzeBlock(block, types, summaries, frameMembers));
         });
     }
 
-    private static void AnalyzeBlock(OperationBlockAnalysisContext context, FrameTypes types)
+    private static void AnalyzeBlock(OperationBlockAnalysisContext context, FrameTypes types, SummaryCache summaries, Lazy<HashSet<string>> frameMembers)
     {
         if (context.OwningSymbol is not IMethodSymbol method)
             return;
@@ -44,13 +47,13 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
         foreach (var body in context.OperationBlocks)
         {
             var isBody = body is IMethodBodyBaseOperation || (!hasMethodBody && body is IBlockOperation);
-            if (!isBody || !MayConcernFrames(body.Syntax, method, types))
+            if (!isBody || !MayConcernFrames(body.Syntax, method, types, frameMembers))
                 continue;
             FrameFindings findings;
             try
             {
-                var cfg = context.GetControlFlowGraph(body);
-                findings = FrameFlowAnalysis.Analyze(cfg, method, types, context.CancellationToken);
+                var block = body;
+                findings = summaries.Analyze(method, () => context.GetControlFlowGraph(block), context.CancellationToken);
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException)
             {
@@ -64,20 +67,43 @@ public sealed class FrameFlowAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    /// <summary>A cheap syntactic filter: without a call named Release or ReadFrame, and without an owned
-    /// frame parameter, no rule can report, so the control-flow graph is not even built.</summary>
-    private static bool MayConcernFrames(SyntaxNode body, IMethodSymbol method, FrameTypes types)
+    /// <summary>A cheap syntactic filter: without a frame parameter and without a mention of Release, ReadFrame,
+    /// Payload, WebSocketFrame or a member of the compilation that takes or gives a frame, no rule can report, so the
+    /// control-flow graph is not even built.</summary>
+    private static bool MayConcernFrames(SyntaxNode body, IMethodSymbol method, FrameTypes types, Lazy<HashSet<string>> frameMembers)
     {
         foreach (var parameter in method.Parameters)
         {
-            if (types.IsOwnedParameter(parameter))
+            if (types.IsFrame(parameter.Type))
                 return true;
         }
         foreach (var token in body.DescendantTokens())
         {
-            if (token.IsKind(SyntaxKind.IdentifierToken) && token.ValueText is "Release" or "ReadFrame")
+            if (!token.IsKind(SyntaxKind.IdentifierToken))
+                continue;
+            if (token.ValueText is "Release" or "ReadFrame" or "Payload" or "WebSocketFrame" || frameMembers.Value.Contains(token.ValueText))
                 return true;
         }
         return false;
+    }
+
+    /// <summary>The names of the compilation's methods that take or return a frame and of its fields and properties
+    /// that hold one: a body that mentions one of them may get a frame without naming its type.</summary>
+    private static HashSet<string> FrameMemberNames(Compilation compilation, FrameTypes types)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var symbol in compilation.GetSymbolsWithName(_ => true, SymbolFilter.Member))
+        {
+            var concerns = symbol switch
+            {
+                IMethodSymbol method => types.IsFrame(method.ReturnType) || method.Parameters.Any(p => types.IsFrame(p.Type)),
+                IPropertySymbol property => types.IsFrame(property.Type),
+                IFieldSymbol field => types.IsFrame(field.Type),
+                _ => false,
+            };
+            if (concerns)
+                names.Add(symbol.Name);
+        }
+        return names;
     }
 }

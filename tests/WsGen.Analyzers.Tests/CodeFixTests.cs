@@ -124,4 +124,21 @@ public sealed class CodeFixTests
                 UseMemory({|WSG001:m|});
             }
         """);
+
+    [Fact]
+    public Task NoFix_WhenAHelperReleased() => VerifyFix("""
+            void M(WebSocketFrame f)
+            {
+                Finish(f);
+                UseMemory({|WSG001:f.Payload|});
+            }
+            void Finish(WebSocketFrame x) => x.Release();
+        """, """
+            void M(WebSocketFrame f)
+            {
+                Finish(f);
+                UseMemory({|WSG001:f.Payload|});
+            }
+            void Finish(WebSocketFrame x) => x.Release();
+        """);
 }

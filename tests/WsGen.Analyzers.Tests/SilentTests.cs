@@ -172,17 +172,6 @@ public sealed class SilentTests
         """);
 
     [Fact]
-    public Task Silent_ReleaseInAnotherMethod() => Verify("""
-        void Consume(WebSocketFrame f)
-        {
-            UseMemory(f.Payload);
-            Finish(f);
-            UseMemory(f.Payload);
-        }
-        void Finish(WebSocketFrame f) => f.Release();
-        """);
-
-    [Fact]
     public Task Silent_TwoDifferentFrames() => Verify("""
         void M(IWebSocketConn conn)
         {

@@ -56,21 +56,26 @@ internal static class Code
     /// <summary>A class C containing <paramref name="members"/>.</summary>
     public static string InClass(string members) => Usings + "class C\n{\n" + members + "\n" + Helpers + "}\n";
 
-    /// <summary>Members every snippet may call: consumers of a payload and a method a frame can be handed to.</summary>
+    /// <summary>Members every snippet may call: consumers of a payload and a method a frame can be handed to (it keeps
+    /// the frame, so the analyzer's summary of it says "handed on").</summary>
     public const string Helpers =
         "    static void Use(ReadOnlySpan<byte> data) { }\n" +
         "    static void UseMemory(ReadOnlyMemory<byte> data) { }\n" +
         "    static Task SendAsync(ReadOnlyMemory<byte> data) => Task.CompletedTask;\n" +
-        "    static void Keep(WebSocketFrame frame) { }\n" +
+        "    static readonly List<WebSocketFrame> Kept = new();\n" +
+        "    static void Keep(WebSocketFrame frame) => Kept.Add(frame);\n" +
         "    static bool Check() => true;\n";
 
     /// <summary>The diagnostic <paramref name="id"/> at markup location <paramref name="index"/> with its message arguments.</summary>
     public static DiagnosticResult At(DiagnosticDescriptor descriptor, int index, params object[] arguments) =>
         new DiagnosticResult(descriptor).WithLocation(index).WithArguments(arguments).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations);
 
-    public static Task Verify(string members, params DiagnosticResult[] expected)
+    public static Task Verify(string members, params DiagnosticResult[] expected) => VerifyWith(members, "", expected);
+
+    /// <summary>Like <see cref="Verify"/>, with <paramref name="types"/> (extension classes, interfaces) declared next to class C.</summary>
+    public static Task VerifyWith(string members, string types, params DiagnosticResult[] expected)
     {
-        var test = new AnalyzerTest(InClass(members));
+        var test = new AnalyzerTest(InClass(members) + types);
         test.ExpectedDiagnostics.AddRange(expected);
         return test.RunAsync();
     }

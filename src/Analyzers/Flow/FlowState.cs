@@ -134,6 +134,28 @@ internal readonly struct Entry : IEquatable<Entry>
     }
 }
 
+/// <summary>The state key of one element of a container the method holds in a local: a tuple element (by its
+/// ItemN name) or an element of an array the method created (by its constant index).</summary>
+internal sealed class ElementKey : IEquatable<ElementKey>
+{
+    public ElementKey(ILocalSymbol container, object index)
+    {
+        Container = container;
+        Index = index;
+    }
+
+    public ILocalSymbol Container { get; }
+
+    public object Index { get; }
+
+    public bool Equals(ElementKey? other) =>
+        other is not null && SymbolEqualityComparer.Default.Equals(Container, other.Container) && Index.Equals(other.Index);
+
+    public override bool Equals(object? obj) => Equals(obj as ElementKey);
+
+    public override int GetHashCode() => (SymbolEqualityComparer.Default.GetHashCode(Container) * 31) ^ Index.GetHashCode();
+}
+
 /// <summary>Compares state keys: symbols by symbol equality, flow captures and operations by value.</summary>
 internal sealed class KeyComparer : IEqualityComparer<object>
 {
@@ -184,6 +206,21 @@ internal sealed class FlowState : IEquatable<FlowState>
     {
         foreach (var key in _entries.Keys.ToList())
             _entries[key] = update(_entries[key]);
+    }
+
+    /// <summary>Forgets every variable whose key matches <paramref name="predicate"/>.</summary>
+    public void RemoveWhere(Func<object, bool> predicate)
+    {
+        List<object>? keys = null;
+        foreach (var key in _entries.Keys)
+        {
+            if (predicate(key))
+                (keys ??= new List<object>()).Add(key);
+        }
+        if (keys is null)
+            return;
+        foreach (var key in keys)
+            _entries.Remove(key);
     }
 
     /// <summary>Forgets every variable of <paramref name="group"/>: from here on the analysis stays silent about it.</summary>

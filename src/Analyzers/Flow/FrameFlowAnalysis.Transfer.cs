@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -29,9 +30,29 @@ internal sealed partial class FrameFlowAnalysis
                 var function = method.OriginalDefinition;
                 OnDelegate(function, function, graph.Cfg.GetLocalFunctionControlFlowGraphInScope(function), state, graph);
                 return;
+            case ISimpleAssignmentOperation { IsRef: true }:
+                return; // a ref local bound to a variable: resolved before the walk (BodyFacts.RefLocals)
+            case ISimpleAssignmentOperation { Target: ILocalReferenceOperation { Local: { RefKind: RefKind.None, Type.IsTupleType: true } tuple } } assignment:
+                AssignTuple(tuple, assignment.Value, state, graph);
+                return;
+            case ISimpleAssignmentOperation { Target: ILocalReferenceOperation { Local: var array } } assignment when _facts.OwnArrays.Contains(array):
+                AssignArray(array, assignment.Value, state, graph);
+                return;
             case ISimpleAssignmentOperation assignment when TrackedKey(assignment.Target) is { } key:
                 Visit(assignment.Value, state, graph);
                 Assign(key, assignment.Target.Type, assignment.Value, assignment, state);
+                return;
+            case ISimpleAssignmentOperation { Target: IArrayElementReferenceOperation { ArrayReference: { } written } } assignment
+                when ContainerOf(written) is { } container:
+                // An element at an index the analysis cannot name: any element may have changed.
+                VisitChildren(assignment, state, graph);
+                RemoveElements(state, container);
+                return;
+            case ISimpleAssignmentOperation { Target: ILocalReferenceOperation { Local: var delegateLocal } } assignment
+                when delegateLocal.Type.TypeKind == TypeKind.Delegate && _facts.WritesOf(delegateLocal) <= 1:
+                if (FunctionOf(assignment.Value, graph) is { } created)
+                    _delegates[delegateLocal] = created;
+                VisitChildren(assignment, state, graph);
                 return;
             case IFlowCaptureOperation capture:
                 Visit(capture.Value, state, graph);
@@ -57,32 +78,209 @@ internal sealed partial class FrameFlowAnalysis
                 else
                     Visit(instance, state, graph);
                 return;
+            case IIsPatternOperation { Pattern: IDeclarationPatternOperation { DeclaredSymbol: ILocalSymbol declared } } pattern
+                when _types.IsFrame(declared.Type):
+                Visit(pattern.Value, state, graph);
+                Assign(declared, declared.Type, pattern.Value, pattern, state);
+                return;
+            case IIsPatternOperation { Pattern: IRecursivePatternOperation { DeclaredSymbol: ILocalSymbol declared } } pattern
+                when _types.IsFrame(declared.Type):
+                Visit(pattern.Value, state, graph);
+                Assign(declared, declared.Type, pattern.Value, pattern, state);
+                return;
             case IInvocationOperation invocation:
-                VisitChildren(invocation, state, graph);
-                if (invocation.Instance is { } target && _types.IsRelease(invocation.TargetMethod)
-                    && Resolve(state, target) is { Kind: EntryKind.Frame } released)
-                    OnRelease(invocation, released, state, graph);
-                else if (invocation.TargetMethod.MethodKind == MethodKind.LocalFunction)
-                    OnLocalFunctionCall(invocation, state, graph);
-                AfterArguments(invocation.Arguments, state);
+                OnInvocation(invocation, state, graph);
                 return;
             case IObjectCreationOperation creation:
                 VisitChildren(creation, state, graph);
                 AfterArguments(creation.Arguments, state);
                 return;
+            case IAwaitOperation:
+                VisitChildren(operation, state, graph);
+                ForgetMembers(state);
+                return;
             case IDeconstructionAssignmentOperation deconstruction:
-                VisitChildren(deconstruction, state, graph);
-                foreach (var written in deconstruction.Target.DescendantsAndSelf())
-                {
-                    if (TrackedKey(written) is { } targetKey)
-                        state.Remove(targetKey);
-                }
+                Deconstruct(deconstruction, state, graph);
+                return;
+            case ILocalReferenceOperation when ContainerOf(operation) is { } container:
+                OnContainerReference(operation, container, state);
                 return;
             case ILocalReferenceOperation or IParameterReferenceOperation or IFlowCaptureReferenceOperation:
                 OnReference(operation, state, graph);
                 return;
+            case IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation when KeyOf(operation) is not null:
+                OnReference(operation, state, graph);
+                return;
         }
         VisitChildren(operation, state, graph);
+    }
+
+    private void OnInvocation(IInvocationOperation invocation, FlowState state, Graph graph)
+    {
+        VisitChildren(invocation, state, graph);
+        var target = invocation.TargetMethod;
+        if (invocation.Instance is { } instance && _types.IsRelease(target))
+        {
+            if (Resolve(state, instance) is { Kind: EntryKind.Frame } released)
+                OnRelease(invocation, released, state, graph);
+        }
+        else if (target.MethodKind == MethodKind.LocalFunction)
+        {
+            var local = target.OriginalDefinition;
+            OnFunctionCall(new Function(local, local, graph.Cfg.GetLocalFunctionControlFlowGraphInScope(local)), invocation, state, graph);
+        }
+        else if (target.MethodKind == MethodKind.DelegateInvoke && InvokedDelegate(invocation) is { } invoked)
+        {
+            OnFunctionCall(invoked, invocation, state, graph);
+        }
+        else
+        {
+            OnSummarizedCall(invocation, state, graph);
+            if (invocation.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }
+                || invocation.Arguments.Any(a => a.Value.Type?.TypeKind == TypeKind.Delegate))
+                ForgetMembers(state);
+        }
+        AfterArguments(invocation.Arguments, state);
+        if (_types.IsTryGetArray(target))
+            OnTryGetArray(invocation, state);
+    }
+
+    /// <summary><c>MemoryMarshal.TryGetArray(payload, out segment)</c>: the segment aliases the payload.</summary>
+    private void OnTryGetArray(IInvocationOperation invocation, FlowState state)
+    {
+        IOperation? memory = null;
+        object? segment = null;
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.RefKind == RefKind.Out)
+                segment = TrackedKey(argument.Value);
+            else
+                memory = argument.Value;
+        }
+        if (memory is not null && segment is not null && DerivedOf(state, memory) is { State: ReleaseState.NotReleased or ReleaseState.Null } derived)
+            state.Set(segment, derived);
+    }
+
+    /// <summary>A tuple assigned to a local: its frame and payload elements are followed one by one.</summary>
+    private void AssignTuple(ILocalSymbol tuple, IOperation value, FlowState state, Graph graph)
+    {
+        var produced = StripConversions(value, _ => true);
+        if (produced is ILocalReferenceOperation { Local: { Type.IsTupleType: true } source } && !SymbolEqualityComparer.Default.Equals(source, tuple))
+        {
+            RemoveElements(state, tuple);
+            foreach (var pair in ElementsOf(state, source))
+                state.Set(new ElementKey(tuple, ((ElementKey)pair.Key).Index), pair.Value);
+            return;
+        }
+        if (produced is not ITupleOperation literal)
+        {
+            Visit(value, state, graph);
+            RemoveElements(state, tuple);
+            return;
+        }
+        var elements = new List<(object Key, IOperation Value)>();
+        for (var i = 0; i < literal.Elements.Length; i++)
+        {
+            var element = literal.Elements[i];
+            if (IsTrackedType(element.Type))
+                elements.Add((new ElementKey(tuple, "Item" + (i + 1)), element));
+            VisitHeld(element, state, graph);
+        }
+        RemoveElements(state, tuple);
+        foreach (var (key, element) in elements)
+            Assign(key, element.Type, element, element, state);
+    }
+
+    /// <summary>An array the method creates: its frame and payload elements are followed by index.</summary>
+    private void AssignArray(ILocalSymbol array, IOperation value, FlowState state, Graph graph)
+    {
+        var elements = StripConversions(value, _ => true) switch
+        {
+            IArrayCreationOperation { Initializer: { } initializer } => initializer.ElementValues,
+            IArrayCreationOperation => ImmutableArray<IOperation>.Empty,
+            ICollectionExpressionOperation collection => collection.Elements,
+            _ => (ImmutableArray<IOperation>?)null,
+        };
+        if (elements is not { } values)
+        {
+            Visit(value, state, graph);
+            RemoveElements(state, array);
+            return;
+        }
+        foreach (var element in values)
+            VisitHeld(element, state, graph);
+        RemoveElements(state, array);
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (IsTrackedType(values[i].Type))
+                Assign(new ElementKey(array, i), values[i].Type, values[i], values[i], state);
+        }
+    }
+
+    /// <summary>Visits a value about to be kept in a local holder: a frame variable is only aliased, not handed on.</summary>
+    private void VisitHeld(IOperation value, FlowState state, Graph graph)
+    {
+        if (Resolve(state, value) is not { Kind: EntryKind.Frame })
+            Visit(value, state, graph);
+    }
+
+    /// <summary><c>(a, b) = (x, y)</c> and <c>var (a, b) = t</c>: element by element when the right side is a tuple
+    /// literal or a followed tuple local; otherwise the targets are no longer followed.</summary>
+    private void Deconstruct(IDeconstructionAssignmentOperation deconstruction, FlowState state, Graph graph)
+    {
+        var targets = StripConversions(deconstruction.Target is IDeclarationExpressionOperation declaration ? declaration.Expression : deconstruction.Target, _ => true) as ITupleOperation;
+        var value = StripConversions(deconstruction.Value, _ => true);
+        var sources = new List<(object Key, ITypeSymbol? Type, IOperation? Value, object? Element)>();
+        if (targets is not null)
+        {
+            for (var i = 0; i < targets.Elements.Length; i++)
+            {
+                if (TrackedKey(targets.Elements[i]) is not { } key)
+                    continue;
+                var type = targets.Elements[i].Type;
+                if (value is ITupleOperation literal && literal.Elements.Length == targets.Elements.Length)
+                    sources.Add((key, type, literal.Elements[i], null));
+                else if (value is ILocalReferenceOperation { Local.Type.IsTupleType: true } tuple && ContainerOf(tuple) is { } container)
+                    sources.Add((key, type, null, new ElementKey(container, "Item" + (i + 1))));
+                else
+                    sources.Add((key, type, null, null));
+            }
+        }
+        if (value is ITupleOperation values)
+        {
+            foreach (var element in values.Elements)
+                VisitHeld(element, state, graph);
+        }
+        else if (!(value is ILocalReferenceOperation && ContainerOf(value) is not null))
+            Visit(deconstruction.Value, state, graph);
+        // Read every source before writing any target: (a, b) = (b, a) swaps.
+        var resolved = sources.Select(s => (s.Key, s.Type, s.Value,
+            Entry: s.Element is { } element && state.TryGet(element, out var held) ? held : (Entry?)null)).ToList();
+        var staged = new List<(object Key, Entry? Entry)>();
+        foreach (var (key, type, source, held) in resolved)
+        {
+            if (held is { } entry)
+                staged.Add((key, entry));
+            else if (source is not null && Resolve(state, source) is { } alias)
+                staged.Add((key, alias));
+            else if (source is not null && !_types.IsFrame(type) && DerivedOf(state, source) is { State: ReleaseState.NotReleased or ReleaseState.Null } derived)
+                staged.Add((key, derived));
+            else
+                staged.Add((key, null));
+        }
+        foreach (var written in deconstruction.Target.DescendantsAndSelf())
+        {
+            if (TrackedKey(written) is { } targetKey)
+                state.Remove(targetKey);
+        }
+        foreach (var (key, entry) in staged)
+        {
+            if (entry is not { } kept)
+                continue;
+            state.Set(key, kept);
+            if (kept.Kind == EntryKind.Frame && !IsLocalHolder(key))
+                Settle(kept, state); // deconstructed into a field: stored
+        }
     }
 
     private void VisitChildren(IOperation operation, FlowState state, Graph graph)
@@ -90,14 +288,6 @@ internal sealed partial class FrameFlowAnalysis
         foreach (var child in operation.ChildOperations)
             Visit(child, state, graph);
     }
-
-    private object? TrackedKey(IOperation target) =>
-        target switch
-        {
-            ILocalReferenceOperation local when IsTrackedType(local.Local.Type) && local.Local.RefKind == RefKind.None => local.Local,
-            IParameterReferenceOperation parameter when IsTrackedType(parameter.Parameter.Type) && parameter.Parameter.RefKind == RefKind.None => parameter.Parameter,
-            _ => null,
-        };
 
     private static bool IsBranchCondition(IOperation operation, Graph graph)
     {
@@ -145,9 +335,14 @@ internal sealed partial class FrameFlowAnalysis
     {
         foreach (var argument in arguments)
         {
-            if (argument.Parameter?.RefKind is not (RefKind.Out or RefKind.Ref) || TrackedKey(argument.Value) is not { } key)
+            if (argument.Parameter?.RefKind is not (RefKind.Out or RefKind.Ref))
                 continue;
-            state.Remove(key);
+            if (TrackedKey(argument.Value) is { } key)
+                state.Remove(key);
+            else if (ContainerOf(argument.Value) is { } container)
+                RemoveElements(state, container);
+            else if (argument.Value is IArrayElementReferenceOperation { ArrayReference: { } array } && ContainerOf(array) is { } written)
+                RemoveElements(state, written);
         }
     }
 
@@ -167,13 +362,16 @@ internal sealed partial class FrameFlowAnalysis
         RecordUse(reference.Syntax, entry, graph);
     }
 
-    /// <summary><c>m.Length</c> and <c>m.IsEmpty</c> read the Memory/Span struct itself, not the pooled bytes.</summary>
+    /// <summary><c>m.Length</c>, <c>m.IsEmpty</c> (and an ArraySegment's <c>Count</c> and <c>Offset</c>) read the
+    /// struct itself, not the pooled bytes.</summary>
     private static bool IsMetadataRead(IOperation reference) =>
-        reference.Parent is IPropertyReferenceOperation { Property.Name: "Length" or "IsEmpty" } property
+        reference.Parent is IPropertyReferenceOperation { Property.Name: "Length" or "IsEmpty" or "Count" or "Offset" } property
         && ReferenceEquals(property.Instance, reference);
 
     /// <summary>True when a reference to a frame neither stores it nor hands it to other code: a member access
-    /// on it, an alias in a tracked local, a null check, or IWebSocketConn.WriteFrame (the frame stays the caller's).</summary>
+    /// on it, an alias in a local holder, a null check or a type pattern, IWebSocketConn.WriteFrame (the frame stays
+    /// the caller's), or an argument of a call whose effect on it the analysis applies (a summarized method, a local
+    /// function or a delegate it follows).</summary>
     private bool IsBenignFrameReference(IOperation reference)
     {
         var operation = reference;
@@ -183,10 +381,12 @@ internal sealed partial class FrameFlowAnalysis
         {
             IMemberReferenceOperation member => ReferenceEquals(member.Instance, operation),
             IInvocationOperation invocation => ReferenceEquals(invocation.Instance, operation),
-            ISimpleAssignmentOperation assignment => ReferenceEquals(assignment.Value, operation) && TrackedKey(assignment.Target) is not null,
+            ISimpleAssignmentOperation assignment => ReferenceEquals(assignment.Value, operation)
+                && TrackedKey(assignment.Target) is { } key && IsLocalHolder(key),
             IFlowCaptureOperation => true,
             IIsNullOperation or IIsPatternOperation or IBinaryOperation => true,
-            IArgumentOperation { Parent: IInvocationOperation call } => _types.IsConnMember(call.TargetMethod, "WriteFrame"),
+            IArgumentOperation { Parent: IInvocationOperation call } argument =>
+                _types.IsConnMember(call.TargetMethod, "WriteFrame") || IsFollowedArgument(call, argument),
             _ => false,
         };
     }
@@ -201,7 +401,10 @@ internal sealed partial class FrameFlowAnalysis
 
     private void RecordUse(SyntaxNode node, Entry entry, Graph graph)
     {
-        if (graph.Report && entry.State is ReleaseState.Released or ReleaseState.Maybe)
+        if (!graph.Report)
+            return;
+        _reads.Add(entry.Group);
+        if (entry.State is ReleaseState.Released or ReleaseState.Maybe)
             _findings.AddUse(node, entry.State, entry.ReleaseSite);
     }
 
@@ -212,115 +415,5 @@ internal sealed partial class FrameFlowAnalysis
         state.UpdateGroup(frame.Group, e => e.With(ReleaseState.Released, invocation, unsettled: false));
         if (frame.Group.IsMerged)
             state.UpdateAll(e => e.WithUnsettled(false));
-    }
-
-    /// <summary>A lambda or a local function turned into a delegate: it may run at any later time, so it sees the
-    /// state where it is created (for variables written only once), and a release inside it does not count here.
-    /// A frame it captures is handed on, as far as WSG003 is concerned.</summary>
-    private void OnDelegate(object function, IMethodSymbol symbol, ControlFlowGraph cfg, FlowState state, Graph graph)
-    {
-        var captured = ReferencedSymbols(function, cfg);
-        foreach (var symbolKey in captured)
-        {
-            if (state.TryGet(symbolKey, out var entry) && entry.Kind == EntryKind.Frame)
-                Settle(entry, state);
-        }
-        if (graph.Report && graph.Depth < MaxDepth)
-            RunGraph(cfg, symbol, InitialState(symbol, state, captured, fromCall: false), report: true, graph.Depth + 1);
-    }
-
-    /// <summary>A direct call of a local function: it runs now, so its effect on the variables it captures applies.</summary>
-    private void OnLocalFunctionCall(IInvocationOperation invocation, FlowState state, Graph graph)
-    {
-        var function = invocation.TargetMethod.OriginalDefinition;
-        var cfg = graph.Cfg.GetLocalFunctionControlFlowGraphInScope(function);
-        var captured = ReferencedSymbols(function, cfg);
-        var exit = graph.Depth < MaxDepth
-            ? RunGraph(cfg, function, InitialState(function, state, captured, fromCall: true), graph.Report, graph.Depth + 1)
-            : null;
-        foreach (var symbol in captured)
-        {
-            if (!state.TryGet(symbol, out var before))
-                continue;
-            if (exit is not null && exit.TryGet(symbol, out var after))
-            {
-                if (after.Group.Equals(before.Group))
-                    state.UpdateGroup(before.Group, e => e.With(after.State, after.ReleaseSite, after.Unsettled));
-                else
-                    state.Set(symbol, after);
-            }
-            else
-            {
-                state.Remove(symbol);
-            }
-        }
-    }
-
-    /// <summary>The state a method, lambda or local function starts with: its frame parameters (owned when it is an
-    /// OnMessage handler) and, for a nested function, what is known of the variables it captures.</summary>
-    private FlowState InitialState(IMethodSymbol? method, FlowState? outer, HashSet<ISymbol>? captured, bool fromCall)
-    {
-        var state = new FlowState();
-        if (method is not null)
-        {
-            foreach (var parameter in method.Parameters)
-            {
-                if (!_types.IsFrame(parameter.Type) || parameter.RefKind != RefKind.None)
-                    continue;
-                object? origin = _types.IsOwnedParameter(parameter) ? parameter : null;
-                state.Set(parameter, new Entry(EntryKind.Frame, Group.Site(parameter), ReleaseState.NotReleased, null, origin, origin is not null));
-            }
-        }
-        if (outer is null || captured is null)
-            return state;
-        foreach (var symbol in captured)
-        {
-            if (!outer.TryGet(symbol, out var entry))
-                continue;
-            if (fromCall)
-                state.Set(symbol, entry);
-            else if (!_writes.TryGetValue(symbol, out var writes) || writes <= 1)
-                state.Set(symbol, new Entry(entry.Kind, entry.Group, entry.State, entry.ReleaseSite, null, unsettled: false));
-        }
-        return state;
-    }
-
-    /// <summary>The locals and parameters a nested function's body refers to (including its own nested functions).</summary>
-    private HashSet<ISymbol> ReferencedSymbols(object function, ControlFlowGraph cfg)
-    {
-        if (_referenced.TryGetValue(function, out var cached))
-            return cached;
-        var result = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
-        _referenced[function] = result;
-        foreach (var block in cfg.Blocks)
-        {
-            foreach (var root in block.Operations.Concat(block.BranchValue is { } value ? new[] { value } : Array.Empty<IOperation>()))
-            {
-                foreach (var operation in root.DescendantsAndSelf())
-                {
-                    switch (operation)
-                    {
-                        case ILocalReferenceOperation local:
-                            result.Add(local.Local);
-                            break;
-                        case IParameterReferenceOperation parameter:
-                            result.Add(parameter.Parameter);
-                            break;
-                        case IFlowAnonymousFunctionOperation lambda:
-                            result.UnionWith(ReferencedSymbols(lambda, cfg.GetAnonymousFunctionControlFlowGraphInScope(lambda)));
-                            break;
-                        case IInvocationOperation { TargetMethod.MethodKind: MethodKind.LocalFunction } call:
-                            var callee = call.TargetMethod.OriginalDefinition;
-                            result.UnionWith(ReferencedSymbols(callee, cfg.GetLocalFunctionControlFlowGraphInScope(callee)));
-                            break;
-                        case IMethodReferenceOperation { Method.MethodKind: MethodKind.LocalFunction } reference:
-                            var referenced = reference.Method.OriginalDefinition;
-                            result.UnionWith(ReferencedSymbols(referenced, cfg.GetLocalFunctionControlFlowGraphInScope(referenced)));
-                            break;
-                    }
-                }
-            }
-        }
-        return result;
     }
 }

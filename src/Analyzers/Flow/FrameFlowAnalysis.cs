@@ -18,45 +18,92 @@ namespace WsGen.Analyzers.Flow;
 /// </remarks>
 internal sealed partial class FrameFlowAnalysis
 {
-    private const int MaxDepth = 3;
     private const int MaxRounds = 64;
 
     private readonly FrameTypes _types;
+    private readonly SummaryCache _summaries;
+    private readonly BodyFacts _facts;
     private readonly FrameFindings _findings = new();
-    private readonly Dictionary<ISymbol, int> _writes;
     private readonly Dictionary<object, HashSet<ISymbol>> _referenced = new(KeyComparer.Instance);
+    private readonly Dictionary<ILocalSymbol, object> _refTargets = new(SymbolEqualityComparer.Default);
+    private readonly Dictionary<ILocalSymbol, Function> _delegates = new(SymbolEqualityComparer.Default);
+    private readonly HashSet<object> _running = new(KeyComparer.Instance);
+    private readonly Dictionary<object, List<(FlowState Initial, FlowState? Exit)>> _calls = new(KeyComparer.Instance);
     private readonly CancellationToken _cancellation;
 
-    private FrameFlowAnalysis(FrameTypes types, Dictionary<ISymbol, int> writes, CancellationToken cancellation)
+    /// <summary>The frames whose payload is read (in the final pass), for the summary.</summary>
+    private readonly HashSet<Group> _reads = new();
+
+    /// <summary>The method being analyzed: its frame parameters carry their origin, so that its summary can tell
+    /// whether it settles them (WSG003 only reports the parameter of an OnMessage handler).</summary>
+    private readonly IMethodSymbol _root;
+
+    private FrameFlowAnalysis(ControlFlowGraph cfg, IMethodSymbol root, FrameTypes types, SummaryCache summaries, CancellationToken cancellation)
     {
         _types = types;
-        _writes = writes;
+        _summaries = summaries;
+        _root = root;
+        _facts = BodyFacts.Collect(cfg.OriginalOperation, types);
         _cancellation = cancellation;
+        foreach (var (local, target) in _facts.RefLocals)
+        {
+            if (KeyOf(target) is { } key)
+                _refTargets[local] = key;
+            else if (StripConversions(target, _ => true) is IArrayElementReferenceOperation { ArrayReference: ILocalReferenceOperation array })
+                _facts.OwnArrays.Remove(array.Local); // a ref to an element the analysis cannot name: the array is no longer followed
+        }
     }
 
-    /// <summary>Analyzes one method body (with its lambdas and local functions).</summary>
-    public static FrameFindings Analyze(ControlFlowGraph cfg, IMethodSymbol method, FrameTypes types, CancellationToken cancellation)
+    /// <summary>Analyzes one method body (with its lambdas and local functions): what the rules report, and what the
+    /// method does to the frames its parameters receive (see <see cref="MethodSummary"/>).</summary>
+    public static (FrameFindings Findings, MethodSummary Summary) Analyze(
+        ControlFlowGraph cfg, IMethodSymbol method, FrameTypes types, SummaryCache summaries, CancellationToken cancellation)
     {
-        var analysis = new FrameFlowAnalysis(types, WriteCounter.Count(cfg.OriginalOperation), cancellation);
-        analysis.RunGraph(cfg, method, analysis.InitialState(method, null, null, fromCall: false), report: true, depth: 0);
-        return analysis._findings;
+        var analysis = new FrameFlowAnalysis(cfg, method, types, summaries, cancellation);
+        var exit = analysis.RunGraph(cfg, method, analysis.InitialState(method, null, null, fromCall: false), report: true);
+        var parameters = new ParameterSummary?[method.Parameters.Length];
+        foreach (var parameter in method.Parameters)
+        {
+            // A parameter the method writes may hold another frame at the end: unknown.
+            if (exit is null || analysis._facts.WritesOf(parameter) > 0 || !exit.TryGet(parameter, out var entry)
+                || entry.Kind != EntryKind.Frame || !entry.Group.Equals(Group.Site(parameter)))
+                continue;
+            var release = entry.State == ReleaseState.Null ? ReleaseState.NotReleased : entry.State;
+            parameters[parameter.Ordinal] = new ParameterSummary(release, analysis._reads.Contains(entry.Group), settles: !entry.Unsettled);
+        }
+        return (analysis._findings, new MethodSummary(parameters));
+    }
+
+    /// <summary>A lambda or local function the analysis can run where it is called.</summary>
+    private sealed class Function
+    {
+        public Function(object key, IMethodSymbol symbol, ControlFlowGraph cfg)
+        {
+            Key = key;
+            Symbol = symbol;
+            Cfg = cfg;
+        }
+
+        /// <summary>The lambda's operation or the local function's symbol.</summary>
+        public object Key { get; }
+
+        public IMethodSymbol Symbol { get; }
+
+        public ControlFlowGraph Cfg { get; }
     }
 
     /// <summary>The context of one graph being walked.</summary>
     private sealed class Graph
     {
-        public Graph(ControlFlowGraph cfg, IMethodSymbol? method, int depth)
+        public Graph(ControlFlowGraph cfg, IMethodSymbol? method)
         {
             Cfg = cfg;
             Method = method;
-            Depth = depth;
         }
 
         public ControlFlowGraph Cfg { get; }
 
         public IMethodSymbol? Method { get; }
-
-        public int Depth { get; }
 
         /// <summary>True during the final pass, when findings are recorded.</summary>
         public bool Report { get; set; }
@@ -67,12 +114,12 @@ internal sealed partial class FrameFlowAnalysis
 
     /// <summary>Runs one graph to a fixed point from <paramref name="initial"/>; returns the state at its exit,
     /// or null when the exit is unreachable or the graph did not converge (then nothing is reported).</summary>
-    private FlowState? RunGraph(ControlFlowGraph cfg, IMethodSymbol? method, FlowState initial, bool report, int depth)
+    private FlowState? RunGraph(ControlFlowGraph cfg, IMethodSymbol? method, FlowState initial, bool report)
     {
         var blocks = cfg.Blocks;
         var entries = new FlowState?[blocks.Length];
         var exits = new FlowState?[blocks.Length];
-        var graph = new Graph(cfg, method, depth);
+        var graph = new Graph(cfg, method);
         var converged = false;
         for (var round = 0; round < MaxRounds && !converged; round++)
         {
@@ -103,13 +150,14 @@ internal sealed partial class FrameFlowAnalysis
         }
         if (exitState is not null && method is not null)
             RecordLeaks(exitState, cfg, method);
-        if (depth < MaxDepth)
+        foreach (var localFunction in cfg.LocalFunctions)
         {
-            foreach (var localFunction in cfg.LocalFunctions)
-            {
-                RunGraph(cfg.GetLocalFunctionControlFlowGraph(localFunction), localFunction,
-                    InitialState(localFunction, null, null, fromCall: false), report: true, depth + 1);
-            }
+            if (_running.Contains(localFunction))
+                continue;
+            _running.Add(localFunction);
+            RunGraph(cfg.GetLocalFunctionControlFlowGraph(localFunction), localFunction,
+                InitialState(localFunction, null, null, fromCall: false), report: true);
+            _running.Remove(localFunction);
         }
         return exitState;
     }
@@ -123,7 +171,8 @@ internal sealed partial class FrameFlowAnalysis
                 continue;
             switch (entry.Origin)
             {
-                case IParameterSymbol parameter when SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol, method):
+                case IParameterSymbol parameter when SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol, method)
+                    && _types.IsOwnedParameter(parameter):
                     if (parameter.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(_cancellation) is { } syntax)
                         _findings.AddLeak(syntax, method);
                     break;
@@ -281,17 +330,7 @@ internal sealed partial class FrameFlowAnalysis
         return operation;
     }
 
-    private bool IsTrackedType(ITypeSymbol? type) => _types.IsFrame(type) || _types.IsPayloadLike(type);
-
-    /// <summary>The state key of a local, parameter or flow capture reference, seen through conversions.</summary>
-    private object? KeyOf(IOperation operation) =>
-        StripConversions(operation, IsTrackedType) switch
-        {
-            ILocalReferenceOperation local => local.Local,
-            IParameterReferenceOperation parameter => parameter.Parameter,
-            IFlowCaptureReferenceOperation capture => capture.Id,
-            _ => null,
-        };
+    private bool IsTrackedType(ITypeSymbol? type) => _types.IsTracked(type);
 
     private Entry? Resolve(FlowState state, IOperation operation) =>
         KeyOf(operation) is { } key && state.TryGet(key, out var entry) ? entry : null;

@@ -1,4 +1,6 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace WsGen.Analyzers.Flow;
 
@@ -15,8 +17,12 @@ internal sealed class FrameTypes
             compilation.GetTypeByMetadataName("System.ReadOnlyMemory`1"),
             compilation.GetTypeByMetadataName("System.Span`1"),
             compilation.GetTypeByMetadataName("System.ReadOnlySpan`1"),
+            compilation.GetTypeByMetadataName("System.ArraySegment`1"),
         };
+        _memoryMarshal = compilation.GetTypeByMetadataName("System.Runtime.InteropServices.MemoryMarshal");
     }
+
+    private readonly INamedTypeSymbol? _memoryMarshal;
 
     private readonly INamedTypeSymbol?[] _payloadLike;
 
@@ -37,7 +43,8 @@ internal sealed class FrameTypes
     public bool IsFrame(ITypeSymbol? type) =>
         type is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, Frame);
 
-    /// <summary>True for Memory, ReadOnlyMemory, Span and ReadOnlySpan of any element type: what can alias a payload.</summary>
+    /// <summary>True for Memory, ReadOnlyMemory, Span, ReadOnlySpan and ArraySegment of any element type: what can
+    /// alias a payload.</summary>
     public bool IsPayloadLike(ITypeSymbol? type)
     {
         if (type is not INamedTypeSymbol { IsGenericType: true } named)
@@ -50,6 +57,37 @@ internal sealed class FrameTypes
         }
         return false;
     }
+
+    /// <summary>True for the types the analysis follows: a frame, or what can alias a payload.</summary>
+    public bool IsTracked(ITypeSymbol? type) => IsFrame(type) || IsPayloadLike(type);
+
+    /// <summary>True for a field or an auto-property (declared here, not virtual) whose type the analysis follows:
+    /// what it holds changes only where it is assigned.</summary>
+    public bool IsTrackedMember(ISymbol member) =>
+        member switch
+        {
+            IFieldSymbol field => !field.IsConst && !field.ContainingType.IsTupleType && IsTracked(field.Type),
+            IPropertySymbol property => IsTracked(property.Type) && IsAutoProperty(property),
+            _ => false,
+        };
+
+    private static bool IsAutoProperty(IPropertySymbol property)
+    {
+        if (property.IsAbstract || property.IsVirtual || property.IsOverride || property.IsExtern || property.IsIndexer
+            || property.DeclaringSyntaxReferences.Length != 1)
+            return false;
+        return property.DeclaringSyntaxReferences[0].GetSyntax() is PropertyDeclarationSyntax
+        {
+            ExpressionBody: null,
+            AccessorList: { } accessors,
+        } declaration
+            && !declaration.Modifiers.Any(SyntaxKind.PartialKeyword)
+            && accessors.Accessors.All(a => a.Body is null && a.ExpressionBody is null);
+    }
+
+    /// <summary>True for <c>MemoryMarshal.TryGetArray</c>, whose out ArraySegment aliases the memory it is given.</summary>
+    public bool IsTryGetArray(IMethodSymbol method) =>
+        method.Name == "TryGetArray" && SymbolEqualityComparer.Default.Equals(method.ContainingType, _memoryMarshal);
 
     /// <summary>True for a member declared on WebSocketFrame with the given name.</summary>
     public bool IsFrameMember(ISymbol? member, string name) =>
