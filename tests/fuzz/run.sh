@@ -62,8 +62,15 @@ for t in $targets; do
   dict=()
   [[ $t == http-* ]] && dict=(-x "$HERE/dict/http.dict")
   log=$out/$t.log
-  afl-fuzz -i "$HERE/corpus/$t" -o "$out/$t" -V "$seconds" -t 5000 -m none "${dict[@]}" \
-    -- dotnet "$work/afl/WsGen.Fuzz.dll" "$t" >"$log" 2>&1 || { tail -30 "$log" >&2; echo "run.sh: afl-fuzz failed on $t" >&2; exit 1; }
+  # A second try when afl-fuzz gives up at start-up (SharpFuzz's fork server can race its first input on a busy
+  # machine); AFL_AUTORESUME lets it go on in the same output folder.
+  for attempt in 1 2; do
+    afl-fuzz -i "$HERE/corpus/$t" -o "$out/$t" -V "$seconds" -t 5000 -m none "${dict[@]}" \
+      -- dotnet "$work/afl/WsGen.Fuzz.dll" "$t" >"$log" 2>&1 && break
+    tail -30 "$log" >&2
+    ((attempt == 1)) || { echo "run.sh: afl-fuzz failed on $t" >&2; exit 1; }
+    echo "run.sh: afl-fuzz stopped at start-up on $t; trying once more" >&2
+  done
   stats=$out/$t/default/fuzzer_stats
   stat() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
   printf '%-14s %10s %10s %8s %8s %8s %8s\n' "$t" "$(stat execs_done)" "$(stat execs_per_sec)" "$(stat edges_found)" \
