@@ -9,7 +9,7 @@ namespace WsGen.Server;
 internal static partial class ServerLog
 {
     [LoggerMessage(EventId = 1, EventName = "Listening", Level = LogLevel.Information,
-        Message = "WsGen listening on ws://{EndPoint}/ ({Loop}, {LoopCount} loops)")]
+        Message = "WsGen listening on ws://{EndPoint}/ (loop: {Loop}, loops: {LoopCount})")]
     public static partial void Listening(ILogger logger, System.Net.IPEndPoint endPoint, string loop, int loopCount);
 
     [LoggerMessage(EventId = 2, EventName = "HandshakeRefused", Level = LogLevel.Debug,
