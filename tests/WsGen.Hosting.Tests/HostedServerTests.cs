@@ -61,6 +61,10 @@ public sealed class HostedServerTests
         return client;
     }
 
+    /// <summary>A valid upgrade request for <paramref name="path"/>, for clients on a raw socket.</summary>
+    private static byte[] UpgradeRequest(string path) => Encoding.ASCII.GetBytes(
+        $"GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+
     private static async Task<string?> ReceiveTextAsync(ClientWebSocket client, CancellationToken cancellationToken)
     {
         var buffer = new byte[4096];
@@ -270,8 +274,7 @@ public sealed class HostedServerTests
         using var silent = new TcpClient();
         await silent.ConnectAsync(endPoint);
         var stream = silent.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(
-            "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+        await stream.WriteAsync(UpgradeRequest("/echo"));
         var head = new byte[256];
         Assert.True(await stream.ReadAsync(head) > 0);
         Assert.StartsWith("HTTP/1.1 101", Encoding.ASCII.GetString(head));
@@ -309,8 +312,7 @@ public sealed class HostedServerTests
         {
             await lost.ConnectAsync(endPoint);
             var stream = lost.GetStream();
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(
-                "GET /nowhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+            await stream.WriteAsync(UpgradeRequest("/nowhere"));
             var head = new byte[256];
             Assert.True(await stream.ReadAsync(head) > 0);
             Assert.StartsWith("HTTP/1.1 404", Encoding.ASCII.GetString(head));
