@@ -68,11 +68,25 @@ public sealed class EndpointAnalyzerTests
     [Theory]
     [InlineData("public abstract partial class {|#0:A|} { HANDLER }", "abstract")]
     [InlineData("public partial class {|#0:A|}<T> { HANDLER }", "generic")]
-    [InlineData("public partial class {|#0:A|} { private A() { } HANDLER }", "without a public or internal parameterless constructor")]
-    [InlineData("public partial class {|#0:A|} { public A(int x) { } HANDLER }", "without a public or internal parameterless constructor")]
+    [InlineData("public partial class {|#0:A|} { private A() { } HANDLER }", NoConstructor)]
+    [InlineData("public partial class {|#0:A|} { public A(int x) { } internal A(string y) { } HANDLER }", NoConstructor)]
+    [InlineData("public partial class {|#0:A|} { public A(ref int x) { } HANDLER }", NoConstructor)]
+    [InlineData("public partial class {|#0:A|} { public A(params int[] x) { } HANDLER }", NoConstructor)]
     [InlineData("public partial record {|#0:A|} { HANDLER }", "a record")]
     public Task Wsg102_ClassShape(string declaration, string reason) => Verify(
         "[WebSocketEndpoint(\"/a\")]\n" + declaration.Replace("HANDLER", Handler), At(D.BadClassShape, 0, "A", reason));
+
+    private const string NoConstructor =
+        "without a constructor WsGen can call (a public or internal parameterless one, or a single public or internal one whose parameters the service container supplies)";
+
+    /// <summary>When hosted, the container supplies the parameters of an endpoint's only constructor (a parameterless
+    /// one wins when there is one).</summary>
+    [Theory]
+    [InlineData("public partial class A { public A(IServiceProvider services, string name) { } HANDLER }")]
+    [InlineData("public partial class A { public A() { } public A(int x) { } public A(string y) { } HANDLER }")]
+    [InlineData("public partial class A { internal A(IDisposable d) { } private A() { } HANDLER }")]
+    public Task Wsg102_SilentOnAConstructorWithServices(string declaration) => Verify(
+        "[WebSocketEndpoint(\"/a\")]\n" + declaration.Replace("HANDLER", Handler));
 
     [Fact]
     public Task Wsg102_Nested() => Verify($$"""

@@ -109,4 +109,18 @@ internal static class Declarations
             public void OnMessage(WebSocketConnection conn, WebSocketFrame frame) => frame.Release();
         }
         """;
+
+    /// <summary>Endpoints whose only constructor takes services (from the container when hosted), one with an explicit
+    /// idle timeout.</summary>
+    public const string WithServices = GeneratorHarness.Usings + """
+        namespace Demo;
+
+        public interface IClock { long Now { get; } }
+
+        [WebSocketEndpoint("/time", IdleTimeoutSeconds = 30)]
+        public partial class Time(IClock clock, System.IServiceProvider services)
+        {
+            public void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode) => conn.SendText(clock.Now + " " + services.GetType().Name);
+        }
+        """;
 }

@@ -14,7 +14,7 @@ public static class EndpointDiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor BadClassShape = Rule(
         "WSG102", "WebSocket endpoint class cannot be instantiated by WsGen",
-        "The [WebSocketEndpoint] class '{0}' is {1}; an endpoint must be a non-static, non-abstract, non-generic, top-level class (not a record, not file-local) with a public or internal parameterless constructor");
+        "The [WebSocketEndpoint] class '{0}' is {1}; an endpoint must be a non-static, non-abstract, non-generic, top-level class (not a record, not file-local) with a public or internal parameterless constructor, or a single public or internal constructor whose parameters are services");
 
     public static readonly DiagnosticDescriptor NoMessageHandler = Rule(
         "WSG103", "WebSocket endpoint has no OnMessage handler",

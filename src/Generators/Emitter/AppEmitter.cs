@@ -64,7 +64,8 @@ internal static class AppEmitter
             w.Open();
             w.Line("MaxMessageSize = " + Literals.Int(settings.MaxMessageSize) + ",");
             w.Line("MaxConnections = " + Literals.Int(settings.MaxConnections) + ",");
-            w.Line("IdleTimeout = global::System.TimeSpan.FromSeconds(" + Literals.Int(settings.IdleTimeoutSeconds) + "),");
+            if (settings.IdleTimeoutGiven)
+                w.Line("IdleTimeout = global::System.TimeSpan.FromSeconds(" + Literals.Int(settings.IdleTimeoutSeconds) + "),");
             if (e.Settings.SubProtocols.Count > 0)
             {
                 var tokens = new List<string>();
@@ -82,15 +83,17 @@ internal static class AppEmitter
         w.Line("/// A server for every endpoint of this assembly. Sets on <paramref name=\"options\"/> the loop's ReceiveBufferSize and");
         w.Line("/// MaxBackpressure (the largest among the attributes) and MaxConnections (the sum over the endpoints). The loop is");
         w.Line("/// options.Loop when it names one, else the runtime's choice for this build's target (" + Describe(app.Platform) + ").");
+        w.Line("/// Endpoints whose constructor takes parameters get them from <paramref name=\"services\"/> (the host's container");
+        w.Line("/// when WsGen.Hosting's AddWsGen calls this), once, for the server's lifetime.");
         w.Line("/// </summary>");
-        w.Line("public static global::WsGen.WebSocketServer CreateServer(global::WsGen.WebSocketServerOptions? options = null)");
+        w.Line("public static global::WsGen.WebSocketServer CreateServer(global::WsGen.WebSocketServerOptions? options = null, global::System.IServiceProvider? services = null)");
         w.Open();
         w.Line("options ??= new global::WsGen.WebSocketServerOptions();");
         w.Line("options.ReceiveBufferSize = ReceiveBufferSize;");
         w.Line("options.MaxBackpressure = MaxBackpressure;");
         w.Line("options.MaxConnections = MaxConnections;");
         w.Line("var server = new global::WsGen.WebSocketServer(options);");
-        w.Line("server.UseDispatcher(WsGenDispatcher.Create(), CreateRoutes(), global::WsGen.GeneratedTarget." + TargetName(app.Platform) + ");");
+        w.Line("server.UseDispatcher(WsGenDispatcher.Create(services), CreateRoutes(), global::WsGen.GeneratedTarget." + TargetName(app.Platform) + ");");
         w.Line("return server;");
         w.Close();
         w.Line();
@@ -158,9 +161,15 @@ internal static class AppEmitter
 
         var creations = new List<string>();
         foreach (var e in endpoints)
-            creations.Add("new " + e.FullyQualifiedName + "()");
-        w.Line("/// <summary>A dispatcher with one instance of every endpoint, for the server's lifetime.</summary>");
-        w.Line("public static WsGenDispatcher Create() => new(" + string.Join(", ", creations) + ");");
+        {
+            var arguments = new List<string>();
+            foreach (var service in e.Services)
+                arguments.Add(Support + ".GetService<" + service + ">(services, " + Literals.String(e.Name) + ")");
+            creations.Add("new " + e.FullyQualifiedName + "(" + string.Join(", ", arguments) + ")");
+        }
+        w.Line("/// <summary>A dispatcher with one instance of every endpoint, for the server's lifetime; constructor parameters");
+        w.Line("/// come from <paramref name=\"services\"/>.</summary>");
+        w.Line("public static WsGenDispatcher Create(global::System.IServiceProvider? services) => new(" + string.Join(", ", creations) + ");");
         w.Line();
 
         EmitSwitch(w, endpoints, "public void OnOpen(int endpoint, " + Conn + " conn)", e => e.OnOpen, (_, _) => "OnOpen(conn)");

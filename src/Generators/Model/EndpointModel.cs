@@ -6,18 +6,22 @@ namespace WsGen.Generators;
 /// <param name="FullyQualifiedName">The name as the generated code spells it: <c>global::Demo.Echo</c>.</param>
 /// <param name="TakenNames">The names of the generated constants (<see cref="EndpointSettings.ConstantNames"/>) that
 /// the class already declares or inherits a member of: those constants are left out.</param>
+/// <param name="Services">The types of the constructor's parameters, fully qualified (empty for a parameterless
+/// constructor): services the generated code takes from an <c>IServiceProvider</c>.</param>
 internal sealed record EndpointModel(
     string Namespace,
     string Name,
     string FullyQualifiedName,
     EquatableArray<string> TakenNames,
+    EquatableArray<string> Services,
     EndpointSettings Settings,
     HandlerModel? OnOpen,
     HandlerModel OnMessage,
     HandlerModel? OnClose,
     HandlerModel? OnError);
 
-/// <summary>The attribute's values (the attribute's defaults filled in).</summary>
+/// <summary>The attribute's values (the attribute's defaults filled in); <paramref name="IdleTimeoutGiven"/> when the
+/// attribute names IdleTimeoutSeconds (otherwise the server's IdleTimeout, which configuration may set, applies).</summary>
 internal sealed record EndpointSettings(
     string Path,
     int MaxConnections,
@@ -25,6 +29,7 @@ internal sealed record EndpointSettings(
     int ReceiveBufferSize,
     int MaxBackpressure,
     int IdleTimeoutSeconds,
+    bool IdleTimeoutGiven,
     EquatableArray<string> SubProtocols)
 {
     /// <summary>The constants the generator adds to the endpoint class, one per setting.</summary>

@@ -56,7 +56,7 @@ internal static class EndpointChecks
             type.Arity > 0 ? "generic" :
             type.ContainingType is not null ? "nested in another type" :
             type.IsFileLocal ? "file-local" :
-            !HasAccessibleParameterlessConstructor(type) ? "without a public or internal parameterless constructor" :
+            ServingConstructor(type) is null ? "without a constructor WsGen can call (a public or internal parameterless one, or a single public or internal one whose parameters the service container supplies)" :
             null;
         if (shape is not null)
             problems.Add(new EndpointProblem(EndpointProblemKind.BadClassShape, location, type.Name, shape));
@@ -70,12 +70,28 @@ internal static class EndpointChecks
         return false;
     }
 
-    private static bool HasAccessibleParameterlessConstructor(INamedTypeSymbol type)
+    /// <summary>The constructor WsGen creates <paramref name="type"/> with: its accessible parameterless constructor,
+    /// else its only accessible constructor, whose parameters are services (taken from the container when hosted);
+    /// null when there is neither, or when that constructor has a ref, out, in or params parameter.</summary>
+    public static IMethodSymbol? ServingConstructor(INamedTypeSymbol type)
     {
+        IMethodSymbol? only = null;
+        int accessible = 0;
         foreach (var constructor in type.InstanceConstructors)
-            if (constructor.Parameters.Length == 0 && IsAccessible(constructor))
-                return true;
-        return false;
+        {
+            if (!IsAccessible(constructor))
+                continue;
+            if (constructor.Parameters.Length == 0)
+                return constructor;
+            only = constructor;
+            accessible++;
+        }
+        if (accessible != 1)
+            return null;
+        foreach (var parameter in only!.Parameters)
+            if (parameter.RefKind != RefKind.None || parameter.IsParams)
+                return null;
+        return only;
     }
 
     private static bool IsAccessible(ISymbol symbol) =>
@@ -210,7 +226,7 @@ internal static class EndpointChecks
                 case "MaxMessageSize" when value.Value is int i: values.MaxMessageSize = i; break;
                 case "ReceiveBufferSize" when value.Value is int i: values.ReceiveBufferSize = i; break;
                 case "MaxBackpressure" when value.Value is int i: values.MaxBackpressure = i; break;
-                case "IdleTimeoutSeconds" when value.Value is int i: values.IdleTimeoutSeconds = i; break;
+                case "IdleTimeoutSeconds" when value.Value is int i: values.IdleTimeoutSeconds = i; values.IdleTimeoutGiven = true; break;
                 case "SubProtocols" when value.Kind == TypedConstantKind.Array && !value.IsNull:
                     foreach (var item in value.Values)
                         values.SubProtocols.Add(item.Value as string);
@@ -367,6 +383,7 @@ internal sealed class EndpointValues
     public int ReceiveBufferSize { get; set; } = 64 * 1024;
     public int MaxBackpressure { get; set; } = 4 * 1024 * 1024;
     public int IdleTimeoutSeconds { get; set; } = 120;
+    public bool IdleTimeoutGiven { get; set; }
     public List<string?> SubProtocols { get; } = [];
 }
 

@@ -31,6 +31,7 @@ internal static class EndpointParser
             values.ReceiveBufferSize,
             values.MaxBackpressure,
             values.IdleTimeoutSeconds,
+            values.IdleTimeoutGiven,
             new EquatableArray<string>(subProtocols));
 
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : "";
@@ -39,11 +40,21 @@ internal static class EndpointParser
             type.Name,
             type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
             TakenNames(type),
+            Services(type),
             settings,
             Handler(facts.OnOpen),
             Handler(onMessage)!,
             Handler(facts.OnClose),
             Handler(facts.OnError));
+    }
+
+    /// <summary>The parameter types of the constructor WsGen calls (see <see cref="EndpointChecks.ServingConstructor"/>).</summary>
+    private static EquatableArray<string> Services(INamedTypeSymbol type)
+    {
+        var services = new List<string>();
+        foreach (var parameter in EndpointChecks.ServingConstructor(type)!.Parameters)
+            services.Add(parameter.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
+        return new EquatableArray<string>(services.ToArray());
     }
 
     /// <summary>The generated constants' names that <paramref name="type"/> or a base class already has a member of:

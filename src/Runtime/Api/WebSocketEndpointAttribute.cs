@@ -36,6 +36,7 @@ public sealed class WebSocketEndpointAttribute(string path) : Attribute
     public string[]? SubProtocols { get; set; }
 
     /// <summary>Seconds of silence before a ping, and as many again before the connection is closed with 1001;
-    /// 0 turns idle detection off for this endpoint.</summary>
+    /// 0 turns idle detection off for this endpoint. When the attribute does not set it, the server's
+    /// <see cref="WebSocketServerOptions.IdleTimeout"/> applies (120 s unless configured).</summary>
     public int IdleTimeoutSeconds { get; set; } = 120;
 }

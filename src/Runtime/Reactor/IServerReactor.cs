@@ -13,4 +13,7 @@ internal interface IServerReactor : IReactor, IEventLoop
 
     /// <summary>Connections the loop holds, including those closing.</summary>
     int ConnectionCount { get; }
+
+    /// <summary>Bytes waiting in the loop's send queues for slow peers (backpressure); any thread may read it.</summary>
+    long BackpressureBytes { get; }
 }

@@ -29,6 +29,21 @@ public static class GeneratedEndpoints
     }
 
     /// <summary>
+    /// The service of type <typeparamref name="T"/> for a constructor parameter of the endpoint class
+    /// <paramref name="endpoint"/>, from <paramref name="services"/>. Throws an <see cref="InvalidOperationException"/>
+    /// that names the endpoint and the type when there is no container (the server was created without one) or the
+    /// container has no such service.
+    /// </summary>
+    public static T GetService<T>(IServiceProvider? services, string endpoint) where T : notnull
+    {
+        if (services is null)
+            throw new InvalidOperationException(
+                $"The endpoint {endpoint} takes constructor parameters: create the server with a service provider (AddWsGen of WsGen.Hosting, or WsGenApp.CreateServer(options, services)).");
+        return services.GetService(typeof(T)) is T service ? service
+            : throw new InvalidOperationException($"The endpoint {endpoint} needs a {typeof(T)}, and no such service is registered.");
+    }
+
+    /// <summary>
     /// Observes the task a handler returned. A completed task costs nothing (a faulted one throws here, on the loop
     /// thread, where the loop passes the exception to OnError and closes the connection with 1011). A pending task is
     /// awaited; if it faults, the exception reaches the endpoint's OnError on the loop thread and the connection is

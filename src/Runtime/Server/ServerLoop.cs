@@ -18,6 +18,7 @@ internal abstract class ServerLoop : IConnectionHandler
     private readonly ConnectionBudget _budget;
     private IEventLoop? _eventLoop;
     private readonly ConnectionTable<WebSocketConnection> _connections = new();
+    private readonly ServerTelemetry _telemetry;
     private int _count;
     private bool _shuttingDown;
 
@@ -26,9 +27,11 @@ internal abstract class ServerLoop : IConnectionHandler
     /// <param name="startTime">The clock's reading now: <see cref="Environment.TickCount64"/> for the real loops, the
     /// fake clock's for the fake reactor in tests.</param>
     /// <param name="budget">The server-wide connection count, shared by every loop of the server.</param>
-    protected ServerLoop(WebSocketServerOptions options, Router router, long startTime, ConnectionBudget? budget)
+    /// <param name="telemetry">The server's logger and metrics (none when null).</param>
+    protected ServerLoop(WebSocketServerOptions options, Router router, long startTime, ConnectionBudget? budget, ServerTelemetry? telemetry)
     {
         _budget = budget ?? new ConnectionBudget(options.MaxConnections);
+        _telemetry = telemetry ?? ServerTelemetry.None;
         _options = options;
         _router = router;
         _limits = WebSocketServer.Limits(options);
@@ -42,6 +45,12 @@ internal abstract class ServerLoop : IConnectionHandler
     public long CloseTimeoutMs { get; }
 
     public int ConnectionCount => _count;
+
+    /// <summary>What this loop counts for the metrics.</summary>
+    public LoopCounters Counters { get; } = new();
+
+    /// <summary>Where this loop's events go (see <see cref="ServerLog"/>).</summary>
+    public Microsoft.Extensions.Logging.ILogger Log => _telemetry.Logger;
 
     public bool IsLoopThread => _eventLoop?.IsLoopThread ?? true;
 
@@ -59,6 +68,7 @@ internal abstract class ServerLoop : IConnectionHandler
     {
         if (_shuttingDown || !_budget.TryReserve())
         {
+            ServerLog.HandshakeRefused(Log, 503, RefusalReason(503));
             WriteRefusal(net, 503);
             net.Close();
             return;
@@ -89,7 +99,10 @@ internal abstract class ServerLoop : IConnectionHandler
         if (net.Context is not WebSocketConnection conn)
             return;
         net.Context = null;
+        if (conn.Endpoint is not null && net is IReactorConn { Overflowed: true })
+            ServerLog.BackpressureExceeded(Log, conn.Path, _options.MaxBackpressure);
         conn.Disconnected();
+        _telemetry.RecordDuration(conn.Age(Now));
         _budget.Release();
         int slot = conn.Slot;
         if (slot < 0)
@@ -115,12 +128,15 @@ internal abstract class ServerLoop : IConnectionHandler
             {
                 case WebSocketConnection.Phase.Handshaking when Now >= conn.Deadline:
                     conn.State = WebSocketConnection.Phase.Closed;
+                    conn.DropPartialHead();
+                    ServerLog.HandshakeTimedOut(Log, (long)_options.HandshakeTimeout.TotalMilliseconds);
                     WriteRefusal(conn.Net, 408);
                     conn.Net.Close();
                     break;
                 case WebSocketConnection.Phase.Open when IsIdle(conn, serverIdle):
                     if (conn.PingSent)
                     {
+                        ServerLog.IdleTimedOut(Log, conn.Path);
                         conn.Close(WebSocketCloseCode.GoingAway, "idle timeout");
                     }
                     else
@@ -130,6 +146,7 @@ internal abstract class ServerLoop : IConnectionHandler
                     }
                     break;
                 case WebSocketConnection.Phase.CloseSent when Now >= conn.Deadline:
+                    ServerLog.CloseTimedOut(Log, conn.Path, CloseTimeoutMs);
                     conn.CloseTimedOut();
                     break;
             }
@@ -146,6 +163,7 @@ internal abstract class ServerLoop : IConnectionHandler
     public void OnShutdown()
     {
         _shuttingDown = true;
+        ServerLog.Stopping(Log, _count);
         for (int i = _count - 1; i >= 0; i--)
         {
             if (i >= _count)
@@ -241,12 +259,27 @@ internal abstract class ServerLoop : IConnectionHandler
     {
         conn.State = WebSocketConnection.Phase.Closed;
         conn.DropPartialHead();
+        ServerLog.HandshakeRefused(Log, status, RefusalReason(status));
         WriteRefusal(conn.Net, status);
         conn.Net.Close();
     }
 
-    private static void WriteRefusal(INetConn net, int status)
+    /// <summary>What a refusal with <paramref name="status"/> means, for the log.</summary>
+    private static string RefusalReason(int status) => status switch
     {
+        400 => "not a valid WebSocket upgrade request",
+        403 => "the endpoint's origin check refused it",
+        404 => "no endpoint at this path",
+        426 => "unsupported Sec-WebSocket-Version",
+        431 => "request head too large or too many headers",
+        503 => "the server or the endpoint is full, or shutting down",
+        _ => "refused",
+    };
+
+    /// <summary>Writes a refusal with <paramref name="status"/> (the caller closes the connection) and counts it.</summary>
+    private void WriteRefusal(INetConn net, int status)
+    {
+        Counters.Rejected(status);
         Span<byte> response = stackalloc byte[WsGen.Protocol.Handshake.GetRejectLength(status)];
         int n = WsGen.Protocol.Handshake.WriteReject(response, status);
         net.Write(response[..n]);
@@ -259,8 +292,9 @@ internal sealed class ServerLoop<TDispatcher> : ServerLoop where TDispatcher : s
 {
     private TDispatcher _dispatcher;
 
-    public ServerLoop(WebSocketServerOptions options, Router router, TDispatcher dispatcher, long startTime, ConnectionBudget? budget = null)
-        : base(options, router, startTime, budget)
+    public ServerLoop(WebSocketServerOptions options, Router router, TDispatcher dispatcher, long startTime, ConnectionBudget? budget = null,
+        ServerTelemetry? telemetry = null)
+        : base(options, router, startTime, budget, telemetry)
     {
         _dispatcher = dispatcher;
     }
@@ -298,6 +332,7 @@ internal sealed class ServerLoop<TDispatcher> : ServerLoop where TDispatcher : s
     {
         if (conn.State != WebSocketConnection.Phase.Open)
             return;
+        Counters.Received(payload.Length);
         try
         {
             _dispatcher.OnMessage(conn.Endpoint!.Index, conn, opcode, payload);

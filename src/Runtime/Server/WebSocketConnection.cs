@@ -29,6 +29,7 @@ public sealed class WebSocketConnection : IWebSocketConn
     private bool _closeReported;
     private readonly bool _corkable;        // Net is an ICorkedOutput: frames can be built in the loop's cork
     internal int Slot = -1;
+    private readonly uint _accepted;        // the loop's clock when the connection was accepted (ms, wraps)
     private long _time;
     private ColdState? _cold;
 
@@ -37,8 +38,12 @@ public sealed class WebSocketConnection : IWebSocketConn
         _loop = loop;
         Net = net;
         _time = now;
+        _accepted = (uint)now;
         _corkable = net is ICorkedOutput;
     }
+
+    /// <summary>Milliseconds since the connection was accepted, by the loop's clock reading <paramref name="now"/>.</summary>
+    internal uint Age(long now) => (uint)now - _accepted;
 
     /// <summary>While handshaking, when the handshake times out; while closing (<see cref="Phase.CloseSent"/>), when
     /// the close times out. Shares its storage with <see cref="LastActivity"/>, which only an open connection uses.</summary>
@@ -128,6 +133,7 @@ public sealed class WebSocketConnection : IWebSocketConn
             if (!frame.IsEmpty)
             {
                 FrameWriter.WriteUnmaskedFrame(frame, opcode, fin, payload);
+                _loop.Counters.Sent(payload.Length, fin);
                 return;
             }
         }
@@ -184,6 +190,8 @@ public sealed class WebSocketConnection : IWebSocketConn
     [SkipLocalsInit]
     internal void WriteFrameOnLoop(ReadOnlySpan<byte> payload, WebSocketOpcode opcode, bool fin, bool rsv1 = false)
     {
+        if (opcode <= WebSocketOpcode.Binary)
+            _loop.Counters.Sent(payload.Length, fin);
         if (payload.Length <= SmallFrameInline)
         {
             Span<byte> frame = stackalloc byte[SmallFrameInline + 14];
@@ -270,6 +278,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         {
             // OnError itself failed; the connection is failed below all the same.
         }
+        ServerLog.EndpointFailed(_loop.Log, error, Path);
         Fail(WebSocketCloseCode.InternalServerError, "endpoint failed");
     }
 
@@ -289,6 +298,8 @@ public sealed class WebSocketConnection : IWebSocketConn
     {
         if (State == Phase.Closed)
             return;
+        if (code != WebSocketCloseCode.InternalServerError)
+            ServerLog.ConnectionFailed(_loop.Log, Path, (int)code, reason);
         if (State == Phase.Open)
             WriteClose(code, reason);
         State = Phase.Closed;
@@ -321,6 +332,7 @@ public sealed class WebSocketConnection : IWebSocketConn
             return;
         _closeReported = true;
         Endpoint.Release();
+        _loop.Counters.Closed((int)status.Code);
         try
         {
             _loop.DispatchClose(this, status);

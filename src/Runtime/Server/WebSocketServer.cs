@@ -21,7 +21,8 @@ public sealed class WebSocketServer : IDisposable
     private readonly List<EndpointRoute> _routes = [];
     private readonly List<IWebSocketEndpoint> _handwired = [];
     private readonly Dictionary<string, StaticPage> _pages = new(StringComparer.Ordinal);
-    private Func<Router, ConnectionBudget, ServerLoop>? _createLoop;
+    private Func<Router, ConnectionBudget, ServerTelemetry, ServerLoop>? _createLoop;
+    private ServerTelemetry? _telemetry;
     private ServerLoop[]? _loops;
     private IServerReactor[]? _reactors;
     private Thread[]? _threads;
@@ -72,7 +73,7 @@ public sealed class WebSocketServer : IDisposable
             throw new InvalidOperationException("This server runs a dispatcher already; Map and UseDispatcher do not mix.");
         AddRoute(new EndpointRoute(path, options ?? new WebSocketEndpointOptions()));
         _handwired.Add(endpoint);
-        _createLoop = (router, budget) => new ServerLoop<InterfaceDispatcher>(_options, router, new InterfaceDispatcher([.. _handwired]), Environment.TickCount64, budget);
+        _createLoop = (router, budget, telemetry) => new ServerLoop<InterfaceDispatcher>(_options, router, new InterfaceDispatcher([.. _handwired]), Environment.TickCount64, budget, telemetry);
         return this;
     }
 
@@ -91,7 +92,7 @@ public sealed class WebSocketServer : IDisposable
         foreach (var route in routes)
             AddRoute(route);
         _target = target;
-        _createLoop = (router, budget) => new ServerLoop<TDispatcher>(_options, router, dispatcher, Environment.TickCount64, budget);
+        _createLoop = (router, budget, telemetry) => new ServerLoop<TDispatcher>(_options, router, dispatcher, Environment.TickCount64, budget, telemetry);
         return this;
     }
 
@@ -145,8 +146,10 @@ public sealed class WebSocketServer : IDisposable
         Bind();
         StartThreads(first: 1, cancellationToken);
         RunLoop(0, cancellationToken);
+        long stopping = Environment.TickCount64;
         foreach (var thread in _threads!)
             thread.Join();
+        ServerLog.Stopped(_telemetry!.Logger, Environment.TickCount64 - stopping);
     }
 
     /// <summary>Stops a server started with <see cref="Start"/>: closes every connection with 1001, then the loops.</summary>
@@ -154,9 +157,11 @@ public sealed class WebSocketServer : IDisposable
     {
         if (_stop is null || _threads is null)
             return;
+        long stopping = Environment.TickCount64;
         _stop.Cancel();
         foreach (var thread in _threads)
             thread.Join();
+        ServerLog.Stopped(_telemetry!.Logger, Environment.TickCount64 - stopping);
         _stop.Dispose();
         _stop = null;
         _threads = null;
@@ -168,6 +173,7 @@ public sealed class WebSocketServer : IDisposable
         foreach (var reactor in _reactors ?? [])
             reactor.Dispose();
         _reactors = null;
+        _telemetry?.Dispose();
     }
 
     internal static HandshakeLimits Limits(WebSocketServerOptions options) =>
@@ -190,6 +196,7 @@ public sealed class WebSocketServer : IDisposable
         var budget = new ConnectionBudget(_options.MaxConnections);
         var topology = count > 1 ? NumaTopology.Detect() : null;
         var pools = topology is null ? null : new NumaPoolManager<byte[]>(topology, _ => ArrayBytePool.CreateArrayPool(BackpressureBufferSize, 1024));
+        var telemetry = new ServerTelemetry(_options.LoggerFactory, _options.MeterFactory);
         var loops = new ServerLoop[count];
         var reactors = new List<IServerReactor>(count);
         var endPoint = _options.EndPoint;
@@ -207,7 +214,7 @@ public sealed class WebSocketServer : IDisposable
                     ReusePort = true,
                     BackpressurePool = new ArrayBytePool(pools!.PoolForCPU(CpuOf(i, topology!)), BackpressureBufferSize),
                 };
-                var loop = _createLoop(router, budget);
+                var loop = _createLoop(router, budget, telemetry);
                 var reactor = _options.CreateReactor is { } create ? create(loop, reactorOptions) : ReactorFactory.Create(kind, loop, reactorOptions);
                 reactors.Add(reactor);
                 loop.Attach(reactor);
@@ -231,6 +238,9 @@ public sealed class WebSocketServer : IDisposable
         ReactorName = ReactorFactory.NameOf(_reactors[0]);
         LocalEndPoint = endPoint;
         TlsLocalEndPoint = tls is null ? null : tlsEndPoint ?? endPoint;
+        telemetry.Publish(endPoint, loops, _reactors);
+        _telemetry = telemetry;
+        ServerLog.Listening(telemetry.Logger, endPoint, ReactorName, count);
         return endPoint;
     }
 
@@ -255,6 +265,14 @@ public sealed class WebSocketServer : IDisposable
     {
         if (_loops!.Length > 1 && OperatingSystem.IsLinux())
             WsGen.Native.Libc.PinCurrentThread(CpuOf(index, NumaTopology.Detect()));
-        _reactors![index].Run(token);
+        try
+        {
+            _reactors![index].Run(token);
+        }
+        catch (Exception e)
+        {
+            ServerLog.LoopFailed(_telemetry!.Logger, e, index);
+            throw;
+        }
     }
 }

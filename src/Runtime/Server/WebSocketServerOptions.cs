@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Net;
+using Microsoft.Extensions.Logging;
 
 namespace WsGen;
 
@@ -82,6 +84,15 @@ public sealed class WebSocketServerOptions
         get => ReactorOptions.DrainTimeout;
         set => ReactorOptions = ReactorOptions with { DrainTimeout = value };
     }
+
+    /// <summary>Where the server logs its events (listening, refused handshakes, failed and aborted connections,
+    /// timeouts, loop failures, shutdown), under the category <c>WsGen.WebSocketServer</c>; nothing is logged per
+    /// message. None when null (the default).</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Creates the server's <see cref="Meter"/> named <c>WsGen</c> (the host's factory, when hosted); when
+    /// null the server creates the meter itself (what <c>dotnet-counters monitor --counters WsGen</c> reads).</summary>
+    public IMeterFactory? MeterFactory { get; set; }
 
     /// <summary>Creates the loop, when set; it wins over <see cref="Loop"/> (tests plug a fake or a failing loop in here).</summary>
     internal Func<IConnectionHandler, ReactorOptions, IServerReactor>? CreateReactor { get; set; }

@@ -19,6 +19,10 @@ internal interface IReactorConn : INetConn
     /// <summary>Bytes accepted by <see cref="INetConn.Write"/> that the socket has not taken yet.</summary>
     long WaitingBytes { get; }
 
+    /// <summary>True once the connection was aborted because its waiting bytes would exceed the reactor's limit
+    /// (the server reports it when the connection closes).</summary>
+    bool Overflowed { get; }
+
     /// <summary>Closes the connection now, dropping waiting bytes. Idempotent.</summary>
     void Abort();
 

@@ -15,13 +15,19 @@ internal sealed class SendQueue
     private const int MaxSegmentSize = 1024 * 1024;
 
     private readonly IBytePool? _pool;
+    private readonly ByteGauge? _gauge;
     private Segment[] _segments = new Segment[4];
     private int _head;
     private int _tail;
     private long _length;
 
-    /// <summary>A queue whose first buffer comes from <paramref name="pool"/> when one is given.</summary>
-    public SendQueue(IBytePool? pool) => _pool = pool;
+    /// <summary>A queue whose first buffer comes from <paramref name="pool"/> when one is given; the bytes it holds
+    /// are also counted in <paramref name="gauge"/> (the loop's total), when one is given.</summary>
+    public SendQueue(IBytePool? pool, ByteGauge? gauge = null)
+    {
+        _pool = pool;
+        _gauge = gauge;
+    }
 
     /// <summary>The number of bytes waiting.</summary>
     public long Length => _length;
@@ -47,6 +53,7 @@ internal sealed class SendQueue
             data[..n].CopyTo(last.Buffer.Span[last.End..]);
             last.End += n;
             _length += n;
+            _gauge?.Add(n);
             data = data[n..];
         }
     }
@@ -55,6 +62,7 @@ internal sealed class SendQueue
     public void Consume(int count)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _length);
+        _gauge?.Add(-count);
         while (count > 0)
         {
             ref Segment first = ref _segments[_head];
@@ -72,6 +80,7 @@ internal sealed class SendQueue
     {
         while (_head != _tail)
             ReleaseHead();
+        _gauge?.Add(-_length);
         _length = 0;
     }
 

@@ -18,6 +18,18 @@ internal sealed partial class SampleProcess : IDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>Sends the POSIX signal <paramref name="signal"/> (TERM, INT ...) to the sample, as systemd or a
+    /// terminal would.</summary>
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString()]);
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the sample to exit; its exit code, or null if it still runs.</summary>
+    public int? WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout) ? _process.ExitCode : null;
+
     public static SampleProcess Start(string sample, params string[] args)
     {
         var process = Process.Start(StartInfo(sample, ["--port", "0", .. args]))!;

@@ -149,7 +149,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
         SendQueue held = _held[conn];
         if (held.Length + data.Length > Options.MaxBackpressure)
         {
-            Finish(conn);
+            Overflow(conn);
             return;
         }
 

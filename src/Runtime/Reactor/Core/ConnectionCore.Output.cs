@@ -87,7 +87,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
     {
         if (WaitingBytes(conn) + data.Length > Options.MaxBackpressure)
         {
-            Finish(conn);
+            Overflow(conn);
             return false;
         }
 

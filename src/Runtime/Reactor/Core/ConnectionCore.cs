@@ -43,6 +43,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
     private readonly Dictionary<LoopConnection<TBackend>, SendQueue> _held = [];
     private readonly Dictionary<LoopConnection<TBackend>, IByteTransform> _transforms = [];
     private readonly List<Func<IReactorConn, IByteTransform>?> _listenerTransforms = [];
+    private readonly ByteGauge _backpressure = new();
     private readonly byte* _receiveBuffer;
     private readonly int _receiveSize;
     private readonly int _corkSize;
@@ -256,7 +257,19 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
     internal void ClearAcceptPause() => _loop.ClearAcceptPause();
 
     /// <summary>An empty send queue, from the loop's spares.</summary>
-    internal SendQueue RentQueue() => _spareQueues.Count > 0 ? _spareQueues.Pop() : new SendQueue(Options.BackpressurePool);
+    internal SendQueue RentQueue() => _spareQueues.Count > 0 ? _spareQueues.Pop() : new SendQueue(Options.BackpressurePool, _backpressure);
+
+    /// <summary>Bytes waiting in the loop's send queues (output the sockets have not taken, and input held while
+    /// reading is paused); any thread may read it.</summary>
+    public long BackpressureBytes => _backpressure.Bytes;
+
+    /// <summary>Aborts <paramref name="conn"/> because its waiting bytes would exceed
+    /// <see cref="ReactorOptions.MaxBackpressure"/> (see <see cref="IReactorConn.Overflowed"/>).</summary>
+    private void Overflow(LoopConnection<TBackend> conn)
+    {
+        conn.Flags |= ConnFlags.Overflowed;
+        Finish(conn);
+    }
 
     /// <summary>Empties <paramref name="queue"/> and keeps it for the next backpressure episode.</summary>
     internal void ReturnQueue(SendQueue queue)

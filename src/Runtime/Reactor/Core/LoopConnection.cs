@@ -58,6 +58,9 @@ internal sealed class LoopConnection<TBackend> : IReactorConn, ILifecycleConn, I
     /// <inheritdoc/>
     public long WaitingBytes => Core.WaitingBytes(this);
 
+    /// <inheritdoc/>
+    public bool Overflowed => (Flags & ConnFlags.Overflowed) != 0;
+
     /// <summary>True when the given flag is set.</summary>
     internal bool Has(ConnFlags flag) => (Flags & flag) != 0;
 
@@ -156,4 +159,7 @@ internal enum ConnFlags : ushort
 
     /// <summary>A byte transform (TLS) sits between the socket and the handler; the core keeps it.</summary>
     Transformed = 1 << 11,
+
+    /// <summary>The connection was aborted because its waiting bytes would exceed the backpressure limit.</summary>
+    Overflowed = 1 << 12,
 }

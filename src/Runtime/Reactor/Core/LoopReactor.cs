@@ -21,6 +21,9 @@ internal abstract class LoopReactor<TBackend> : IServerReactor
     public int ConnectionCount => Core.ConnectionCount;
 
     /// <inheritdoc/>
+    public long BackpressureBytes => Core.BackpressureBytes;
+
+    /// <inheritdoc/>
     public virtual bool IsLoopThread => Core.IsLoopThread;
 
     /// <summary>How many times accepting paused because the process ran out of descriptors or memory (for tests).</summary>
