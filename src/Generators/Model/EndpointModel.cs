@@ -17,7 +17,8 @@ internal sealed record EndpointModel(
     HandlerModel? OnClose,
     HandlerModel? OnError);
 
-/// <summary>The attribute's values (the attribute's defaults filled in).</summary>
+/// <summary>The attribute's values (the attribute's defaults filled in); <c>Compression</c> is the value of the
+/// attribute's WebSocketCompression (0 Off, 1 Shared, 2 Dedicated).</summary>
 internal sealed record EndpointSettings(
     string Path,
     int MaxConnections,
@@ -25,7 +26,8 @@ internal sealed record EndpointSettings(
     int ReceiveBufferSize,
     int MaxBackpressure,
     int IdleTimeoutSeconds,
-    EquatableArray<string> SubProtocols)
+    EquatableArray<string> SubProtocols,
+    int Compression = 0)
 {
     /// <summary>The constants the generator adds to the endpoint class, one per setting.</summary>
     public static readonly string[] ConstantNames =

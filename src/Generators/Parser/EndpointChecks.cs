@@ -211,6 +211,7 @@ internal static class EndpointChecks
                 case "ReceiveBufferSize" when value.Value is int i: values.ReceiveBufferSize = i; break;
                 case "MaxBackpressure" when value.Value is int i: values.MaxBackpressure = i; break;
                 case "IdleTimeoutSeconds" when value.Value is int i: values.IdleTimeoutSeconds = i; break;
+                case "Compression" when value.Value is byte b: values.Compression = b; break;
                 case "SubProtocols" when value.Kind == TypedConstantKind.Array && !value.IsNull:
                     foreach (var item in value.Values)
                         values.SubProtocols.Add(item.Value as string);
@@ -368,6 +369,7 @@ internal sealed class EndpointValues
     public int MaxBackpressure { get; set; } = 4 * 1024 * 1024;
     public int IdleTimeoutSeconds { get; set; } = 120;
     public List<string?> SubProtocols { get; } = [];
+    public int Compression { get; set; }
 }
 
 /// <summary>What <see cref="EndpointChecks.Inspect"/> found: the values and the accepted handlers.</summary>

@@ -31,7 +31,8 @@ internal static class EndpointParser
             values.ReceiveBufferSize,
             values.MaxBackpressure,
             values.IdleTimeoutSeconds,
-            new EquatableArray<string>(subProtocols));
+            new EquatableArray<string>(subProtocols),
+            values.Compression);
 
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : "";
         return new EndpointModel(

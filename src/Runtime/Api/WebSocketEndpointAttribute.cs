@@ -38,4 +38,8 @@ public sealed class WebSocketEndpointAttribute(string path) : Attribute
     /// <summary>Seconds of silence before a ping, and as many again before the connection is closed with 1001;
     /// 0 turns idle detection off for this endpoint.</summary>
     public int IdleTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>permessage-deflate for this endpoint's connections (RFC 7692); Off by default. The run-time
+    /// <see cref="WebSocketEndpointOptions.Compression"/> overrides it.</summary>
+    public WebSocketCompression Compression { get; set; }
 }
