@@ -1,0 +1,81 @@
+using System.Net;
+using WsGen.Protocol;
+using WsGen.Tests.Server;
+
+namespace WsGen.Tests.Deflate;
+
+/// <summary>Shared-mode permessage-deflate allocates nothing per message on the loop thread: inflating the
+/// request from the receive buffer, delivering it, and deflating the echo. (Allocation counts are deterministic,
+/// unlike time, so this is a test and not a benchmark.)</summary>
+public sealed class DeflateAllocationTests
+{
+    private const int Warmup = 500;
+    private const int Measured = 5_000;
+
+    [Theory]
+    [MemberData(nameof(ZeroAllocationTests.NativeLoops), MemberType = typeof(ZeroAllocationTests))]
+    public void Echoing_compressed_1_KiB_and_16_KiB_messages_in_shared_mode_allocates_zero_bytes_on_the_loop(string reactor)
+    {
+        var endpoint = new MeasuringEcho();
+        var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Loop = TestServers.LoopOf(reactor) };
+        using var server = new WebSocketServer(options);
+        server.Map("/", endpoint, new WebSocketEndpointOptions { Compression = WebSocketCompression.Shared });
+        server.Start();
+
+        using var raw = RawWebSocket.ConnectTcp(server.LocalEndPoint!);
+        raw.SendText(RawWebSocket.Request("/", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"));
+        var agreed = DeflatePeer.FromResponse(raw.ReadHttpHead());
+        Assert.NotNull(agreed);
+        using var peer = new DeflatePeer(agreed.Value);
+
+        // 32 different JSON-like messages, half of about 1 KiB and half of about 16 KiB, compressed once (the shared
+        // mode has the client reset its window for every message, so each compressed form stands alone).
+        var messages = Enumerable.Range(0, 32).Select(i => JsonLike.Message(i % 2 == 0 ? 1000 + i : 16000 + i, i)).ToArray();
+        var frames = messages.Select(m =>
+        {
+            byte[] compressed = peer.Compress(m);
+            var frame = new byte[14 + compressed.Length];
+            return frame[..FrameWriter.WriteFrame(frame, WebSocketOpcode.Text, true, compressed, 0x5A5A1234u, rsv1: true)];
+        }).ToArray();
+
+        for (int sent = 0; sent < Warmup + Measured; sent++)
+        {
+            raw.Send(frames[sent % frames.Length]);
+            var reply = raw.ReadFrame();
+            Assert.NotNull(reply);
+            Assert.Equal(0xC1, reply.Value.First);   // FIN, RSV1, text
+            if (sent % 97 == 0)
+                Assert.Equal(messages[sent % messages.Length], peer.Decompress(reply.Value.Payload));
+        }
+
+        Assert.True(endpoint.MeasuredBytes.HasValue, "the endpoint did not reach the end of the measured window");
+        Assert.Equal(0, endpoint.MeasuredBytes.Value);
+    }
+
+    /// <summary>Echoes, and reads the loop thread's allocation counter at the start and end of the measured window.</summary>
+    private sealed class MeasuringEcho : IWebSocketEndpoint
+    {
+        private long _count;
+        private long _start;
+
+        public long? MeasuredBytes { get; private set; }
+
+        public void OnOpen(WebSocketConnection conn)
+        {
+        }
+
+        public void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode)
+        {
+            conn.Send(payload, opcode);
+            _count++;
+            if (_count == Warmup)
+                _start = GC.GetAllocatedBytesForCurrentThread();
+            else if (_count == Warmup + Measured)
+                MeasuredBytes = GC.GetAllocatedBytesForCurrentThread() - _start;
+        }
+
+        public void OnClose(WebSocketConnection conn, CloseStatus status)
+        {
+        }
+    }
+}
