@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the real peers the tests talk to, when they are missing: Debian's chromium, nodejs and npm (as root,
+# Installs the real peers the tests talk to, when they are missing: Debian's chromium, nodejs, npm and
+# python3-websockets (as root,
 # through apt-get; otherwise it names the packages to install), then the npm ws client pinned by
 # tests/interop/package-lock.json.
 set -euo pipefail
@@ -9,6 +10,8 @@ need=()
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 [[ -x /usr/bin/chromium ]] || need+=(chromium)
+# Python's websockets client (permessage-deflate interop tests), run with Debian's python3.
+/usr/bin/python3 -c 'import websockets' 2>/dev/null || need+=(python3-websockets)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "the tests need these Debian packages: ${need[*]} (sudo apt-get install ${need[*]})" >&2
