@@ -17,6 +17,12 @@ public sealed class WebSocketClientOptions
 
     /// <summary>How long <see cref="WebSocketClient.Close()"/> waits for the server's close frame and FIN.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>permessage-deflate (RFC 7692), offered when not Off: Shared offers no context takeover in either
+    /// direction (each message compressed on its own), Dedicated offers context takeover. The client takes what the
+    /// server agrees (see <see cref="WebSocketClient.IsCompressed"/>); messages under 64 bytes go uncompressed.
+    /// Needs the platform's zlib; without it nothing is offered.</summary>
+    public WebSocketCompression Compression { get; set; }
 }
 
 /// <summary>The connection failed: the peer broke the protocol (with the close code WsGen sent),

@@ -95,6 +95,27 @@ public sealed class DeflateNegotiationTests
         Assert.Equal(valid, DeflateParameters.TryParse(Encoding.ASCII.GetBytes(response), isResponse: true, out _));
     }
 
+    [Theory]
+    [InlineData(true, "permessage-deflate; server_no_context_takeover; client_no_context_takeover", null)]
+    [InlineData(true, "permessage-deflate; server_max_window_bits=12; client_max_window_bits=10", null)]
+    [InlineData(false, "permessage-deflate", "the server accepted an extension that was not offered")]
+    [InlineData(true, "permessage-deflate; client_max_window_bits=8", "the server asked for a client window smaller than 9 bits")]
+    [InlineData(true, "permessage-deflate; mystery", "the server's permessage-deflate answer is not valid")]
+    [InlineData(true, "permessage-deflate, permessage-deflate", "the server's permessage-deflate answer is not valid")]
+    [InlineData(true, "x-other", "the server's permessage-deflate answer is not valid")]
+    public void The_client_takes_only_a_valid_answer_to_its_offer(bool offered, string answer, string? failure)
+    {
+        const string key = "dGhlIHNhbXBsZSBub25jZQ==";
+        byte[] response = Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + $"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: {answer}\r\n\r\n");
+
+        var result = Handshake.ParseServerResponse(response, key, null, out _, offeredDeflate: offered);
+
+        Assert.Equal(failure, result.FailureReason);
+        if (failure is null)
+            Assert.Equal(answer, result.Deflate.ToString());
+    }
+
     /// <summary>The extension the server answers <paramref name="offer"/> with (null for none), the connection open
     /// either way.</summary>
     private static string? Answer(WebSocketCompression mode, string offer)

@@ -6,18 +6,18 @@ namespace WsGen.Protocol;
 /// shared mode the one inflater and the deflaters (one per window size asked for, usually only 15) that all its
 /// connections share, with the transforms over them.
 /// </summary>
-internal sealed class DeflateContext : IDisposable
+internal sealed class DeflateContext(int baseBufferSize = DeflateContext.BaseBufferSize) : IDisposable
 {
-    /// <summary>The part of each output buffer kept between messages: larger messages rent for their own time.</summary>
+    /// <summary>The part of each output buffer a loop keeps between messages: larger messages rent for their own time.</summary>
     public const int BaseBufferSize = 64 * 1024;
 
     private readonly Deflater?[] _sharedDeflaters = new Deflater?[16];
     private readonly List<(int WindowBits, int Threshold, PerMessageDeflate Transform)> _shared = [];
     private Inflater? _sharedInflater;
 
-    public DeflateBuffer Deflated { get; } = new(BaseBufferSize);
+    public DeflateBuffer Deflated { get; } = new(baseBufferSize);
 
-    public DeflateBuffer Inflated { get; } = new(BaseBufferSize);
+    public DeflateBuffer Inflated { get; } = new(baseBufferSize);
 
     /// <summary>The transform for the connections that agreed <paramref name="agreed"/> in shared mode: both sides
     /// without context takeover, the server's window as agreed (15 when not limited).</summary>
