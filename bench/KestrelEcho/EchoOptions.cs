@@ -1,15 +1,17 @@
 namespace KestrelEcho;
 
-/// <summary>Command-line options: <c>--port N</c> (required) and <c>--stats</c>.</summary>
+/// <summary>Command-line options: <c>--port N</c> (required), <c>--stats</c> and <c>--deflate</c>.</summary>
 /// <param name="Port">The TCP port to listen on at 127.0.0.1.</param>
 /// <param name="PrintStats">Whether to print a <c>stats</c> line to stdout once a second.</param>
-internal readonly record struct EchoOptions(int Port, bool PrintStats)
+/// <param name="Deflate">Whether to accept permessage-deflate (DangerousEnableCompression).</param>
+internal readonly record struct EchoOptions(int Port, bool PrintStats, bool Deflate = false)
 {
     /// <summary>Parses the arguments; returns false on an unknown or malformed argument.</summary>
     public static bool TryParse(string[] args, out EchoOptions options)
     {
         int port = 0;
         bool stats = false;
+        bool deflate = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -20,13 +22,16 @@ internal readonly record struct EchoOptions(int Port, bool PrintStats)
                 case "--stats":
                     stats = true;
                     break;
+                case "--deflate":
+                    deflate = true;
+                    break;
                 default:
                     options = default;
                     return false;
             }
         }
 
-        options = new EchoOptions(port, stats);
+        options = new EchoOptions(port, stats, deflate);
         return port != 0;
     }
 }

@@ -1,11 +1,11 @@
 // Kestrel baseline for bench/run.sh: an ASP.NET Core WebSocket echo server on 127.0.0.1.
-// Usage: KestrelEcho --port N [--stats]
+// Usage: KestrelEcho --port N [--stats] [--deflate]
 using System.Net;
 using KestrelEcho;
 
 if (!EchoOptions.TryParse(args, out EchoOptions options))
 {
-    Console.Error.WriteLine("usage: KestrelEcho --port N [--stats]");
+    Console.Error.WriteLine("usage: KestrelEcho --port N [--stats] [--deflate]");
     return 2;
 }
 
@@ -16,6 +16,7 @@ WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port));
 
+EchoEndpoint.Deflate = options.Deflate;
 WebApplication app = builder.Build();
 app.UseWebSockets();
 app.Run(EchoEndpoint.HandleAsync);

@@ -1,20 +1,24 @@
 // A uWebSockets.js echo server for bench/run.sh: every message goes back to its sender, text as text and binary as
-// binary, with compression off and limits high enough for the bench's messages.
-// Usage: node echo.mjs [--port N] [--stats]
+// binary, with compression off (or, with --compression, permessage-deflate with uWebSockets' shared or dedicated
+// compressor, replies sent compressed) and limits high enough for the bench's messages.
+// Usage: node echo.mjs [--port N] [--stats] [--compression shared|dedicated]
 // With --stats it prints `stats messages=<echoed so far>` once a second (there is no managed allocation figure to
 // give, so the bench shows n/a for it).
 // uWebSockets.js is the Node.js binding of uWebSockets (C++, epoll on Linux); its npm name is uws-pack, a repack
 // of the project's own release binaries.
-import { App, DISABLED } from 'uws-pack';
+import { App, DISABLED, SHARED_COMPRESSOR, DEDICATED_COMPRESSOR } from 'uws-pack';
 
 let port = 9001;
 let stats = false;
+let compression = DISABLED;
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--port' && i + 1 < args.length) port = Number(args[++i]);
   else if (args[i] === '--stats') stats = true;
+  else if (args[i] === '--compression' && ['shared', 'dedicated'].includes(args[i + 1]))
+    compression = args[++i] === 'shared' ? SHARED_COMPRESSOR : DEDICATED_COMPRESSOR;
   else {
-    console.error('usage: node echo.mjs [--port N] [--stats]');
+    console.error('usage: node echo.mjs [--port N] [--stats] [--compression shared|dedicated]');
     process.exit(2);
   }
 }
@@ -22,13 +26,13 @@ for (let i = 0; i < args.length; i++) {
 let messages = 0;
 App()
   .ws('/*', {
-    compression: DISABLED,
+    compression,
     maxPayloadLength: 16 * 1024 * 1024,
     maxBackpressure: 64 * 1024 * 1024,
     idleTimeout: 0,
     message: (ws, message, isBinary) => {
       messages++;
-      ws.send(message, isBinary);
+      ws.send(message, isBinary, compression !== DISABLED);
     },
   })
   .listen('127.0.0.1', port, (listenSocket) => {
