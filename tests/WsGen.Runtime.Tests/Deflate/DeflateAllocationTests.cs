@@ -19,7 +19,12 @@ public sealed class DeflateAllocationTests
         var endpoint = new MeasuringEcho();
         var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Loop = TestServers.LoopOf(reactor) };
         using var server = new WebSocketServer(options);
-        server.Map("/", endpoint, new WebSocketEndpointOptions { Compression = WebSocketCompression.Shared });
+        // A 16 KiB frame may arrive in several reads; the reader then joins it in a buffer of the endpoint's
+        // FramePool. Without one it rents from ArrayPool<byte>.Shared, whose per-thread cache the runtime may trim at a
+        // gen-2 collection (other tests run meanwhile), and its re-creation would count here although it is not the
+        // message path's.
+        var pool = new BytePool(64 * 1024, buffersPerSlab: 4);
+        server.Map("/", endpoint, new WebSocketEndpointOptions { Compression = WebSocketCompression.Shared, FramePool = pool });
         server.Start();
 
         using var raw = RawWebSocket.ConnectTcp(server.LocalEndPoint!);
