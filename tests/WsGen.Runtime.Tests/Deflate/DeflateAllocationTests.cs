@@ -16,7 +16,7 @@ public sealed class DeflateAllocationTests
     [MemberData(nameof(ZeroAllocationTests.NativeLoops), MemberType = typeof(ZeroAllocationTests))]
     public void Echoing_compressed_1_KiB_and_16_KiB_messages_in_shared_mode_allocates_zero_bytes_on_the_loop(string reactor)
     {
-        var endpoint = new MeasuringEcho();
+        var endpoint = new ZeroAllocationTests.MeasuringEcho(Warmup, Measured);
         var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Loop = TestServers.LoopOf(reactor) };
         using var server = new WebSocketServer(options);
         // A 16 KiB frame may arrive in several reads; the reader then joins it in a buffer of the endpoint's
@@ -55,32 +55,5 @@ public sealed class DeflateAllocationTests
 
         Assert.True(endpoint.MeasuredBytes.HasValue, "the endpoint did not reach the end of the measured window");
         Assert.Equal(0, endpoint.MeasuredBytes.Value);
-    }
-
-    /// <summary>Echoes, and reads the loop thread's allocation counter at the start and end of the measured window.</summary>
-    private sealed class MeasuringEcho : IWebSocketEndpoint
-    {
-        private long _count;
-        private long _start;
-
-        public long? MeasuredBytes { get; private set; }
-
-        public void OnOpen(WebSocketConnection conn)
-        {
-        }
-
-        public void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode)
-        {
-            conn.Send(payload, opcode);
-            _count++;
-            if (_count == Warmup)
-                _start = GC.GetAllocatedBytesForCurrentThread();
-            else if (_count == Warmup + Measured)
-                MeasuredBytes = GC.GetAllocatedBytesForCurrentThread() - _start;
-        }
-
-        public void OnClose(WebSocketConnection conn, CloseStatus status)
-        {
-        }
     }
 }

@@ -83,38 +83,20 @@ public sealed class DeflateInteropTests
     [MemberData(nameof(LoopsAndModes))]
     public async Task Chromium_agrees_permessage_deflate_and_its_messages_echo(string loop, WebSocketCompression mode)
     {
-        var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists);
-        Assert.True(chromium is not null, "no Chromium: install the Debian package chromium (tests/install-peers.sh does)");
-
         var endpoint = new ReportingEcho();
         using var server = new WebSocketServer(TestServers.OptionsFor(loop, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0)));
         server.Map("/ws", endpoint, new WebSocketEndpointOptions { Compression = mode });
         server.MapPage("/", "text/html; charset=utf-8", Encoding.UTF8.GetBytes(Page));
         server.Start();
 
-        var profile = Directory.CreateTempSubdirectory("wsgen-chromium-");
-        var start = new ProcessStartInfo(chromium!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var flag in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile.FullName}",
-                     $"http://{server.LocalEndPoint}/" })
-            start.ArgumentList.Add(flag);
-        using var browser = Process.Start(start)!;
-        try
-        {
-            // extensions is the response's whole value: the extension's name, then the parameters the server agreed.
-            string result = await endpoint.Result.WaitAsync(Timeout);
-            Assert.Equal("result extension=permessage-deflate echoed=6", result[..result.IndexOf(" agreed=", StringComparison.Ordinal)]);
-            Assert.EndsWith(mode == WebSocketCompression.Shared
-                ? "agreed=permessage-deflate; server_no_context_takeover; client_no_context_takeover"
-                : "agreed=permessage-deflate; client_max_window_bits=15", result);
-            Assert.True(endpoint.Compressed, "the server did not run permessage-deflate on the browser's connection");
-        }
-        finally
-        {
-            browser.Kill(entireProcessTree: true);
-            browser.WaitForExit();
-            profile.Delete(recursive: true);
-        }
+        using var browser = HeadlessChromium.Open($"http://{server.LocalEndPoint}/");
+        // extensions is the response's whole value: the extension's name, then the parameters the server agreed.
+        string result = await endpoint.Result.WaitAsync(Timeout);
+        Assert.Equal("result extension=permessage-deflate echoed=6", result[..result.IndexOf(" agreed=", StringComparison.Ordinal)]);
+        Assert.EndsWith(mode == WebSocketCompression.Shared
+            ? "agreed=permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+            : "agreed=permessage-deflate; client_max_window_bits=15", result);
+        Assert.True(endpoint.Compressed, "the server did not run permessage-deflate on the browser's connection");
     }
 
     /// <summary>The page: opens the endpoint, sends six JSON-like messages of 100 B to 64 KiB (text and binary),

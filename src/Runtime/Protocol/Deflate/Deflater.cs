@@ -6,19 +6,15 @@ namespace WsGen.Protocol;
 /// <summary>
 /// Compresses whole messages as RFC 7692 section 7.2.1 asks: raw deflate ended by a sync flush, whose empty stored
 /// block's 4-byte tail (00 00 FF FF) is removed. The zlib state (see <see cref="Zlib"/> for its size) is made on
-/// first use and lives in native memory until <see cref="Dispose"/> (or the finalizer, for one that was forgotten).
+/// first use and lives in native memory until <see cref="ZlibStream.Dispose"/> (or the finalizer, for one that was forgotten).
 /// </summary>
-internal sealed unsafe class Deflater(int windowBits, int memLevel) : IDisposable
+internal sealed unsafe class Deflater(int windowBits, int memLevel) : ZlibStream
 {
     /// <summary>zlib's default level (6): the level uWebSockets and npm ws use, so the bytes on the wire compare.</summary>
     public const int Level = 6;
 
-    private Zlib.ZStream* _stream;
-
     /// <summary>The LZ77 window: 9 to 15 bits (zlib cannot make a raw stream of window 8).</summary>
     public int WindowBits { get; } = windowBits;
-
-    ~Deflater() => Free();
 
     /// <summary>Compresses <paramref name="message"/> (not empty) into <paramref name="output"/>; with
     /// <paramref name="reset"/>, the next message starts from an empty window (no context takeover).</summary>
@@ -58,33 +54,7 @@ internal sealed unsafe class Deflater(int windowBits, int memLevel) : IDisposabl
         return buffer.AsSpan(0, produced - 4);
     }
 
-    private Zlib.ZStream* Stream()
-    {
-        if (_stream is not null)
-            return _stream;
-        var z = Zlib.AllocStream();
-        int result = Zlib.DeflateInit(z, Level, WindowBits, memLevel);
-        if (result != Zlib.Ok)
-        {
-            Zlib.FreeStream(z);
-            throw new InvalidOperationException($"zlib deflateInit2 failed ({result}).");
-        }
-        _stream = z;
-        return z;
-    }
+    protected override int Init(Zlib.ZStream* stream) => Zlib.DeflateInit(stream, Level, WindowBits, memLevel);
 
-    public void Dispose()
-    {
-        Free();
-        GC.SuppressFinalize(this);
-    }
-
-    private void Free()
-    {
-        if (_stream is null)
-            return;
-        Zlib.DeflateEnd(_stream);
-        Zlib.FreeStream(_stream);
-        _stream = null;
-    }
+    protected override void End(Zlib.ZStream* stream) => Zlib.DeflateEnd(stream);
 }

@@ -7,14 +7,10 @@ namespace WsGen.Protocol;
 /// removed, fed from a constant of its own: the input is never written to, so a message read zero-copy from the loop's
 /// receive buffer leaves the frames behind it intact. The output goes into chunks and stops at the message limit: a
 /// message that would inflate past it fails while inflating, with at most the limit plus one chunk ever held. The zlib state
-/// (see <see cref="Zlib"/>) is made on first use and lives in native memory until <see cref="Dispose"/>.
+/// (see <see cref="Zlib"/>) is made on first use and lives in native memory until <see cref="ZlibStream.Dispose"/>.
 /// </summary>
-internal sealed unsafe class Inflater(int windowBits) : IDisposable
+internal sealed unsafe class Inflater(int windowBits) : ZlibStream
 {
-    private Zlib.ZStream* _stream;
-
-    ~Inflater() => Free();
-
     private static ReadOnlySpan<byte> Tail => [0x00, 0x00, 0xFF, 0xFF];
 
     /// <summary>Inflates <paramref name="compressed"/> into <paramref name="output"/>, chunk by chunk; with
@@ -111,33 +107,7 @@ internal sealed unsafe class Inflater(int windowBits) : IDisposable
         }
     }
 
-    private Zlib.ZStream* Stream()
-    {
-        if (_stream is not null)
-            return _stream;
-        var z = Zlib.AllocStream();
-        int result = Zlib.InflateInit(z, windowBits);
-        if (result != Zlib.Ok)
-        {
-            Zlib.FreeStream(z);
-            throw new InvalidOperationException($"zlib inflateInit2 failed ({result}).");
-        }
-        _stream = z;
-        return z;
-    }
+    protected override int Init(Zlib.ZStream* stream) => Zlib.InflateInit(stream, windowBits);
 
-    public void Dispose()
-    {
-        Free();
-        GC.SuppressFinalize(this);
-    }
-
-    private void Free()
-    {
-        if (_stream is null)
-            return;
-        Zlib.InflateEnd(_stream);
-        Zlib.FreeStream(_stream);
-        _stream = null;
-    }
+    protected override void End(Zlib.ZStream* stream) => Zlib.InflateEnd(stream);
 }
