@@ -6,7 +6,9 @@ namespace WsGen.Protocol;
 /// shared mode the one inflater and the deflaters (one per window size asked for, usually only 15) that all its
 /// connections share, with the transforms over them.
 /// </summary>
-internal sealed class DeflateContext(int baseBufferSize = DeflateContext.BaseBufferSize) : IDisposable
+/// <remarks>It lives as long as its loop (or client): the shared zlib streams are freed by their finalizers when the
+/// loop is collected, a connection's own ones (dedicated mode) when the connection ends.</remarks>
+internal sealed class DeflateContext(int baseBufferSize = DeflateContext.BaseBufferSize)
 {
     /// <summary>The part of each output buffer a loop keeps between messages: larger messages rent for their own time.</summary>
     public const int BaseBufferSize = 64 * 1024;
@@ -42,11 +44,4 @@ internal sealed class DeflateContext(int baseBufferSize = DeflateContext.BaseBuf
     public PerMessageDeflate Dedicated(int sendWindowBits, int receiveWindowBits, bool resetDeflater, bool resetInflater, int threshold) =>
         new(new Deflater(sendWindowBits, PerMessageDeflate.MemLevel(sendWindowBits)), new Inflater(receiveWindowBits),
             Deflated, Inflated, resetDeflater, resetInflater, threshold, owned: true);
-
-    public void Dispose()
-    {
-        foreach (var deflater in _sharedDeflaters)
-            deflater?.Dispose();
-        _sharedInflater?.Dispose();
-    }
 }
