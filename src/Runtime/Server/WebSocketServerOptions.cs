@@ -113,7 +113,16 @@ public sealed class WebSocketEndpointOptions
     /// declines it. Generated endpoints start with the attribute's <see cref="WebSocketEndpointAttribute.Compression"/>;
     /// a value set here (see <see cref="WebSocketServer.GetEndpointOptions"/>) overrides it. Needs the platform's zlib
     /// (Linux and macOS have it); without it the extension is declined.</summary>
-    public WebSocketCompression Compression { get; set; }
+    public WebSocketCompression Compression
+    {
+        get => _compression;
+        set
+        {
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(value), value, "Not a WebSocketCompression.");
+            _compression = value;
+        }
+    }
 
     /// <summary>Messages shorter than this many bytes are sent uncompressed (compressing them would gain little).</summary>
     public int CompressionThreshold
@@ -140,6 +149,7 @@ public sealed class WebSocketEndpointOptions
         }
     }
 
+    private WebSocketCompression _compression;
     private int _compressionThreshold = 64;
     private int _compressionWindowBits = 15;
 }

@@ -78,6 +78,16 @@ public sealed class DeflateNegotiationTests
     }
 
     [Fact]
+    public void Compression_settings_out_of_range_are_refused()
+    {
+        var options = new WebSocketEndpointOptions();
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.Compression = (WebSocketCompression)7);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.CompressionWindowBits = 8);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.CompressionWindowBits = 16);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.CompressionThreshold = -1);
+    }
+
+    [Fact]
     public void GetEndpointOptions_of_a_path_nobody_maps_throws()
     {
         using var server = new WebSocketServer();
