@@ -9,7 +9,6 @@ from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFact
 
 
 async def echo(ws, *_):
-    agreed = ws.response_headers.get("Sec-WebSocket-Extensions") if hasattr(ws, "response_headers") else None
     async for message in ws:
         await ws.send(message)
 
