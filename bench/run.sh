@@ -46,6 +46,13 @@ SERVER_DEFS=(
   "kestrel|Kestrel|bench/KestrelEcho/KestrelEcho.csproj"
   "uws|uWebSockets.js|bench/uws/echo.mjs"
   "floor|C floor|bench/floor/echo.c"
+  # permessage-deflate (RFC 7692): a server whose name contains "deflate" runs the compression scenarios (e, f) and
+  # the idle scenario with compression negotiated; every other server runs (a)-(c). See bench/README.md.
+  "wsgen-deflate-shared|WsGen epoll, deflate shared|samples/Echo/Echo.csproj --reactor epoll --deflate shared"
+  "wsgen-deflate-dedicated|WsGen epoll, deflate dedicated|samples/Echo/Echo.csproj --reactor epoll --deflate dedicated"
+  "kestrel-deflate|Kestrel, compression|bench/KestrelEcho/KestrelEcho.csproj --deflate"
+  "uws-deflate-shared|uWebSockets.js SHARED_COMPRESSOR|bench/uws/echo.mjs --compression shared"
+  "uws-deflate-dedicated|uWebSockets.js DEDICATED_COMPRESSOR|bench/uws/echo.mjs --compression dedicated"
 )
 BASELINE=kestrel
 RIVAL=uws   # the fastest server measured here besides WsGen: a second ratio table compares every server to it
@@ -55,7 +62,18 @@ SCENARIOS=(
   "a|100 conns x 32 B text, 1 in flight|-c 100 -s 32 -d 1"
   "b|100 conns x 32 B text, 16 in flight|-c 100 -s 32 -d 16"
   "c|100 conns x 16 KiB binary, 1 in flight|-c 100 -s 16384 -d 1 -b"
+  # -z: permessage-deflate, JSON-like text that varies per message; only the servers named *deflate* run these.
+  "e|100 conns x 1 KiB JSON-like text, permessage-deflate, 1 in flight|-c 100 -s 1024 -d 1 -z"
+  "f|100 conns x 16 KiB JSON-like text, permessage-deflate, 1 in flight|-c 100 -s 16384 -d 1 -z"
 )
+# True when server $1 is a permessage-deflate variant (it runs the -z scenarios, and only those).
+is_deflate() { [[ $1 == *deflate* ]]; }
+# The servers the ratios of a scenario (wsbench arguments $1) compare against: the deflate variants of the baseline
+# and of the rival in the -z scenarios.
+base_of() { if [[ " $1 " == *" -z "* ]]; then echo "$BASELINE-deflate"; else echo "$BASELINE"; fi; }
+rival_of() { if [[ " $1 " == *" -z "* ]]; then echo "$RIVAL-deflate-shared"; else echo "$RIVAL"; fi; }
+# True when server $1 runs the scenario with wsbench arguments $2.
+runs_scenario() { if [[ " $2 " == *" -z "* ]]; then is_deflate "$1"; else ! is_deflate "$1"; fi; }
 
 usage() { awk 'NR >= 4 && !/^#/ { exit } NR >= 4 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; }
 log() { printf '==> %s\n' "$*" >&2; }
@@ -294,6 +312,7 @@ run_echo() {
   R[$name,$key,msgs]=$(field "$out" msgs_per_s || field "$out" cycles_per_s)   # churn: one message a cycle
   R[$name,$key,p50]=$(field "$out" p50_us)
   R[$name,$key,p99]=$(field "$out" p99_us)
+  R[$name,$key,wire]=$(field "$out" wire_bytes_per_msg)
   if [[ -n $c0 && -n $c1 && -n ${R[$name,$key,msgs]} ]]; then
     R[$name,$key,cpu]=$(awk -v c="$((c1 - c0))" -v hz="$CLK_TCK" -v r="${R[$name,$key,msgs]}" -v a="$w0" -v b="$w1" \
       'BEGIN { if (r > 0 && b > a) printf "%.2f", c / hz * 1e6 / (r * (b - a)) }')
@@ -329,7 +348,7 @@ pick_median() {
   ((${#sorted[@]})) || return 0
   r=$(printf '%s\n' "${sorted[@]}" | sort -n | awk -v n="${#sorted[@]}" 'NR == int((n + 1) / 2) { print $2 }')
   local metric
-  for metric in msgs p50 p99 alloc cpu load; do
+  for metric in msgs p50 p99 alloc cpu load wire; do
     [[ -n ${R[$name,$key,r$r,$metric]:-} ]] && R[$name,$key,$metric]=${R[$name,$key,r$r,$metric]}
   done
   [[ -n ${R[$name,$key,p50]:-} ]] && R[$name,$key,latency]="${R[$name,$key,p50]} / ${R[$name,$key,p99]}"
@@ -349,6 +368,7 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
     fi
     for sc in "${SCENARIOS[@]}"; do
       IFS='|' read -r key desc args <<<"$sc"
+      runs_scenario "$name" "$args" || continue
       log "${LABEL[$name]}: $desc, ${DURATION} s (round $ROUND of $ROUNDS)"
       run_echo "$name" "$key" "$args"
       if ! alive "$SRV_PID"; then
@@ -389,14 +409,18 @@ for name in "${RUN[@]}"; do
   if start_server "$name" idle; then
     # Warm-up (not measured): 1000 handshakes and a second of echo, so that code paths are compiled and
     # one-time memory (JIT, tiered recompilation, first GC regions) is in the baseline, not in the per-connection figure.
-    "$LOAD" -p "$SRV_PORT" -i -c 1000 -t 1 -q $IDLE_TLS >/dev/null 2>&1 || true
-    "$LOAD" -p "$SRV_PORT" -c 50 -t 1 -q $IDLE_TLS >/dev/null 2>&1 || true
+    z=""
+    is_deflate "$name" && z=-z   # the deflate variants hold connections that negotiated compression
+    # shellcheck disable=SC2086 # IDLE_TLS and z are empty or a flag
+    "$LOAD" -p "$SRV_PORT" -i -c 1000 -t 1 -q $IDLE_TLS $z >/dev/null 2>&1 || true
+    # shellcheck disable=SC2086
+    "$LOAD" -p "$SRV_PORT" -c 50 -t 1 -q $IDLE_TLS $z >/dev/null 2>&1 || true
     sleep 1
     live0=$(still_live 0)
-    log "${LABEL[$name]}: $IDLE_CONNS idle connections, held ${IDLE_HOLD} s"
+    log "${LABEL[$name]}: $IDLE_CONNS idle connections${z:+ (permessage-deflate)}, held ${IDLE_HOLD} s"
     out=$WORK/$name.idle.load rc=0
-    # shellcheck disable=SC2086 # IDLE_TLS is empty or -S
-    $PIN_LOAD "$LOAD" -p "$SRV_PORT" -i -c "$IDLE_CONNS" -n 4 -P "$SRV_PID" -t "$IDLE_HOLD" -q $IDLE_TLS >"$out" 2>"$out.err" || rc=$?
+    # shellcheck disable=SC2086
+    $PIN_LOAD "$LOAD" -p "$SRV_PORT" -i -c "$IDLE_CONNS" -n 4 -P "$SRV_PID" -t "$IDLE_HOLD" -q $IDLE_TLS $z >"$out" 2>"$out.err" || rc=$?
     R[$name,idle,rss]=$(field "$out" per_conn_bytes)
     live1=$(grep "^stats .*connections=$IDLE_CONNS live=[0-9]" "$SRV_OUT" | tail -n 1 | grep -o 'live=[0-9]*' | cut -d= -f2 || true)
     if [[ -n $live0 && -n $live1 ]]; then
@@ -428,8 +452,8 @@ ratio_suffix() { local r; r=$(ratio "$1" "$2"); [[ $r == n/a ]] || echo " (${r}x
 has_base=0
 has_rival=0
 for name in "${RUN[@]}"; do
-  [[ $name == "$BASELINE" ]] && has_base=1
-  [[ $name == "$RIVAL" ]] && has_rival=1
+  [[ $name == "$BASELINE" || $name == "$BASELINE-deflate" ]] && has_base=1
+  [[ $name == "$RIVAL" || $name == "$RIVAL-deflate-shared" ]] && has_rival=1
 done
 row() { local line="|" c; for c in "$@"; do line+=" $c |"; done; echo "$line"; }
 
@@ -450,7 +474,7 @@ report() {
   fi
   echo
   echo "Scenarios: $(for sc in "${SCENARIOS[@]}"; do IFS='|' read -r key desc args <<<"$sc"; printf '(%s) %s; ' "$key" "$desc"; done)(d) ${IDLE_CONNS} idle connections."
-  ((has_base)) && echo "Figures in brackets are ratios to ${LABEL[$BASELINE]} in the same run."
+  ((has_base)) && echo "Figures in brackets are ratios to Kestrel in the same run (Kestrel with compression in (e) and (f))."
   echo
   for sc in "${SCENARIOS[@]}"; do
     IFS='|' read -r key desc args <<<"$sc"
@@ -469,8 +493,10 @@ report() {
         IFS='|' read -r key desc args <<<"$sc"
         local v
         v=$(cell "$name,$key,$metric" "$name,$key,bad")
-        if [[ -n $with_ratio && $v != n/a && $name != "$BASELINE" ]] && ((has_base)); then
-          v+=$(ratio_suffix "${R[$name,$key,$metric]:-}" "${R[$BASELINE,$key,$metric]:-}")
+        local base
+        base=$(base_of "$args")
+        if [[ -n $with_ratio && $v != n/a && $name != "$base" ]] && ((has_base)); then
+          v+=$(ratio_suffix "${R[$name,$key,$metric]:-}" "${R[$base,$key,$metric]:-}")
         fi
         cells+=("$v")
       done
@@ -484,11 +510,11 @@ report() {
     row "$title" "${header[@]:1}"
     row "${align[@]}"
     for name in "${RUN[@]}"; do
-      [[ $name != "$RIVAL" ]] || continue
+      [[ $name != "$RIVAL" && $name != "$RIVAL-deflate-shared" ]] || continue
       cells=("${LABEL[$name]}")
       for sc in "${SCENARIOS[@]}"; do
         IFS='|' read -r key desc args <<<"$sc"
-        r=$(ratio "${R[$name,$key,$metric]:-}" "${R[$RIVAL,$key,$metric]:-}")
+        r=$(ratio "${R[$name,$key,$metric]:-}" "${R[$(rival_of "$args"),$key,$metric]:-}")
         [[ $r == n/a ]] || r+=x
         cells+=("$r")
       done
@@ -517,10 +543,13 @@ report() {
     echo
   }
   metric_table "msg/s" msgs ratio
-  ((has_rival)) && rival_table "msg/s over ${LABEL[$RIVAL]}" msgs
+  ((has_rival)) && rival_table "msg/s over uWebSockets.js (SHARED_COMPRESSOR in (e), (f))" msgs
   metric_table "server CPU per message, us" cpu ratio
-  ((has_rival)) && rival_table "CPU per message over ${LABEL[$RIVAL]}" cpu
+  ((has_rival)) && rival_table "CPU per message over uWebSockets.js (SHARED_COMPRESSOR in (e), (f))" cpu
   metric_table "alloc B/msg" alloc
+  local any_wire=0
+  for name in "${RUN[@]}"; do is_deflate "$name" && any_wire=1; done
+  ((any_wire)) && metric_table "bytes on the wire per message, server to client (permessage-deflate)" wire
   metric_table "load client CPU, % of one CPU" load
   ceiling_line
   metric_table "latency p50 / p99, us" latency
@@ -554,8 +583,8 @@ report() {
   echo "it is the bottleneck and a faster server cannot raise msg/s. The ceiling divides each row's msg/s by that share"
   echo "and keeps the highest: the rate $LOAD_NAME would reach with a whole CPU to itself, against a server needing no CPU."
   if ((has_rival)); then
-    echo "The tables \"over ${LABEL[$RIVAL]}\" divide each server's figure by ${LABEL[$RIVAL]}'s in the same run: above 1 is"
-    echo "more messages per second, or more CPU per message. ${LABEL[$RIVAL]} (bench/uws/echo.mjs) is the Node.js binding of"
+    echo "The tables \"over uWebSockets.js\" divide each server's figure by uWebSockets.js's in the same run: above 1 is"
+    echo "more messages per second, or more CPU per message. uWebSockets.js (bench/uws/echo.mjs) is the Node.js binding of"
     echo "uWebSockets, whose C++ core does the I/O and the protocol; its echo callback runs in JavaScript."
   fi
   if [[ -n ${LABEL[floor]:-} ]]; then

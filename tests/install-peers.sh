@@ -9,7 +9,7 @@ need=()
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 [[ -x /usr/bin/chromium ]] || need+=(chromium)
-python3 -c 'import websockets' 2>/dev/null || need+=(python3-websockets)
+/usr/bin/python3 -c 'import websockets' 2>/dev/null || need+=(python3-websockets)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "the tests need these Debian packages: ${need[*]} (sudo apt-get install ${need[*]})" >&2

@@ -16,6 +16,9 @@ internal static class EchoEndpoint
 
     private const int InitialBufferSize = 4 * 1024;
 
+    /// <summary>Accept permessage-deflate when the client offers it (<c>--deflate</c>): every reply is then compressed.</summary>
+    public static bool Deflate { get; set; }
+
     /// <summary>The terminal request delegate: upgrades WebSocket requests, answers 400 to others.</summary>
     public static async Task HandleAsync(HttpContext context)
     {
@@ -25,7 +28,7 @@ internal static class EchoEndpoint
             return;
         }
 
-        using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync();
+        using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { DangerousEnableCompression = Deflate });
         try
         {
             await EchoAsync(socket);

@@ -1,5 +1,5 @@
 // Kestrel baseline for bench/run.sh: an ASP.NET Core WebSocket echo server on 127.0.0.1.
-// Usage: KestrelEcho --port N [--stats] [--tls-cert CERT.pem --tls-key KEY.pem]
+// Usage: KestrelEcho --port N [--stats] [--deflate] [--tls-cert CERT.pem --tls-key KEY.pem]
 // With --tls-cert and --tls-key it serves wss:// (Kestrel's HTTPS, SslStream per connection).
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
@@ -7,7 +7,7 @@ using KestrelEcho;
 
 if (!EchoOptions.TryParse(args, out EchoOptions options))
 {
-    Console.Error.WriteLine("usage: KestrelEcho --port N [--stats] [--tls-cert CERT.pem --tls-key KEY.pem]");
+    Console.Error.WriteLine("usage: KestrelEcho --port N [--stats] [--deflate] [--tls-cert CERT.pem --tls-key KEY.pem]");
     return 2;
 }
 
@@ -28,6 +28,7 @@ else
     builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port, listen => listen.UseHttps(certificate)));
 }
 
+EchoEndpoint.Deflate = options.Deflate;
 WebApplication app = builder.Build();
 app.UseWebSockets();
 app.Run(EchoEndpoint.HandleAsync);

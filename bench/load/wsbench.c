@@ -28,7 +28,7 @@
 // Modes:
 //   echo    every connection keeps -d messages of -s bytes in flight; each echo is compared byte for byte
 //           with what was sent (every payload carries its sequence number and connection id, and the rest
-//           of it cycles through four variants, so a stale, duplicated or crossed echo is a mismatch);
+//           of it cycles through four variants (-z: up to 256), so a stale, duplicated or crossed echo is a mismatch);
 //           latency is from queueing a message to reading its echo.
 //           -> mode=echo conns= alive= size= depth= msgs= secs= msgs_per_s= MiB_per_s= p50_us= p99_us=
 //              p999_us= errors= mismatches= client_cpu_pct= [wire_bytes_per_msg= with -z: bytes of the
@@ -91,7 +91,8 @@
 #define OPEN_TIMEOUT (15 * NS)        // connect + TLS + upgrade of one connection
 #define CYCLE_TIMEOUT (10 * NS)       // one whole churn cycle
 #define DRAIN_TIMEOUT NS              // waiting for the server's TCP close after its close frame
-#define NVARIANTS 4                   // payload bodies cycle through this many variants
+#define NVARIANTS 4                   // payload bodies cycle through this many variants (more with -z, see make_variants)
+#define ZVARIANTS 256                 // -z: so many JSON-like bodies, so that no message repeats within a 32 KiB window
 #define ECHO_HDR 18                   // "ssssssssss:cccccc " (sequence, connection id)
 #define FAN_HDR 32                    // "sssss:qqqqqqqqqq:tttttttttttttt|" (sender, sequence, ns)
 #define MAX_FANOUT_CONNS 4096
@@ -149,7 +150,8 @@ static int ndirty;
 static uint64_t t_origin, win_start, win_end;
 static int sending;                         // echo/fanout: new messages may be sent
 static int opened, failed_opens, pending_opens, next_open, closing_left;
-static uint8_t *variants[NVARIANTS];        // payload bodies, o.size bytes each
+static uint8_t **variants;                  // payload bodies, o.size bytes each
+static uint64_t nvariants;                  // how many: NVARIANTS, or with -z up to ZVARIANTS
 static size_t hdr_off;                      // where the echo header sits in a payload
 static uint8_t *zbuf, *zin, *zout;          // deflate output, deflate input, inflate output (shared)
 static size_t zbuf_cap, zout_cap;
@@ -321,7 +323,10 @@ static int in_window(uint64_t t) { return t >= win_start && t < win_end; }
 // ---- payloads --------------------------------------------------------------------------------------------
 
 // Four bodies of o.size bytes: printable ASCII (text), every byte value (binary), or JSON-like chat
-// messages (-z), different from each other so that consecutive messages differ beyond their headers.
+// messages (-z), different from each other so that consecutive messages differ beyond their headers. With -z there
+// are up to 256 bodies (within 8 MiB in all), each its own word sequence over a shared vocabulary: compressible the
+// way chat or API traffic is, and no body comes back within a deflate window of 32 KiB, so context takeover finds
+// common words and fields in earlier messages, not whole earlier messages.
 static void make_variants(void) {
   static const char charset[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,;-_";
   static const char *const users[NVARIANTS] = {"alice", "bob", "carol", "dave"};
@@ -330,13 +335,19 @@ static void make_variants(void) {
                                       "fine", "shipping", "tonight", "please", "review", "my", "change",
                                       "thanks", "again", "deploy", "rollback", "green", "tests", "server"};
   size_t nwords = sizeof words / sizeof words[0], s = o.size;
-  for (int v = 0; v < NVARIANTS; v++) {
+  nvariants = NVARIANTS;
+  if (o.deflate) {
+    nvariants = (8u << 20) / (s + 1);
+    nvariants = nvariants > ZVARIANTS ? ZVARIANTS : nvariants < NVARIANTS ? NVARIANTS : nvariants;
+  }
+  variants = xcalloc(nvariants, sizeof *variants);
+  for (uint64_t v = 0; v < nvariants; v++) {
     uint8_t *t = variants[v] = xcalloc(s + 1, 1);
     if (o.deflate) {
       size_t cap = s + 512, n;
       char *j = xcalloc(cap, 1);
       n = (size_t)snprintf(j, cap, "{\"seq\":\"%0*d\",\"user\":\"%s\",\"room\":\"%s\",\"text\":\"", ECHO_HDR, 0,
-                           users[v], rooms[v]);
+                           users[v % NVARIANTS], rooms[(v / NVARIANTS) % NVARIANTS]);
       uint64_t seed = 0x51ed + (uint64_t)v;
       while (n < s + 64) {
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -380,14 +391,14 @@ static size_t echo_header(uint8_t h[ECHO_HDR], const conn *c, uint64_t seq) {
 
 static void echo_payload(uint8_t *p, const conn *c, uint64_t seq) {
   uint8_t h[ECHO_HDR];
-  memcpy(p, variants[seq % NVARIANTS], o.size);
+  memcpy(p, variants[seq % nvariants], o.size);
   memcpy(p + hdr_off, h, echo_header(h, c, seq));
 }
 
 // 0 if p[0, n) is exactly echo payload seq of connection c; else the first differing offset + 1.
 static size_t echo_differs(const uint8_t *p, size_t n, const conn *c, uint64_t seq) {
   uint8_t h[ECHO_HDR];
-  const uint8_t *t = variants[seq % NVARIANTS];
+  const uint8_t *t = variants[seq % nvariants];
   size_t hl = echo_header(h, c, seq);
   if (n == o.size && !memcmp(p, t, hdr_off) && !memcmp(p + hdr_off, h, hl) &&
       !memcmp(p + hdr_off + hl, t + hdr_off + hl, o.size - hdr_off - hl))
@@ -492,7 +503,7 @@ static void echo_send(conn *c, uint64_t now) {
   }
   // One pass: the body comes masked straight from its variant, then the header goes in masked.
   uint8_t key[4], h[ECHO_HDR], *p = frame_begin(c, 0x80 | (o.binary ? 2u : 1u), o.size, key);
-  mask_copy(p, variants[seq % NVARIANTS], o.size, key);
+  mask_copy(p, variants[seq % nvariants], o.size, key);
   put_masked(p, hdr_off, h, echo_header(h, c, seq), key);
 }
 
@@ -1422,12 +1433,12 @@ static void fan_send(conn *c, uint64_t now) {
   put_dec(h + 17, now - t_origin, 14);
   h[31] = '|';
   if (c->pmd) {
-    memcpy(zin, variants[seq % NVARIANTS], o.size);
+    memcpy(zin, variants[seq % nvariants], o.size);
     memcpy(zin, h, FAN_HDR);
     send_message(c, zin, o.size);
   } else {
     uint8_t key[4], *p = frame_begin(c, 0x80 | (o.binary ? 2u : 1u), o.size, key);
-    mask_copy(p, variants[seq % NVARIANTS], o.size, key);
+    mask_copy(p, variants[seq % nvariants], o.size, key);
     put_masked(p, 0, h, FAN_HDR, key);
   }
   c->inflight++;
@@ -1444,7 +1455,7 @@ static void fanout_message(conn *c, unsigned op, const uint8_t *p, size_t n, uin
     show_mismatch("connection %d: a message that no connection sent (%zu bytes: %.32s)", c->id, n, (const char *)p);
     return;
   }
-  if (memcmp(p + FAN_HDR, variants[seq % NVARIANTS] + FAN_HDR, o.size - FAN_HDR)) {
+  if (memcmp(p + FAN_HDR, variants[seq % nvariants] + FAN_HDR, o.size - FAN_HDR)) {
     st.errors++;
     show_mismatch("connection %d: message %llu of connection %llu arrived corrupted", c->id,
                (unsigned long long)seq, (unsigned long long)sender);

@@ -1,6 +1,6 @@
 // The echo sample: serves ws://127.0.0.1:9001/ on any path and echoes text and binary messages up to 64 MiB.
 //   dotnet run -c Release --project samples/Echo [-- --port N] [--reactor epoll|io_uring|sockets] [--loops N] [--hand-wired] [--stats]
-//                                                [--tls-cert CERT.pem --tls-key KEY.pem]
+//                                                [--deflate shared|dedicated] [--tls-cert CERT.pem --tls-key KEY.pem]
 // --tls-cert and --tls-key serve wss:// instead, with that certificate chain and private key (PEM files).
 // --loops N runs N loops, one per CPU, all on the port; the echo endpoint keeps no state, so that is safe.
 using System.Net;
@@ -15,6 +15,7 @@ bool stats = false;
 int loops = 1;
 bool handWired = false;
 string? tlsCert = null, tlsKey = null;
+var compression = WebSocketCompression.Off;   // --deflate: permessage-deflate, set at run time over the attribute's default
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -49,6 +50,9 @@ for (int i = 0; i < args.Length; i++)
         case "--stats":
             stats = true;
             break;
+        case "--deflate" when i + 1 < args.Length && args[i + 1] is "shared" or "dedicated":
+            compression = args[++i] == "shared" ? WebSocketCompression.Shared : WebSocketCompression.Dedicated;
+            break;
         case "--tls-cert" when i + 1 < args.Length:
             tlsCert = args[++i];
             break;
@@ -56,7 +60,7 @@ for (int i = 0; i < args.Length; i++)
             tlsKey = args[++i];
             break;
         default:
-            Console.Error.WriteLine("usage: Echo [--port N] [--reactor epoll|io_uring|sockets] [--loops N] [--hand-wired] [--stats] [--tls-cert CERT.pem --tls-key KEY.pem]");
+            Console.Error.WriteLine("usage: Echo [--port N] [--reactor epoll|io_uring|sockets] [--loops N] [--hand-wired] [--stats] [--deflate shared|dedicated] [--tls-cert CERT.pem --tls-key KEY.pem]");
             return 2;
     }
 }
@@ -89,6 +93,8 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Sys
 using var server = handWired ? new WebSocketServer(options) : WsGenApp.CreateServer(options);
 if (handWired)
     server.Map("*", new EchoEndpoint(), new WebSocketEndpointOptions { MaxMessageSize = EchoEndpoint.MaxMessageSize });
+// permessage-deflate: the run-time option overrides the attribute (Off), for the generated and hand-wired paths alike.
+server.GetEndpointOptions("*").Compression = compression;
 
 using var stop = new CancellationTokenSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });

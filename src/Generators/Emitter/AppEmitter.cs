@@ -73,6 +73,8 @@ internal static class AppEmitter
                     tokens.Add(Literals.String(token));
                 w.Line("SubProtocols = [" + string.Join(", ", tokens) + "],");
             }
+            if (settings.Compression != 0)
+                w.Line("Compression = " + Compression(settings.Compression) + ",");
             w.Close("),");
         }
         w.Unindent();
@@ -107,6 +109,14 @@ internal static class AppEmitter
         w.Close();
         w.Close();
     }
+
+    /// <summary>The runtime's WebSocketCompression value <paramref name="value"/>, by name when it has one.</summary>
+    private static string Compression(int value) => value switch
+    {
+        1 => "global::WsGen.WebSocketCompression.Shared",
+        2 => "global::WsGen.WebSocketCompression.Dedicated",
+        _ => "(global::WsGen.WebSocketCompression)" + Literals.Int(value),
+    };
 
     /// <summary>The member of the runtime's GeneratedTarget for <paramref name="platform"/>.</summary>
     private static string TargetName(TargetPlatform platform) => platform switch

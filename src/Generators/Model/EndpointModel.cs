@@ -21,7 +21,8 @@ internal sealed record EndpointModel(
     HandlerModel? OnError);
 
 /// <summary>The attribute's values (the attribute's defaults filled in); <paramref name="IdleTimeoutGiven"/> when the
-/// attribute names IdleTimeoutSeconds (otherwise the server's IdleTimeout, which configuration may set, applies).</summary>
+/// attribute names IdleTimeoutSeconds (otherwise the server's IdleTimeout, which configuration may set, applies);
+/// <c>Compression</c> is the value of the attribute's WebSocketCompression (0 Off, 1 Shared, 2 Dedicated).</summary>
 internal sealed record EndpointSettings(
     string Path,
     int MaxConnections,
@@ -30,7 +31,8 @@ internal sealed record EndpointSettings(
     int MaxBackpressure,
     int IdleTimeoutSeconds,
     bool IdleTimeoutGiven,
-    EquatableArray<string> SubProtocols)
+    EquatableArray<string> SubProtocols,
+    int Compression = 0)
 {
     /// <summary>The constants the generator adds to the endpoint class, one per setting.</summary>
     public static readonly string[] ConstantNames =

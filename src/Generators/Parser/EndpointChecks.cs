@@ -227,6 +227,7 @@ internal static class EndpointChecks
                 case "ReceiveBufferSize" when value.Value is int i: values.ReceiveBufferSize = i; break;
                 case "MaxBackpressure" when value.Value is int i: values.MaxBackpressure = i; break;
                 case "IdleTimeoutSeconds" when value.Value is int i: values.IdleTimeoutSeconds = i; values.IdleTimeoutGiven = true; break;
+                case "Compression" when value.Value is byte b: values.Compression = b; break;
                 case "SubProtocols" when value.Kind == TypedConstantKind.Array && !value.IsNull:
                     foreach (var item in value.Values)
                         values.SubProtocols.Add(item.Value as string);
@@ -385,6 +386,7 @@ internal sealed class EndpointValues
     public int IdleTimeoutSeconds { get; set; } = 120;
     public bool IdleTimeoutGiven { get; set; }
     public List<string?> SubProtocols { get; } = [];
+    public int Compression { get; set; }
 }
 
 /// <summary>What <see cref="EndpointChecks.Inspect"/> found: the values and the accepted handlers.</summary>

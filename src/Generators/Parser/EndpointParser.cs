@@ -32,7 +32,8 @@ internal static class EndpointParser
             values.MaxBackpressure,
             values.IdleTimeoutSeconds,
             values.IdleTimeoutGiven,
-            new EquatableArray<string>(subProtocols));
+            new EquatableArray<string>(subProtocols),
+            values.Compression);
 
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : "";
         return new EndpointModel(

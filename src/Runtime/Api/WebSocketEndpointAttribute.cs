@@ -39,4 +39,8 @@ public sealed class WebSocketEndpointAttribute(string path) : Attribute
     /// 0 turns idle detection off for this endpoint. When the attribute does not set it, the server's
     /// <see cref="WebSocketServerOptions.IdleTimeout"/> applies (120 s unless configured).</summary>
     public int IdleTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>permessage-deflate for this endpoint's connections (RFC 7692); Off by default. The run-time
+    /// <see cref="WebSocketEndpointOptions.Compression"/> overrides it.</summary>
+    public WebSocketCompression Compression { get; set; }
 }

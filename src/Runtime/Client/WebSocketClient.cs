@@ -33,6 +33,7 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
     private bool _closeReceived;
     private bool _disposed;
     private WebSocketProtocolException? _failure;
+    private PerMessageDeflate? _deflate;     // permessage-deflate, when the server agreed it
 
     private WebSocketClient(Socket socket, Stream stream, WebSocketClientOptions options, string? subProtocol)
     {
@@ -44,6 +45,10 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
     }
 
     public string? SubProtocol { get; }
+
+    /// <summary>True when the server agreed permessage-deflate (see <see cref="WebSocketClientOptions.Compression"/>):
+    /// whole messages of 64 bytes and more are sent compressed, compressed ones received are inflated.</summary>
+    public bool IsCompressed => _deflate is not null;
 
     public bool IsOpen => !_closeSent && !_closeReceived && _failure is null && !_disposed;
 
@@ -76,8 +81,10 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
             string key = Handshake.CreateClientKey();
             var keyBytes = Encoding.ASCII.GetBytes(key);
             string host = uri.IsDefaultPort ? uri.Host : $"{uri.Host}:{uri.Port}";
-            var request = new byte[Handshake.GetClientRequestLength(host, uri.PathAndQuery, keyBytes, options.SubProtocols, options.Origin)];
-            Handshake.WriteClientRequest(request, host, uri.PathAndQuery, keyBytes, options.SubProtocols, options.Origin);
+            Span<byte> offer = stackalloc byte[DeflateParameters.MaxLength];
+            offer = offer[..DeflateOffer(options.Compression, offer)];
+            var request = new byte[Handshake.GetClientRequestLength(host, uri.PathAndQuery, keyBytes, options.SubProtocols, options.Origin, offer)];
+            Handshake.WriteClientRequest(request, host, uri.PathAndQuery, keyBytes, options.SubProtocols, options.Origin, offer);
             stream.Write(request);
 
             var buffer = new byte[16 * 1024];
@@ -88,7 +95,7 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
                 if (n == 0)
                     throw new WebSocketProtocolException(WebSocketCloseCode.AbnormalClosure, "The server closed the connection during the handshake.");
                 length += n;
-                var result = Handshake.ParseServerResponse(buffer.AsSpan(0, length), key, options.SubProtocols, out int consumed);
+                var result = Handshake.ParseServerResponse(buffer.AsSpan(0, length), key, options.SubProtocols, out int consumed, offeredDeflate: !offer.IsEmpty);
                 if (result.Status == ClientHandshakeStatus.NeedMore)
                 {
                     if (length == buffer.Length)
@@ -101,6 +108,8 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
                 socket.ReceiveTimeout = 0;
                 socket.SendTimeout = 0;
                 var client = new WebSocketClient(socket, stream, options, result.SubProtocol);
+                if (result.Deflate is { } agreed)
+                    client.UseDeflate(in agreed);
                 if (consumed < length)
                     client.Consume(buffer.AsSpan(consumed, length - consumed));
                 return client;
@@ -112,6 +121,29 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The permessage-deflate offer of <paramref name="mode"/> (none for Off, or without zlib): the client
+    /// can limit its window when asked (<c>client_max_window_bits</c>); Shared also asks for no context takeover both
+    /// ways.</summary>
+    private static int DeflateOffer(WebSocketCompression mode, Span<byte> dest)
+    {
+        if (mode == WebSocketCompression.Off || !WsGen.Native.Zlib.IsAvailable)
+            return 0;
+        bool shared = mode == WebSocketCompression.Shared;
+        return new DeflateParameters(shared, shared, 0, -1).Write(dest);
+    }
+
+    /// <summary>Runs permessage-deflate as agreed: this side compresses with the client window and context, and
+    /// inflates with the server's.</summary>
+    private void UseDeflate(in DeflateParameters agreed)
+    {
+        var context = new DeflateContext(baseBufferSize: 16 * 1024);
+        _deflate = context.Dedicated(
+            sendWindowBits: agreed.ClientWindowBits > 0 ? agreed.ClientWindowBits : 15,
+            receiveWindowBits: agreed.ServerWindowBits > 0 ? agreed.ServerWindowBits : 15,
+            resetDeflater: agreed.ClientNoContextTakeover, resetInflater: agreed.ServerNoContextTakeover, threshold: 64);
+        _reader.AllowRsv1();
     }
 
     public WebSocketFrame ReadFrame()
@@ -171,7 +203,11 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_closeSent && opcode != WebSocketOpcode.Pong)
                 throw new InvalidOperationException("The close frame was sent; nothing may follow it.");
-            WriteLocked(opcode, fin, payload);
+            if (_deflate is not null && fin && opcode is WebSocketOpcode.Text or WebSocketOpcode.Binary
+                && _deflate.TryEncode(payload, out var encoded))
+                WriteLocked(opcode, fin, encoded, rsv1: true);
+            else
+                WriteLocked(opcode, fin, payload);
         }
     }
 
@@ -227,6 +263,7 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
         while (_ready.TryDequeue(out var frame))
             frame.Release();
         _reader.Dispose();
+        _deflate?.Dispose();
     }
 
     private void Consume(Span<byte> data)
@@ -236,19 +273,39 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
         var sink = new Sink(this);
         var result = _reader.Read(data, _readerOptions, ref sink);
         if (result.IsError)
+            Fail(result.Code, result.Reason);
+    }
+
+    /// <summary>The server broke the protocol: sends the close frame with <paramref name="code"/>, and the next read
+    /// throws.</summary>
+    private void Fail(WebSocketCloseCode code, string reason)
+    {
+        if (_failure is not null)
+            return;
+        _failure = new WebSocketProtocolException(code, reason);
+        lock (_sendLock)
         {
-            _failure = new WebSocketProtocolException(result.Code, result.Reason);
-            lock (_sendLock)
+            if (!_closeSent)
             {
-                if (!_closeSent)
-                {
-                    Span<byte> frame = stackalloc byte[2 + 4 + 125];
-                    int n = FrameWriter.WriteClose(frame, (ushort)result.Code, result.Reason, NewMask());
-                    TrySend(frame[..n]);
-                    _closeSent = true;
-                }
+                Span<byte> frame = stackalloc byte[2 + 4 + 125];
+                int n = FrameWriter.WriteClose(frame, (ushort)code, reason, NewMask());
+                TrySend(frame[..n]);
+                _closeSent = true;
             }
         }
+    }
+
+    /// <summary>A compressed message (RSV1): inflated, its text validated, then queued as any other.</summary>
+    private void EnqueueCompressed(WebSocketOpcode opcode, Span<byte> payload)
+    {
+        if (_failure is not null)
+            return;
+        if (!_deflate!.TryDecode(payload, _readerOptions.MaxMessageSize, out var message, out var failure))
+            Fail(failure, failure == WebSocketCloseCode.MessageTooBig ? "message too big once inflated" : "the message does not inflate");
+        else if (opcode == WebSocketOpcode.Text && !Utf8Validator.IsValid(message))
+            Fail(WebSocketCloseCode.InvalidPayloadData, "invalid UTF-8 in a text message");
+        else
+            Enqueue(opcode, message);
     }
 
     private void Enqueue(WebSocketOpcode opcode, ReadOnlySpan<byte> payload)
@@ -297,7 +354,7 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
         }
     }
 
-    private void WriteLocked(WebSocketOpcode opcode, bool fin, ReadOnlySpan<byte> payload)
+    private void WriteLocked(WebSocketOpcode opcode, bool fin, ReadOnlySpan<byte> payload, bool rsv1 = false)
     {
         uint mask = NewMask();
         int total = FrameWriter.HeaderSize(payload.Length, masked: true) + payload.Length;
@@ -306,7 +363,7 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
             ArrayPool<byte>.Shared.Return(_send);
             _send = ArrayPool<byte>.Shared.Rent(total);
         }
-        int n = FrameWriter.WriteFrame(_send, opcode, fin, payload, mask);
+        int n = FrameWriter.WriteFrame(_send, opcode, fin, payload, mask, rsv1);
         _stream.Write(_send, 0, n);
     }
 
@@ -336,9 +393,8 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
     {
         public void OnMessage(WebSocketOpcode opcode, Span<byte> payload) => client.Enqueue(opcode, payload);
 
-        /// <summary>Never called: the client negotiates no extension, so its reader refuses RSV1.</summary>
-        public void OnTransformedMessage(WebSocketOpcode opcode, Span<byte> payload) =>
-            throw new InvalidOperationException("The client negotiated no message transform.");
+        /// <summary>Called only when permessage-deflate was agreed (the reader refuses RSV1 otherwise).</summary>
+        public void OnTransformedMessage(WebSocketOpcode opcode, Span<byte> payload) => client.EnqueueCompressed(opcode, payload);
 
         public void OnPing(Span<byte> payload)
         {

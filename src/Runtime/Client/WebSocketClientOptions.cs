@@ -29,6 +29,12 @@ public sealed class WebSocketClientOptions
     /// <summary>wss://: decides whether the server's certificate is accepted, instead of the normal validation (which
     /// the callback sees the outcome of in its <see cref="SslPolicyErrors"/>).</summary>
     public RemoteCertificateValidationCallback? ValidateServerCertificate { get; set; }
+
+    /// <summary>permessage-deflate (RFC 7692), offered when not Off: Shared offers no context takeover in either
+    /// direction (each message compressed on its own), Dedicated offers context takeover. The client takes what the
+    /// server agrees (see <see cref="WebSocketClient.IsCompressed"/>); messages under 64 bytes go uncompressed.
+    /// Needs the platform's zlib; without it nothing is offered.</summary>
+    public WebSocketCompression Compression { get; set; }
 }
 
 /// <summary>The connection failed: the peer broke the protocol (with the close code WsGen sent),

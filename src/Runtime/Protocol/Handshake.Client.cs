@@ -18,7 +18,7 @@ internal static partial class Handshake
     /// Writes the client's upgrade request:
     /// <c>GET pathAndQuery HTTP/1.1</c>, Host, <c>Upgrade: websocket</c>, <c>Connection: Upgrade</c>, Sec-WebSocket-Key,
     /// <c>Sec-WebSocket-Version: 13</c>, then Sec-WebSocket-Protocol (the offers joined with ", ") and Origin when given.
-    /// No extension is offered.
+    /// Sec-WebSocket-Extensions when <c>extensions</c> is not empty.
     /// </summary>
     /// <param name="dest">Receives the request; <see cref="GetClientRequestLength"/> bytes are needed.</param>
     /// <param name="host">The Host value (host, and ":port" when not the default one).</param>
@@ -26,23 +26,24 @@ internal static partial class Handshake
     /// <param name="key16base64">The key: ASCII base64 of 16 bytes, see <see cref="CreateClientKey"/>.</param>
     /// <param name="subProtocols">The subprotocols to offer, in preference order: distinct tokens.</param>
     /// <param name="origin">The Origin value, or null to send none.</param>
+    /// <param name="extensions">The Sec-WebSocket-Extensions offer (empty for none).</param>
     /// <returns>The number of bytes written.</returns>
     /// <exception cref="ArgumentException">An argument would make an invalid request (control characters, a key that is
     /// not base64 of 16 bytes, a subprotocol that is not a token or is repeated), or <paramref name="dest"/> is too short.</exception>
     public static int WriteClientRequest(Span<byte> dest, string host, string pathAndQuery, ReadOnlySpan<byte> key16base64,
-        IReadOnlyList<string>? subProtocols, string? origin)
+        IReadOnlyList<string>? subProtocols, string? origin, ReadOnlySpan<byte> extensions = default)
     {
         var writer = new HttpHeadWriter(dest);
-        WriteClientRequestCore(ref writer, host, pathAndQuery, key16base64, subProtocols, origin);
+        WriteClientRequestCore(ref writer, host, pathAndQuery, key16base64, subProtocols, origin, extensions);
         return writer.Length;
     }
 
     /// <summary>The length of the request <see cref="WriteClientRequest"/> writes for these arguments.</summary>
     public static int GetClientRequestLength(string host, string pathAndQuery, ReadOnlySpan<byte> key16base64,
-        IReadOnlyList<string>? subProtocols, string? origin)
+        IReadOnlyList<string>? subProtocols, string? origin, ReadOnlySpan<byte> extensions = default)
     {
         var writer = HttpHeadWriter.Measure();
-        WriteClientRequestCore(ref writer, host, pathAndQuery, key16base64, subProtocols, origin);
+        WriteClientRequestCore(ref writer, host, pathAndQuery, key16base64, subProtocols, origin, extensions);
         return writer.Length;
     }
 
@@ -54,15 +55,18 @@ internal static partial class Handshake
     /// <see cref="HandshakeLimits"/>) and judged once complete. Accepted only with: an HTTP/1.1+ status line with 101;
     /// Upgrade listing <c>websocket</c> and Connection listing <c>Upgrade</c> (any case); exactly one
     /// Sec-WebSocket-Accept equal to the value computed from <paramref name="expectedKey"/>; no Sec-WebSocket-Extensions
-    /// (we offer none); at most one Sec-WebSocket-Protocol, a single value that was offered (exact match).
+    /// unless permessage-deflate was offered, and then at most one, a valid permessage-deflate answer (RFC 7692
+    /// section 7.1) whose client window this side can produce (9 bits or more); at most one Sec-WebSocket-Protocol, a
+    /// single value that was offered (exact match).
     /// </remarks>
     /// <param name="buffer">Every byte received so far.</param>
     /// <param name="expectedKey">The Sec-WebSocket-Key sent in the request.</param>
     /// <param name="offered">The subprotocols offered in the request, or null.</param>
+    /// <param name="offeredDeflate">True when the request offered permessage-deflate.</param>
     /// <param name="consumed">The length of the response head once complete (the bytes after it are WebSocket frames);
     /// 0 while <see cref="ClientHandshakeStatus.NeedMore"/> or when the head was malformed.</param>
     public static ClientHandshakeResult ParseServerResponse(ReadOnlySpan<byte> buffer, string expectedKey,
-        IReadOnlyList<string>? offered, out int consumed)
+        IReadOnlyList<string>? offered, out int consumed, bool offeredDeflate = false)
     {
         ArgumentNullException.ThrowIfNull(expectedKey);
         if (expectedKey.Length > 64)
@@ -85,7 +89,7 @@ internal static partial class Handshake
             return ClientHandshakeResult.Failed("malformed status line");
         }
 
-        var response = new ResponseFields();
+        var response = new ResponseFields { OfferedDeflate = offeredDeflate };
         int headerCount = 0;
         while (true)
         {
@@ -131,7 +135,7 @@ internal static partial class Handshake
             : !expectedAccept.SequenceEqual(response.Accept) ? "wrong Sec-WebSocket-Accept"
             : null;
         return failure is null
-            ? ClientHandshakeResult.Accepted(response.SubProtocol)
+            ? ClientHandshakeResult.Accepted(response.SubProtocol, response.Deflate)
             : ClientHandshakeResult.Failed(failure, statusCode);
     }
 
@@ -162,7 +166,7 @@ internal static partial class Handshake
     }
 
     private static void WriteClientRequestCore(ref HttpHeadWriter writer, string host, string pathAndQuery,
-        scoped ReadOnlySpan<byte> key16base64, IReadOnlyList<string>? subProtocols, string? origin)
+        scoped ReadOnlySpan<byte> key16base64, IReadOnlyList<string>? subProtocols, string? origin, scoped ReadOnlySpan<byte> extensions)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(pathAndQuery);
@@ -196,6 +200,11 @@ internal static partial class Handshake
         writer.WriteHeader("Connection"u8, "Upgrade"u8);
         writer.WriteHeader("Sec-WebSocket-Key"u8, key16base64);
         writer.WriteHeader("Sec-WebSocket-Version"u8, "13"u8);
+        if (!extensions.IsEmpty)
+        {
+            writer.WriteHeader("Sec-WebSocket-Extensions"u8, extensions);
+        }
+
         if (subProtocols is { Count: > 0 })
         {
             writer.Write("Sec-WebSocket-Protocol: "u8);
@@ -251,6 +260,8 @@ internal static partial class Handshake
         public ReadOnlySpan<byte> Accept;
         public bool HasSubProtocol;
         public string? SubProtocol;
+        public bool OfferedDeflate;
+        public DeflateParameters? Deflate;
 
         /// <summary>Takes one header into account; returns why the response fails, or null.</summary>
         public string? Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, IReadOnlyList<string>? offered)
@@ -275,10 +286,27 @@ internal static partial class Handshake
             }
             else if (Ascii.EqualsIgnoreCase(name, "Sec-WebSocket-Extensions"u8))
             {
-                if (!value.IsEmpty)
+                if (value.IsEmpty)
+                {
+                    return null;
+                }
+
+                if (!OfferedDeflate)
                 {
                     return "the server accepted an extension that was not offered";
                 }
+
+                if (Deflate.HasValue || value.Contains((byte)',') || !DeflateParameters.TryParse(value, isResponse: true, out var agreed))
+                {
+                    return "the server's permessage-deflate answer is not valid";
+                }
+
+                if (agreed.ClientWindowBits is > 0 and < DeflateParameters.MinDeflateWindowBits)
+                {
+                    return "the server asked for a client window smaller than 9 bits";
+                }
+
+                Deflate = agreed;
             }
             else if (Ascii.EqualsIgnoreCase(name, "Sec-WebSocket-Protocol"u8))
             {

@@ -22,7 +22,8 @@ internal static partial class Handshake
     /// <item>When the client offered subprotocols: the first of <see cref="HandshakeOptions.SupportedSubProtocols"/> it
     /// offered, else <see cref="HandshakeOptions.SelectSubProtocol"/>'s choice.</item>
     /// </list>
-    /// Sec-WebSocket-Extensions is ignored: no extension is accepted, so none is echoed. Nothing is allocated unless a
+    /// Sec-WebSocket-Extensions is not looked at here: the server answers permessage-deflate (see
+    /// <see cref="DeflateNegotiation"/>) and passes the agreed value to <see cref="WriteAccept(Span{byte}, in HandshakeDecision, ReadOnlySpan{byte})"/>. Nothing is allocated unless a
     /// hook is set (<see cref="HandshakeOptions.CheckOrigin"/> gets the Origin string, <see cref="HandshakeOptions.SelectSubProtocol"/>
     /// the offered list): the accept value is held inline in the decision.
     /// </remarks>
@@ -127,8 +128,11 @@ internal static partial class Handshake
     }
 
     /// <summary>Writes the 101 response of an accepting <paramref name="decision"/>.</summary>
-    /// <inheritdoc cref="WriteAccept(Span{byte}, ReadOnlySpan{byte}, string?)"/>
-    public static int WriteAccept(Span<byte> dest, in HandshakeDecision decision)
+    /// <param name="dest">Receives the response; <see cref="GetAcceptLength"/> bytes are needed.</param>
+    /// <param name="decision">An accepting decision.</param>
+    /// <param name="extensions">The Sec-WebSocket-Extensions value agreed (empty for none).</param>
+    /// <returns>The number of bytes written.</returns>
+    public static int WriteAccept(Span<byte> dest, in HandshakeDecision decision, ReadOnlySpan<byte> extensions = default)
     {
         if (!decision.IsAccepted)
         {
@@ -136,16 +140,16 @@ internal static partial class Handshake
         }
 
         var writer = new HttpHeadWriter(dest);
-        WriteAcceptCore(ref writer, decision.AcceptBytes, decision.SubProtocol);
+        WriteAcceptCore(ref writer, decision.AcceptBytes, decision.SubProtocol, extensions);
         return writer.Length;
     }
 
     /// <summary>The length of the 101 response for <paramref name="subProtocol"/>.</summary>
-    public static int GetAcceptLength(string? subProtocol)
+    public static int GetAcceptLength(string? subProtocol, ReadOnlySpan<byte> extensions = default)
     {
         Span<byte> accept = stackalloc byte[AcceptLength];
         var writer = HttpHeadWriter.Measure();
-        WriteAcceptCore(ref writer, accept, subProtocol);
+        WriteAcceptCore(ref writer, accept, subProtocol, extensions);
         return writer.Length;
     }
 
@@ -186,7 +190,7 @@ internal static partial class Handshake
         return writer.Length;
     }
 
-    private static void WriteAcceptCore(ref HttpHeadWriter writer, scoped ReadOnlySpan<byte> accept, string? subProtocol)
+    private static void WriteAcceptCore(ref HttpHeadWriter writer, scoped ReadOnlySpan<byte> accept, string? subProtocol, scoped ReadOnlySpan<byte> extensions = default)
     {
         if (subProtocol is not null && !HttpSyntax.IsToken(subProtocol))
         {
@@ -202,6 +206,11 @@ internal static partial class Handshake
             writer.Write("Sec-WebSocket-Protocol: "u8);
             writer.WriteLatin1(subProtocol);
             writer.Write("\r\n"u8);
+        }
+
+        if (!extensions.IsEmpty)
+        {
+            writer.WriteHeader("Sec-WebSocket-Extensions"u8, extensions);
         }
 
         writer.Write("\r\n"u8);

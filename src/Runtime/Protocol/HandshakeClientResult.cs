@@ -16,8 +16,9 @@ internal enum ClientHandshakeStatus
 /// <summary>The outcome of <see cref="Handshake.ParseServerResponse"/>.</summary>
 internal readonly struct ClientHandshakeResult
 {
-    private ClientHandshakeResult(ClientHandshakeStatus status, string? subProtocol, string? failureReason, int statusCode)
+    private ClientHandshakeResult(ClientHandshakeStatus status, string? subProtocol, string? failureReason, int statusCode, DeflateParameters? deflate = null)
     {
+        Deflate = deflate;
         Status = status;
         SubProtocol = subProtocol;
         FailureReason = failureReason;
@@ -29,6 +30,9 @@ internal readonly struct ClientHandshakeResult
     /// <summary>When accepted, the subprotocol the server chose (one of the offered instances), or null.</summary>
     public string? SubProtocol { get; }
 
+    /// <summary>The permessage-deflate parameters the server agreed, or null when it declined (or none was offered).</summary>
+    public DeflateParameters? Deflate { get; }
+
     /// <summary>When failed, why.</summary>
     public string? FailureReason { get; }
 
@@ -37,8 +41,8 @@ internal readonly struct ClientHandshakeResult
 
     public static ClientHandshakeResult NeedMore => default;
 
-    public static ClientHandshakeResult Accepted(string? subProtocol) =>
-        new(ClientHandshakeStatus.Accepted, subProtocol, null, HttpStatus.SwitchingProtocols);
+    public static ClientHandshakeResult Accepted(string? subProtocol, DeflateParameters? deflate = null) =>
+        new(ClientHandshakeStatus.Accepted, subProtocol, null, HttpStatus.SwitchingProtocols, deflate);
 
     public static ClientHandshakeResult Failed(string reason, int statusCode = 0) =>
         new(ClientHandshakeStatus.Failed, null, reason, statusCode);

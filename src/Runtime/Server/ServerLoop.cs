@@ -21,6 +21,7 @@ internal abstract class ServerLoop : IConnectionHandler
     private readonly ServerTelemetry _telemetry;
     private int _count;
     private bool _shuttingDown;
+    private DeflateContext? _deflate;   // permessage-deflate's buffers and shared state, made at the first connection that uses it
 
     /// <param name="options">The server's settings.</param>
     /// <param name="router">The endpoints by path.</param>
@@ -248,11 +249,36 @@ internal abstract class ServerLoop : IConnectionHandler
             return false;
         }
 
-        Span<byte> response = stackalloc byte[WsGen.Protocol.Handshake.GetAcceptLength(decision.SubProtocol)];
-        int n = WsGen.Protocol.Handshake.WriteAccept(response, in decision);
+        Span<byte> extensions = stackalloc byte[DeflateParameters.MaxLength];
+        var transform = NegotiateDeflate(in request, endpoint.Options, ref extensions);
+        Span<byte> response = stackalloc byte[WsGen.Protocol.Handshake.GetAcceptLength(decision.SubProtocol, extensions)];
+        int n = WsGen.Protocol.Handshake.WriteAccept(response, in decision, extensions);
         conn.Net.Write(response[..n]);
+        if (transform is not null)
+            conn.AttachMessageTransform(transform);
         conn.Opened(endpoint, decision.SubProtocol);
         return conn.State == WebSocketConnection.Phase.Open;
+    }
+
+    /// <summary>permessage-deflate for a connection of an endpoint that has it on, when the client offers it
+    /// acceptably: the transform, with <paramref name="extensions"/> cut to the response's extension element; else
+    /// null and an empty <paramref name="extensions"/>.</summary>
+    private IMessageTransform? NegotiateDeflate(in HttpRequestHead request, WebSocketEndpointOptions options, ref Span<byte> extensions)
+    {
+        if (options.Compression == WebSocketCompression.Off || !request.Has(KnownHeader.SecWebSocketExtensions) || !WsGen.Native.Zlib.IsAvailable
+            || !DeflateNegotiation.TryAccept(in request, options.Compression, options.CompressionWindowBits, out var agreed))
+        {
+            extensions = default;
+            return null;
+        }
+        extensions = extensions[..agreed.Write(extensions)];
+        _deflate ??= new DeflateContext();
+        if (options.Compression == WebSocketCompression.Shared)
+            return _deflate.Shared(in agreed, options.CompressionThreshold);
+        return _deflate.Dedicated(
+            sendWindowBits: agreed.ServerWindowBits == 0 ? options.CompressionWindowBits : agreed.ServerWindowBits,
+            receiveWindowBits: agreed.ClientWindowBits == 0 ? 15 : agreed.ClientWindowBits,
+            resetDeflater: agreed.ServerNoContextTakeover, resetInflater: agreed.ClientNoContextTakeover, options.CompressionThreshold);
     }
 
     private void Refuse(WebSocketConnection conn, int status)

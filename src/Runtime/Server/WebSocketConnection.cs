@@ -32,6 +32,7 @@ public sealed class WebSocketConnection : IWebSocketConn
     private readonly uint _accepted;        // the loop's clock when the connection was accepted (ms, wraps)
     private long _time;
     private ColdState? _cold;
+    private IMessageTransform? _transform;  // here, not in ColdState: a shared-mode deflate connection allocates nothing
 
     internal WebSocketConnection(ServerLoop loop, INetConn net, long now)
     {
@@ -119,7 +120,7 @@ public sealed class WebSocketConnection : IWebSocketConn
     private void SendFrame(ReadOnlySpan<byte> payload, WebSocketOpcode opcode, bool fin)
     {
         ValidateOutgoing(payload, opcode, fin);
-        if (_cold?.MessageTransform is not null && fin && opcode != WebSocketOpcode.Continuation)
+        if (_transform is not null && fin && opcode != WebSocketOpcode.Continuation)
         {
             SendTransformed(payload, opcode);
             return;
@@ -180,7 +181,7 @@ public sealed class WebSocketConnection : IWebSocketConn
 
         if (State != Phase.Open)
             return;
-        if (_cold!.MessageTransform!.TryEncode(payload, out ReadOnlySpan<byte> encoded))
+        if (_transform!.TryEncode(payload, out ReadOnlySpan<byte> encoded))
             WriteFrameOnLoop(encoded, opcode, fin: true, rsv1: true);
         else
             WriteFrameOnLoop(payload, opcode, fin: true);
@@ -206,16 +207,16 @@ public sealed class WebSocketConnection : IWebSocketConn
     }
 
     /// <summary>The connection's message transform (the extension negotiated at the upgrade), or null.</summary>
-    internal IMessageTransform? MessageTransform => _cold?.MessageTransform;
+    internal IMessageTransform? MessageTransform => _transform;
 
     /// <summary>Puts <paramref name="transform"/> on this connection's messages from now on: data messages with RSV1
     /// are decoded before delivery, and whole outgoing messages encoded (see <see cref="IMessageTransform"/>).</summary>
     internal void AttachMessageTransform(IMessageTransform transform)
     {
         ArgumentNullException.ThrowIfNull(transform);
-        if (Cold.MessageTransform is not null)
+        if (_transform is not null)
             throw new InvalidOperationException("A message transform is attached once.");
-        Cold.MessageTransform = transform;
+        _transform = transform;
         Reader.AllowRsv1();
     }
 
@@ -323,7 +324,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         State = Phase.Closed;
         Reader.Dispose();
         DropPartialHead();
-        _cold?.MessageTransform?.Dispose();
+        _transform?.Dispose();
     }
 
     private void ReportClose(CloseStatus status)
@@ -380,7 +381,6 @@ public sealed class WebSocketConnection : IWebSocketConn
         public string? SubProtocol;
         public object? UserState;
         public CloseStatus CloseSent;
-        public IMessageTransform? MessageTransform;
     }
 
     private sealed class CrossThreadSend(WebSocketConnection conn, byte[] payload, WebSocketOpcode opcode, bool fin) : ILoopWork

@@ -96,6 +96,19 @@ public sealed class WebSocketServer : IDisposable
         return this;
     }
 
+    /// <summary>The settings of the endpoint mapped at <paramref name="path"/>, hand-wired or generated, to change before
+    /// the server starts: how run-time settings (a command line, configuration) override an attribute's, for example
+    /// <see cref="WebSocketEndpointOptions.Compression"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No endpoint is mapped at <paramref name="path"/>.</exception>
+    public WebSocketEndpointOptions GetEndpointOptions(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        foreach (var r in _routes)
+            if (r.Path == path)
+                return r.Options;
+        throw new KeyNotFoundException($"No endpoint is mapped at {path}.");
+    }
+
     /// <summary>Answers plain HTTP GET requests (no WebSocket upgrade) at <paramref name="path"/> with
     /// <paramref name="body"/>, for example the HTML page that opens a WebSocket to an endpoint. The response closes the
     /// connection. Call before the server starts.</summary>

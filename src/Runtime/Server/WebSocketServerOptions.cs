@@ -129,4 +129,48 @@ public sealed class WebSocketEndpointOptions
     /// <summary>Buffers for frames split across reads (and for the frames handed to handlers that own them); when
     /// null, buffers come from the shared <see cref="System.Buffers.ArrayPool{T}"/>.</summary>
     public IBytePool? FramePool { get; set; }
+
+    /// <summary>permessage-deflate (RFC 7692) for this endpoint's connections whose client offers it; Off (the default)
+    /// declines it. Generated endpoints start with the attribute's <see cref="WebSocketEndpointAttribute.Compression"/>;
+    /// a value set here (see <see cref="WebSocketServer.GetEndpointOptions"/>) overrides it. Needs the platform's zlib
+    /// (Linux and macOS have it); without it the extension is declined.</summary>
+    public WebSocketCompression Compression
+    {
+        get => _compression;
+        set
+        {
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(value), value, "Not a WebSocketCompression.");
+            _compression = value;
+        }
+    }
+
+    /// <summary>Messages shorter than this many bytes are sent uncompressed (compressing them would gain little).</summary>
+    public int CompressionThreshold
+    {
+        get => _compressionThreshold;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _compressionThreshold = value;
+        }
+    }
+
+    /// <summary>In <see cref="WebSocketCompression.Dedicated"/> mode, the LZ77 window of each direction, 9 to 15 bits
+    /// (the client is asked for it when it can be): a smaller window costs less memory per connection and compresses
+    /// less (see <see cref="WebSocketCompression.Dedicated"/> for the sizes).</summary>
+    public int CompressionWindowBits
+    {
+        get => _compressionWindowBits;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 9);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 15);
+            _compressionWindowBits = value;
+        }
+    }
+
+    private WebSocketCompression _compression;
+    private int _compressionThreshold = 64;
+    private int _compressionWindowBits = 15;
 }

@@ -64,30 +64,12 @@ public sealed class SampleTests
     [Fact]
     public void Chat_ServesItsPage_ToARealBrowserThatJoinsSpeaksAndAnswers()
     {
-        var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists);
-        Assert.True(chromium is not null, "no Chromium: install the Debian package chromium (.ci/run does)");
-
         using var chat = SampleProcess.Start("Chat");
         using var member = WebSocketClient.Connect(new Uri($"ws://{chat.EndPoint}/chat"));
-        var profile = Directory.CreateTempSubdirectory("wsgen-chromium-");
-        var start = new ProcessStartInfo(chromium!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var flag in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile.FullName}",
-                     $"http://{chat.EndPoint}/?name=chromium&say=hello%20from%20a%20browser" })
-            start.ArgumentList.Add(flag);
-        using var browser = Process.Start(start)!;
-        try
-        {
-            Assert.True(ReadUntil(member, "chromium: hello from a browser"), "the browser's message was not broadcast");
-            member.SendText("tester: @chromium ping 42");
-            Assert.True(ReadUntil(member, "chromium saw: ping 42"), "the browser did not answer");
-        }
-        finally
-        {
-            browser.Kill(entireProcessTree: true);
-            browser.WaitForExit();
-            profile.Delete(recursive: true);
-        }
+        using var browser = HeadlessChromium.Open($"http://{chat.EndPoint}/?name=chromium&say=hello%20from%20a%20browser");
+        Assert.True(ReadUntil(member, "chromium: hello from a browser"), "the browser's message was not broadcast");
+        member.SendText("tester: @chromium ping 42");
+        Assert.True(ReadUntil(member, "chromium saw: ping 42"), "the browser did not answer");
     }
 
     [Fact]

@@ -97,6 +97,9 @@ internal sealed class FakeClient(FakeServer server, InMemoryConn conn)
     /// <summary>The data messages with RSV1 the server sent so far (see <see cref="AcceptRsv1"/>), as they came.</summary>
     public List<(WebSocketOpcode Opcode, byte[] Payload)> ReadTransformedFrames() => ReadAll().Transformed;
 
+    /// <summary>Every frame the server sent so far in order, each with whether it carried RSV1 (see <see cref="AcceptRsv1"/>).</summary>
+    public List<(WebSocketOpcode Opcode, byte[] Payload, bool Rsv1)> ReadFramesInOrder() => ReadAll().InOrder;
+
     private Recorder ReadAll()
     {
         Pump();
@@ -131,13 +134,27 @@ internal sealed class FakeClient(FakeServer server, InMemoryConn conn)
     private sealed class Recorder : IFrameSink
     {
         public List<(WebSocketOpcode, byte[])> Frames { get; } = [];
-        public void OnMessage(WebSocketOpcode opcode, Span<byte> payload) => Frames.Add((opcode, payload.ToArray()));
-        public void OnTransformedMessage(WebSocketOpcode opcode, Span<byte> payload) => Transformed.Add((opcode, payload.ToArray()));
+        public List<(WebSocketOpcode, byte[], bool)> InOrder { get; } = [];
+        public void OnMessage(WebSocketOpcode opcode, Span<byte> payload)
+        {
+            Frames.Add((opcode, payload.ToArray()));
+            InOrder.Add((opcode, payload.ToArray(), false));
+        }
+        public void OnTransformedMessage(WebSocketOpcode opcode, Span<byte> payload)
+        {
+            Transformed.Add((opcode, payload.ToArray()));
+            InOrder.Add((opcode, payload.ToArray(), true));
+        }
         public List<(WebSocketOpcode, byte[])> Transformed { get; } = [];
-        public void OnPing(Span<byte> payload) => Frames.Add((WebSocketOpcode.Ping, payload.ToArray()));
-        public void OnPong(Span<byte> payload) => Frames.Add((WebSocketOpcode.Pong, payload.ToArray()));
-        public void OnClose(ushort code, ReadOnlySpan<byte> reason) =>
-            Frames.Add((WebSocketOpcode.Close, [(byte)(code >> 8), (byte)code, .. reason]));
+        public void OnPing(Span<byte> payload) => Add(WebSocketOpcode.Ping, payload.ToArray());
+        public void OnPong(Span<byte> payload) => Add(WebSocketOpcode.Pong, payload.ToArray());
+        public void OnClose(ushort code, ReadOnlySpan<byte> reason) => Add(WebSocketOpcode.Close, [(byte)(code >> 8), (byte)code, .. reason]);
+
+        private void Add(WebSocketOpcode opcode, byte[] payload)
+        {
+            Frames.Add((opcode, payload));
+            InOrder.Add((opcode, payload, false));
+        }
     }
 }
 

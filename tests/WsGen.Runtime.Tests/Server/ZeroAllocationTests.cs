@@ -18,7 +18,7 @@ public sealed class ZeroAllocationTests
     [MemberData(nameof(NativeLoops))]
     public void EchoingOneHundredThousandMessages_AllocatesZeroBytesOnTheLoop(string reactor)
     {
-        var endpoint = new MeasuringEcho();
+        var endpoint = new MeasuringEcho(Warmup, Measured);
         var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Loop = TestServers.LoopOf(reactor) };
         using var server = new WebSocketServer(options);
         server.Map("/", endpoint);
@@ -51,8 +51,9 @@ public sealed class ZeroAllocationTests
         Assert.Equal(0, endpoint.MeasuredBytes.Value);
     }
 
-    /// <summary>Echoes, and reads the loop thread's allocation counter at the start and end of the measured window.</summary>
-    private sealed class MeasuringEcho : IWebSocketEndpoint
+    /// <summary>Echoes, and reads the loop thread's allocation counter at the start and end of the measured window:
+    /// after <paramref name="warmup"/> messages, and <paramref name="measured"/> messages later.</summary>
+    internal sealed class MeasuringEcho(int warmup, int measured) : IWebSocketEndpoint
     {
         private long _count;
         private long _start;
@@ -67,9 +68,9 @@ public sealed class ZeroAllocationTests
         {
             conn.Send(payload, opcode);
             _count++;
-            if (_count == Warmup)
+            if (_count == warmup)
                 _start = GC.GetAllocatedBytesForCurrentThread();
-            else if (_count == Warmup + Measured)
+            else if (_count == warmup + measured)
                 MeasuredBytes = GC.GetAllocatedBytesForCurrentThread() - _start;
         }
 
