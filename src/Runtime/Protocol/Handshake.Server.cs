@@ -112,7 +112,7 @@ internal static partial class Handshake
     /// <summary>
     /// Writes the 101 response that accepts the handshake.
     /// </summary>
-    /// <param name="dest">Receives the response; <see cref="GetAcceptLength"/> bytes are needed.</param>
+    /// <param name="dest">Receives the response; <see cref="GetAcceptLength(string?)"/> bytes are needed.</param>
     /// <param name="key">The client's Sec-WebSocket-Key (ASCII bytes).</param>
     /// <param name="subProtocol">The chosen subprotocol (a token), or null.</param>
     /// <returns>The number of bytes written.</returns>

@@ -8,7 +8,7 @@ namespace WsGen.Server;
 /// endpoints, and watches handshake, idle and close timeouts. Everything here runs on the loop thread.
 /// The message path lives in <see cref="ServerLoop{TDispatcher}"/>, generic over the endpoints' dispatcher.
 /// </summary>
-internal abstract class ServerLoop : IConnectionHandler
+internal abstract partial class ServerLoop : IConnectionHandler
 {
     private static readonly Action<object?> RunWork = static work => ((ILoopWork)work!).Run();
 
@@ -89,6 +89,7 @@ internal abstract class ServerLoop : IConnectionHandler
         if (net.Context is not WebSocketConnection conn)
             return;
         net.Context = null;
+        AbandonUpgrade(conn);
         conn.Disconnected();
         _budget.Release();
         int slot = conn.Slot;
@@ -117,6 +118,10 @@ internal abstract class ServerLoop : IConnectionHandler
                     conn.State = WebSocketConnection.Phase.Closed;
                     WriteRefusal(conn.Net, 408);
                     conn.Net.Close();
+                    break;
+                case WebSocketConnection.Phase.Upgrading when Now >= conn.Deadline:
+                    AbandonUpgrade(conn);
+                    Refuse(conn, 503);
                     break;
                 case WebSocketConnection.Phase.Open when IsIdle(conn, serverIdle):
                     if (conn.PingSent)
@@ -155,8 +160,9 @@ internal abstract class ServerLoop : IConnectionHandler
             {
                 conn.Close(WebSocketCloseCode.GoingAway, "server shutting down");
             }
-            else if (conn.State == WebSocketConnection.Phase.Handshaking)
+            else if (conn.State is WebSocketConnection.Phase.Handshaking or WebSocketConnection.Phase.Upgrading)
             {
+                AbandonUpgrade(conn);
                 conn.State = WebSocketConnection.Phase.Closed;
                 conn.Net.Close();
             }
@@ -230,11 +236,21 @@ internal abstract class ServerLoop : IConnectionHandler
             return false;
         }
 
+        if (endpoint.Options.OnUpgrade is { } hook)
+            return RunUpgradeHook(conn, endpoint, hook, in request, in decision);
+
         Span<byte> response = stackalloc byte[WsGen.Protocol.Handshake.GetAcceptLength(decision.SubProtocol)];
         int n = WsGen.Protocol.Handshake.WriteAccept(response, in decision);
         conn.Net.Write(response[..n]);
         conn.Opened(endpoint, decision.SubProtocol);
         return conn.State == WebSocketConnection.Phase.Open;
+    }
+
+    /// <summary>Bytes while the upgrade hook decides: a client sends nothing before the 101 (RFC 6455 section 4.1).</summary>
+    protected void RefuseEarlyFrames(WebSocketConnection conn)
+    {
+        AbandonUpgrade(conn);
+        Refuse(conn, 400);
     }
 
     private void Refuse(WebSocketConnection conn, int status)
@@ -274,6 +290,8 @@ internal sealed class ServerLoop<TDispatcher> : ServerLoop where TDispatcher : s
             conn.LastActivity = Now;
         if (conn.State == WebSocketConnection.Phase.Handshaking)
             ReceiveHandshake(conn, data);
+        else if (conn.State == WebSocketConnection.Phase.Upgrading)
+            RefuseEarlyFrames(conn);
         else
             Receive(conn, data);
     }

@@ -16,7 +16,7 @@ namespace WsGen;
 /// </remarks>
 public sealed class WebSocketConnection : IWebSocketConn
 {
-    internal enum Phase : byte { Handshaking, Open, CloseSent, Closed }
+    internal enum Phase : byte { Handshaking, Upgrading, Open, CloseSent, Closed }
 
     private const int SmallFrameInline = 512;
 
@@ -85,6 +85,17 @@ public sealed class WebSocketConnection : IWebSocketConn
     /// <summary>The bytes of an upgrade request that arrived in pieces (the usual request arrives in one read and
     /// never touches it).</summary>
     internal ref HandshakeBuffer PartialHead => ref Cold.PartialHead;
+
+    /// <summary>While <see cref="Phase.Upgrading"/>, the endpoint's asynchronous upgrade hook this connection waits for.</summary>
+    internal PendingUpgrade? PendingUpgrade
+    {
+        get => _cold?.PendingUpgrade;
+        set
+        {
+            if (value is not null || _cold is not null)
+                Cold.PendingUpgrade = value;
+        }
+    }
 
     /// <summary>Returns the buffer of <see cref="PartialHead"/>, if any.</summary>
     internal void DropPartialHead() => _cold?.PartialHead.Dispose();
@@ -369,6 +380,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         public object? UserState;
         public CloseStatus CloseSent;
         public IMessageTransform? MessageTransform;
+        public PendingUpgrade? PendingUpgrade;
     }
 
     private sealed class CrossThreadSend(WebSocketConnection conn, byte[] payload, WebSocketOpcode opcode, bool fin) : ILoopWork
