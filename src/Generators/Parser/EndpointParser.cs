@@ -43,7 +43,8 @@ internal static class EndpointParser
             Handler(facts.OnOpen),
             Handler(onMessage)!,
             Handler(facts.OnClose),
-            Handler(facts.OnError));
+            Handler(facts.OnError),
+            Handler(facts.OnUpgrade));
     }
 
     /// <summary>The generated constants' names that <paramref name="type"/> or a base class already has a member of:
