@@ -16,6 +16,7 @@ public sealed class SnapshotTests
         { nameof(Declarations.Several), null },
         { nameof(Declarations.GlobalNamespace), "freebsd-x64" },
         { nameof(Declarations.Clashing), null },
+        { nameof(Declarations.Upgrades), null },
     };
 
     internal static string[] Sources(string name) => name switch
@@ -24,6 +25,7 @@ public sealed class SnapshotTests
         nameof(Declarations.FrameAsyncAllHandlers) => [Declarations.FrameAsyncAllHandlers],
         nameof(Declarations.Several) => Declarations.Several,
         nameof(Declarations.Clashing) => [Declarations.Clashing],
+        nameof(Declarations.Upgrades) => Declarations.Upgrades,
         _ => [Declarations.GlobalNamespace],
     };
 

@@ -31,6 +31,7 @@ internal static class EndpointChecks
     public const string CloseShapes = "void or ValueTask OnClose(IWebSocketConn conn, CloseStatus status)";
     public const string ErrorShapes = "void or ValueTask OnError(IWebSocketConn conn, Exception error)";
     public const string UpgradeShapes = "WebSocketUpgradeDecision or ValueTask<WebSocketUpgradeDecision> OnUpgrade(WebSocketUpgradeRequest request)";
+    private const string UpgradeShapeSuffix = "; an accessible (public or internal) non-generic instance method";
     private const string ShapeSuffix = "; an accessible (public or internal) non-generic instance method, the connection typed IWebSocketConn or WebSocketConnection";
 
     /// <summary>Reads <paramref name="attribute"/> and the handlers of <paramref name="type"/>, adding every broken rule
@@ -103,7 +104,8 @@ internal static class EndpointChecks
             var location = method.Locations.Length > 0 ? method.Locations[0] : classLocation;
             if (!TryClassify(method, handlerKind, out var shape))
             {
-                problems.Add(new EndpointProblem(EndpointProblemKind.BadHandler, location, method.Name, ShapesOf(handlerKind) + ShapeSuffix));
+                problems.Add(new EndpointProblem(EndpointProblemKind.BadHandler, location, method.Name,
+                    ShapesOf(handlerKind) + (handlerKind == HandlerKind.Upgrade ? UpgradeShapeSuffix : ShapeSuffix)));
                 continue;
             }
             if (facts.Handler(handlerKind) is not null)
