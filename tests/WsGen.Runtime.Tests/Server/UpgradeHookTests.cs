@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
+using System.Threading.Channels;
+using WsGen.Tests.Samples;
 using WsGen.Tests.Reactor;
 
 namespace WsGen.Tests.Server;
@@ -17,12 +19,17 @@ public sealed class UpgradeHookTests
     private const string Token = "s3cret";
 
     /// <summary>Sends "hello NAME" at open, then echoes each message prefixed with "NAME: " (NAME: the state attached at the upgrade).</summary>
-    internal sealed class NamedEcho : IWebSocketEndpoint
+    /// <remarks>Each message is also written to <paramref name="heard"/> as "NAME said TEXT", when given.</remarks>
+    internal sealed class NamedEcho(Channel<string>? heard = null) : IWebSocketEndpoint
     {
         public void OnOpen(WebSocketConnection conn) => conn.SendText("hello " + (string)conn.UserState!);
 
-        public void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode) =>
-            conn.SendText((string)conn.UserState! + ": " + Encoding.UTF8.GetString(payload));
+        public void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode)
+        {
+            string text = Encoding.UTF8.GetString(payload);
+            heard?.Writer.TryWrite($"{conn.UserState} said {text}");
+            conn.SendText((string)conn.UserState! + ": " + text);
+        }
 
         public void OnClose(WebSocketConnection conn, CloseStatus status)
         {
@@ -40,12 +47,15 @@ public sealed class UpgradeHookTests
             : WebSocketUpgradeDecision.Refuse(401, "token required").WithHeader("WWW-Authenticate", "Bearer");
     }
 
-    private static WebSocketServer Start(string reactor, WebSocketUpgradeHandler hook, Action<WebSocketServerOptions>? configure = null, int maxConnections = int.MaxValue)
+    private static WebSocketServer Start(string reactor, WebSocketUpgradeHandler hook, Action<WebSocketServerOptions>? configure = null, int maxConnections = int.MaxValue,
+        Channel<string>? heard = null, string? page = null)
     {
         var options = TestServers.OptionsFor(reactor, new IPEndPoint(IPAddress.Loopback, 0));
         configure?.Invoke(options);
         var server = new WebSocketServer(options);
-        server.Map("/room", new NamedEcho(), new WebSocketEndpointOptions { OnUpgrade = hook, MaxConnections = maxConnections, SubProtocols = ["chat.v1"] });
+        if (page is not null)
+            server.MapPage("/", "text/html; charset=utf-8", Encoding.UTF8.GetBytes(page));
+        server.Map("/room", new NamedEcho(heard), new WebSocketEndpointOptions { OnUpgrade = hook, MaxConnections = maxConnections, SubProtocols = ["chat.v1"] });
         server.Map("/echo", new Echo.EchoEndpoint());
         server.Start();
         return server;
@@ -149,6 +159,59 @@ public sealed class UpgradeHookTests
             Assert.StartsWith("HTTP/1.1 500 ", raw.ReadHttpHead());
             Assert.True(raw.ReadsEndOfStream());
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Loops))]
+    public async Task NpmWs_IsRefusedAndAccepted_ByQueryHeaderAndCookie(string reactor)
+    {
+        using var server = Start(reactor, r => new(CheckToken(r)));
+        string output = await TlsInteropTests.RunPeerAsync("node", ["hook-client.mjs", $"ws://{server.LocalEndPoint}"]);
+        Assert.Contains("ok accepted with a session cookie", output);
+    }
+
+    [Theory]
+    [MemberData(nameof(Loops))]
+    public async Task PythonWebsockets_WithExtraHeaders_IsRefusedAndAccepted(string reactor)
+    {
+        using var server = Start(reactor, r => new(CheckToken(r)));
+        string output = await TlsInteropTests.RunPeerAsync(TlsInteropTests.DebianPython, ["hook_client.py", $"ws://{server.LocalEndPoint}"]);
+        Assert.Contains("ok accepted with a session cookie", output);
+    }
+
+    /// <summary>Sets the cookie "session" to its ?cookie= (when given), then joins the room as ?name= and answers the
+    /// greeting (only it) with "got GREETING".</summary>
+    private const string CookiePage = """
+        <!doctype html><meta charset="utf-8"><title>cookie</title>
+        <script>
+        const p = new URLSearchParams(location.search);
+        if (p.get('cookie')) document.cookie = 'session=' + p.get('cookie') + '; path=/; SameSite=Strict';
+        const ws = new WebSocket('ws://' + location.host + '/room?name=' + encodeURIComponent(p.get('name')));
+        ws.addEventListener('message', (e) => ws.send('got ' + e.data), { once: true });
+        </script>
+        """;
+
+    [Fact]
+    public async Task Chromium_WithTheCookieItsPageSet_IsAccepted_AndWithoutItRefused()
+    {
+        var heard = Channel.CreateUnbounded<string>();
+        var decisions = Channel.CreateUnbounded<string>();
+        using var server = Start(TestServers.Names[0], r =>
+        {
+            var decision = CheckToken(r);
+            decisions.Writer.TryWrite($"{decision.StatusCode} {r.GetQueryValue("name")}");
+            return new(decision);
+        }, heard: heard, page: CookiePage);
+
+        using (Chromium.Open($"http://{server.LocalEndPoint}/?cookie={Token}&name=chromium"))
+        {
+            Assert.Equal("101 chromium", await decisions.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal("chromium said got hello chromium", await heard.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60)));
+        }
+
+        using (Chromium.Open($"http://{server.LocalEndPoint}/?name=nocookie"))
+            Assert.Equal("401 nocookie", await decisions.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.False(heard.Reader.TryRead(out var more), more);
     }
 
     /// <summary>A hook that waits for the test's gate, then 200 ms more; it tells the test each time it is entered.</summary>
