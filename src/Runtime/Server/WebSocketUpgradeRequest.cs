@@ -66,20 +66,13 @@ public readonly ref struct WebSocketUpgradeRequest
     /// surrounding whitespace; true when the request has that header.</summary>
     public bool TryGetHeader(ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
     {
-        var reader = new HttpLineReader(_head.Bytes, _head.Bytes.Length);
-        if (reader.TryReadLine(out _) == HttpLineStatus.Line)
+        var lines = HeaderLines();
+        while (NextHeader(ref lines, out var lineName, out value))
         {
-            while (reader.TryReadLine(out var line) == HttpLineStatus.Line && !line.IsEmpty)
-            {
-                if (HttpSyntax.TrySplitHeaderLine(line, out var lineName, out var lineValue) && Ascii.EqualsIgnoreCase(lineName, name))
-                {
-                    value = lineValue;
-                    return true;
-                }
-            }
+            if (Ascii.EqualsIgnoreCase(lineName, name))
+                return true;
         }
 
-        value = default;
         return false;
     }
 
@@ -91,15 +84,11 @@ public readonly ref struct WebSocketUpgradeRequest
     /// header lines, as sent; true when one is there.</summary>
     public bool TryGetCookie(ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
     {
-        var reader = new HttpLineReader(_head.Bytes, _head.Bytes.Length);
-        if (reader.TryReadLine(out _) == HttpLineStatus.Line)
+        var lines = HeaderLines();
+        while (NextHeader(ref lines, out var lineName, out var cookies))
         {
-            while (reader.TryReadLine(out var line) == HttpLineStatus.Line && !line.IsEmpty)
-            {
-                if (HttpSyntax.TrySplitHeaderLine(line, out var lineName, out var cookies) && Ascii.EqualsIgnoreCase(lineName, "Cookie"u8)
-                    && FindCookie(cookies, name, out value))
-                    return true;
-            }
+            if (Ascii.EqualsIgnoreCase(lineName, "Cookie"u8) && FindCookie(cookies, name, out value))
+                return true;
         }
 
         value = default;
@@ -121,6 +110,27 @@ public readonly ref struct WebSocketUpgradeRequest
 
     /// <summary>The Origin header, or null.</summary>
     public string? Origin => _head.Origin;
+
+    /// <summary>The head's lines after the request line.</summary>
+    private HttpLineReader HeaderLines()
+    {
+        var reader = new HttpLineReader(_head.Bytes, _head.Bytes.Length);
+        reader.TryReadLine(out _);
+        return reader;
+    }
+
+    /// <summary>The next header line's name and value; false at the blank line that ends the head.</summary>
+    private static bool NextHeader(scoped ref HttpLineReader lines, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+    {
+        while (lines.TryReadLine(out var line) == HttpLineStatus.Line && !line.IsEmpty)
+        {
+            if (HttpSyntax.TrySplitHeaderLine(line, out name, out value))
+                return true;
+        }
+
+        name = value = default;
+        return false;
+    }
 
     /// <summary>Cookies are "name=value" pairs separated by ';' and optional spaces (RFC 6265 section 4.2.1).</summary>
     private static bool FindCookie(ReadOnlySpan<byte> cookies, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
