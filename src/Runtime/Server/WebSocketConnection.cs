@@ -63,6 +63,8 @@ public sealed class WebSocketConnection : IWebSocketConn
 
     public bool IsOpen => State == Phase.Open;
 
+    /// <summary>The application's state for this connection: what the endpoint's upgrade hook attached
+    /// (<see cref="WebSocketUpgradeDecision.State"/>, set before OnOpen), or anything a handler stores.</summary>
     public object? UserState
     {
         get => _cold?.UserState;
