@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # bench/run.sh: WsGen's echo sample against a Kestrel echo server, side by side, in one run.
 #
-# Usage: bash bench/run.sh [--only NAME[,NAME...]] [--quick] [--tls]
+# Usage: bash bench/run.sh [--only NAME[,NAME...]] [--quick] [--tls | --handshakes]
 #   --only NAMES  bench these servers only (wsgen, kestrel, or names added through SERVERS), comma-separated
 #   --quick       1 round, 2 s per scenario and 1000 idle connections (overrides the variables below):
 #                 a smoke test, not a measurement
 #   --tls         the TLS (wss://) run instead: every server that can serves TLS with a certificate made for the run
 #                 (openssl), wsbench runs with -S; scenarios (t) echo and (h) handshakes, and the idle one over TLS
+#   --handshakes  the upgrade hook's run instead: WsGen hand-wired with and without a trivial synchronous upgrade hook
+#                 (Echo --upgrade-hook), scenario (u) handshakes in wsbench's churn mode, and the idle one
 # Environment:
 #   BENCH_ROUNDS      rounds of the load scenarios, each server in turn per round; the table shows each
 #                     server's median round (default 3)
@@ -30,6 +32,7 @@ PIN=${BENCH_PIN:-0}
 IDLE_HOLD=5
 ONLY=""
 TLS=0
+HANDSHAKES=0
 RESULTS=$ROOT/bench/results/latest.md
 ((PIN)) && RESULTS=$ROOT/bench/results/pinned.md
 RESULTS=${BENCH_OUT:-$RESULTS}
@@ -43,6 +46,7 @@ SERVER_DEFS=(
   "wsgen|WsGen epoll|samples/Echo/Echo.csproj --reactor epoll"
   "wsgen-uring|WsGen io_uring|samples/Echo/Echo.csproj --reactor io_uring"
   "wsgen-hand|WsGen epoll, hand-wired|samples/Echo/Echo.csproj --reactor epoll --hand-wired"
+  "wsgen-hook|WsGen epoll, hand-wired, upgrade hook|samples/Echo/Echo.csproj --reactor epoll --upgrade-hook"
   "kestrel|Kestrel|bench/KestrelEcho/KestrelEcho.csproj"
   "uws|uWebSockets.js|bench/uws/echo.mjs"
   "floor|C floor|bench/floor/echo.c"
@@ -85,6 +89,7 @@ while (($#)); do
     --only=*) ONLY=${1#*=}; shift ;;
     --quick) ROUNDS=1; DURATION=2; IDLE_CONNS=1000; IDLE_HOLD=2; shift ;;
     --tls) TLS=1; shift ;;
+    --handshakes) HANDSHAKES=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -110,6 +115,16 @@ if ((TLS)); then
   [[ -n ${BENCH_OUT:-} ]] || RESULTS=$ROOT/bench/results/tls.md
 fi
 
+# ---- the upgrade hook's run (--handshakes) -------------------------------------------------------------------
+# The same hand-wired server with and without a trivial synchronous upgrade hook, one handshake scenario.
+HOOK_SERVERS=",wsgen-hand,wsgen-hook,"
+if ((HANDSHAKES)); then
+  ((TLS)) && { warn "--tls and --handshakes are separate runs"; exit 2; }
+  SCENARIOS=("u|handshakes: 50 conns each in a cycle of connect, upgrade, one 32 B echo, close|-m churn -c 50")
+  BASELINE=wsgen-hand
+  [[ -n ${BENCH_OUT:-} ]] || RESULTS=$ROOT/bench/results/handshakes.md
+fi
+
 if [[ -n ${SERVERS:-} ]]; then
   IFS=';' read -r -a extra <<<"$SERVERS"
   for def in "${extra[@]}"; do [[ -n ${def// /} ]] && SERVER_DEFS+=("$def"); done
@@ -118,6 +133,8 @@ fi
 SELECTED=()
 for def in "${SERVER_DEFS[@]}"; do
   ((TLS)) && [[ $TLS_SERVERS != *",${def%%|*},"* ]] && continue
+  ((HANDSHAKES)) && [[ $HOOK_SERVERS != *",${def%%|*},"* ]] && continue
+  ((HANDSHAKES)) || [[ ${def%%|*} != wsgen-hook ]] || continue
   [[ -z $ONLY || ",$ONLY," == *",${def%%|*},"* ]] && SELECTED+=("$def")
 done
 ((${#SELECTED[@]})) || { warn "no server named '$ONLY'"; exit 2; }
@@ -573,6 +590,10 @@ report() {
     echo "close): msg/s is handshakes per second and server CPU per message is CPU per handshake."
     echo "Of it managed: the server's live managed heap (after a full collection) per idle connection; the rest of the RSS"
     echo "is native (the TLS engine's session, the kernel socket is not in RSS). n/a for servers that do not print it."
+  fi
+  if ((HANDSHAKES)); then
+    echo "Upgrade hook run: in (u) a \"message\" is a whole cycle (TCP connect, upgrade, one echo, close): msg/s is handshakes"
+    echo "per second and server CPU per message is CPU per handshake; the hooked server runs a trivial synchronous hook."
   fi
   echo "msg/s: higher is better. Latency: round-trip percentiles in microseconds, from $LOAD_NAME."
   echo "Server CPU per message: the server's user + system CPU time over the measured window, per message echoed in it"

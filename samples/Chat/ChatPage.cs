@@ -1,8 +1,10 @@
 namespace Chat;
 
 /// <summary>The page served at "/": a minimal chat client for any browser.</summary>
-/// <remarks>With <c>?name=N&amp;say=TEXT</c> it joins as N, says TEXT once connected, and answers every line
-/// addressed to it ("@N ...") with "N saw: ...": the browser test drives a real browser that way.</remarks>
+/// <remarks>With <c>?name=N&amp;say=TEXT</c> it joins as N (the room's URL carries the name, attached at the upgrade),
+/// says TEXT once connected, and answers every line addressed to it ("@N ...") with "saw: ...": the browser test
+/// drives a real browser that way. A <c>token</c> in the page's URL is passed on to the room's URL (a browser cannot
+/// set an Authorization header on a WebSocket).</remarks>
 internal static class ChatPage
 {
     public const string Html = """
@@ -25,7 +27,7 @@ internal static class ChatPage
         <h1>WsGen chat</h1>
         <p id="status">connecting…</p>
         <ul id="log"></ul>
-        <form id="form"><input id="name" size="10" placeholder="name"><input id="text" placeholder="message" autocomplete="off"><button>Send</button></form>
+        <form id="form"><input id="name" size="10" readonly><input id="text" placeholder="message" autocomplete="off"><button>Send</button></form>
         <script>
         const params = new URLSearchParams(location.search);
         const name = document.getElementById('name');
@@ -38,22 +40,24 @@ internal static class ChatPage
           log.appendChild(li);
           log.scrollTop = log.scrollHeight;
         }
-        const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/chat');
+        const room = new URLSearchParams({ name: name.value });
+        if (params.get('token')) room.set('token', params.get('token'));
+        const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/chat?' + room);
         ws.onopen = () => {
           document.getElementById('status').textContent = 'connected as ' + name.value;
-          if (params.get('say')) ws.send(name.value + ': ' + params.get('say'));
+          if (params.get('say')) ws.send(params.get('say'));
         };
         ws.onmessage = (e) => {
           show(e.data);
           const mention = '@' + name.value + ' ';
           const at = e.data.indexOf(mention);
-          if (at >= 0 && !e.data.startsWith(name.value + ':')) ws.send(name.value + ' saw: ' + e.data.slice(at + mention.length));
+          if (at >= 0 && !e.data.startsWith(name.value + ':')) ws.send('saw: ' + e.data.slice(at + mention.length));
         };
         ws.onclose = (e) => { document.getElementById('status').textContent = 'closed (' + e.code + ')'; show('connection closed', 'system'); };
         document.getElementById('form').onsubmit = (e) => {
           e.preventDefault();
           const text = document.getElementById('text');
-          if (text.value && ws.readyState === WebSocket.OPEN) ws.send(name.value + ': ' + text.value);
+          if (text.value && ws.readyState === WebSocket.OPEN) ws.send(text.value);
           text.value = '';
         };
         </script>

@@ -1,6 +1,7 @@
 // The chat sample: a page at http://127.0.0.1:9002/ and a room at ws://127.0.0.1:9002/chat that broadcasts every
-// message to every member.   dotnet run -c Release --project samples/Chat [-- --port N] [--tls-cert CERT.pem --tls-key KEY.pem]
+// message to every member.   dotnet run -c Release --project samples/Chat [-- --port N] [--tls-cert CERT.pem --tls-key KEY.pem] [--token T]
 // --tls-cert and --tls-key serve the page over https and the room on wss, with that certificate chain and key (PEM).
+// --token T: the room refuses (401) a handshake without ?token=T or Authorization: Bearer T; open the page as /?token=T.
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -23,8 +24,11 @@ for (int i = 0; i < args.Length; i++)
         case "--tls-key" when i + 1 < args.Length:
             tlsKey = args[++i];
             break;
+        case "--token" when i + 1 < args.Length && args[i + 1].Length > 0:
+            ChatRoom.Token = args[++i];
+            break;
         default:
-            Console.Error.WriteLine("usage: Chat [--port N] [--tls-cert CERT.pem --tls-key KEY.pem]");
+            Console.Error.WriteLine("usage: Chat [--port N] [--tls-cert CERT.pem --tls-key KEY.pem] [--token T]");
             return 2;
     }
 }

@@ -1,6 +1,8 @@
 // The echo sample: serves ws://127.0.0.1:9001/ on any path and echoes text and binary messages up to 64 MiB.
 //   dotnet run -c Release --project samples/Echo [-- --port N] [--reactor epoll|io_uring|sockets] [--loops N] [--hand-wired] [--stats]
-//                                                [--deflate shared|dedicated] [--tls-cert CERT.pem --tls-key KEY.pem]
+//                                                [--deflate shared|dedicated] [--tls-cert CERT.pem --tls-key KEY.pem] [--upgrade-hook]
+// --upgrade-hook wires the endpoint by hand (as --hand-wired) with a trivial synchronous upgrade hook that accepts every
+// handshake: bench/ measures what a hook costs per handshake against --hand-wired.
 // --tls-cert and --tls-key serve wss:// instead, with that certificate chain and private key (PEM files).
 // --loops N runs N loops, one per CPU, all on the port; the echo endpoint keeps no state, so that is safe.
 using System.Net;
@@ -14,6 +16,7 @@ var loop = WebSocketLoop.Default;
 bool stats = false;
 int loops = 1;
 bool handWired = false;
+bool upgradeHook = false;
 string? tlsCert = null, tlsKey = null;
 var compression = WebSocketCompression.Off;   // --deflate: permessage-deflate, set at run time over the attribute's default
 for (int i = 0; i < args.Length; i++)
@@ -47,6 +50,9 @@ for (int i = 0; i < args.Length; i++)
         case "--hand-wired":
             handWired = true;
             break;
+        case "--upgrade-hook":
+            handWired = upgradeHook = true;
+            break;
         case "--stats":
             stats = true;
             break;
@@ -60,7 +66,7 @@ for (int i = 0; i < args.Length; i++)
             tlsKey = args[++i];
             break;
         default:
-            Console.Error.WriteLine("usage: Echo [--port N] [--reactor epoll|io_uring|sockets] [--loops N] [--hand-wired] [--stats] [--deflate shared|dedicated] [--tls-cert CERT.pem --tls-key KEY.pem]");
+            Console.Error.WriteLine("usage: Echo [--port N] [--reactor epoll|io_uring|sockets] [--loops N] [--hand-wired] [--stats] [--deflate shared|dedicated] [--tls-cert CERT.pem --tls-key KEY.pem] [--upgrade-hook]");
             return 2;
     }
 }
@@ -92,7 +98,13 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Sys
 // The generated path (WsGenApp, emitted from [WebSocketEndpoint]) unless --hand-wired asks for Map, for comparison.
 using var server = handWired ? new WebSocketServer(options) : WsGenApp.CreateServer(options);
 if (handWired)
-    server.Map("*", new EchoEndpoint(), new WebSocketEndpointOptions { MaxMessageSize = EchoEndpoint.MaxMessageSize });
+{
+    server.Map("*", new EchoEndpoint(), new WebSocketEndpointOptions
+    {
+        MaxMessageSize = EchoEndpoint.MaxMessageSize,
+        OnUpgrade = upgradeHook ? static _ => new(WebSocketUpgradeDecision.Accept()) : null,
+    });
+}
 // permessage-deflate: the run-time option overrides the attribute (Off), for the generated and hand-wired paths alike.
 server.GetEndpointOptions("*").Compression = compression;
 

@@ -41,6 +41,7 @@ public sealed class EndpointAnalyzerTests
             public void OnMessage(IWebSocketConn conn, WebSocketFrame frame) => frame.Release();
             internal void OnClose(IWebSocketConn conn, CloseStatus status) { }
             public ValueTask OnError(WebSocketConnection conn, Exception error) => default;
+            public WebSocketUpgradeDecision OnUpgrade(WebSocketUpgradeRequest request) => WebSocketUpgradeDecision.Accept();
             private void Unrelated() { }
         }
 
@@ -48,6 +49,7 @@ public sealed class EndpointAnalyzerTests
         internal partial class B
         {
             public ValueTask OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode) => default;
+            internal ValueTask<WebSocketUpgradeDecision> OnUpgrade(WebSocketUpgradeRequest request) => default;
         }
 
         public class NotAnEndpoint
@@ -141,6 +143,25 @@ public sealed class EndpointAnalyzerTests
         At(D.BadHandler, 1, "OnOpen", "void or ValueTask OnOpen(IWebSocketConn conn)" + Suffix),
         At(D.BadHandler, 2, "OnClose", "void or ValueTask OnClose(IWebSocketConn conn, CloseStatus status)" + Suffix),
         At(D.BadHandler, 3, "OnError", "void or ValueTask OnError(IWebSocketConn conn, Exception error)" + Suffix));
+
+    [Theory]
+    [InlineData("public bool {|#0:OnUpgrade|}(WebSocketUpgradeRequest request) => true;")]
+    [InlineData("public Task<WebSocketUpgradeDecision> {|#0:OnUpgrade|}(WebSocketUpgradeRequest request) => null!;")]
+    [InlineData("public ValueTask {|#0:OnUpgrade|}(WebSocketUpgradeRequest request) => default;")]
+    [InlineData("public WebSocketUpgradeDecision {|#0:OnUpgrade|}(WebSocketConnection conn) => default;")]
+    [InlineData("public WebSocketUpgradeDecision {|#0:OnUpgrade|}(WebSocketUpgradeRequest request, int extra) => default;")]
+    [InlineData("public WebSocketUpgradeDecision {|#0:OnUpgrade|}(in WebSocketUpgradeRequest request) => default;")]
+    [InlineData("public static WebSocketUpgradeDecision {|#0:OnUpgrade|}(WebSocketUpgradeRequest request) => default;")]
+    [InlineData("private WebSocketUpgradeDecision {|#0:OnUpgrade|}(WebSocketUpgradeRequest request) => default;")]
+    public Task Wsg104_WrongOnUpgrade(string method) => Verify($$"""
+        [WebSocketEndpoint("/a")]
+        public partial class A
+        {
+            {{Handler}}
+            {{method}}
+        }
+        """, At(D.BadHandler, 0, "OnUpgrade",
+            "WebSocketUpgradeDecision or ValueTask<WebSocketUpgradeDecision> OnUpgrade(WebSocketUpgradeRequest request); an accessible (public or internal) non-generic instance method"));
 
     private const string Suffix = "; an accessible (public or internal) non-generic instance method, the connection typed IWebSocketConn or WebSocketConnection";
 

@@ -38,6 +38,39 @@ internal static class Declarations
         }
         """;
 
+    /// <summary>Upgrade hooks: a synchronous one beside OnOpen, an asynchronous one, and an endpoint without.</summary>
+    public static readonly string[] Upgrades =
+    [
+        GeneratorHarness.Usings + """
+        namespace Demo;
+
+        [WebSocketEndpoint("/sync")]
+        public partial class SyncGate
+        {
+            public WebSocketUpgradeDecision OnUpgrade(WebSocketUpgradeRequest request) =>
+                request.GetQueryValue("key") == "k" ? WebSocketUpgradeDecision.Accept("user") : WebSocketUpgradeDecision.Refuse(403);
+
+            public void OnOpen(WebSocketConnection conn) { }
+
+            public void OnMessage(IWebSocketConn conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode) => conn.Send(payload, opcode);
+        }
+
+        [WebSocketEndpoint("/async")]
+        public partial class AsyncGate
+        {
+            internal ValueTask<WebSocketUpgradeDecision> OnUpgrade(WebSocketUpgradeRequest request) => new(WebSocketUpgradeDecision.Accept());
+
+            public void OnMessage(IWebSocketConn conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode) { }
+        }
+
+        [WebSocketEndpoint("/open")]
+        public partial class Open
+        {
+            public void OnMessage(IWebSocketConn conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode) { }
+        }
+        """,
+    ];
+
     /// <summary>Three endpoints in two namespaces and the global one, with mixed shapes: sync open and close with a
     /// span handler, a sync frame handler with OnError, a ValueTask span handler.</summary>
     public static readonly string[] Several =

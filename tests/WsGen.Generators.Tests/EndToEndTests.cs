@@ -69,11 +69,11 @@ public sealed class EndToEndTests
     {
         var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
         using var server = WsGenApp.CreateServer(options);
-        Assert.Equal(SpanEcho.MaxConnections + FrameEcho.MaxConnections + Failing.MaxConnections, options.MaxConnections);
+        Assert.Equal(SpanEcho.MaxConnections + FrameEcho.MaxConnections + Failing.MaxConnections + Guarded.MaxConnections + Chooser.MaxConnections, options.MaxConnections);
         Assert.Equal(8 * 1024 * 1024, options.MaxBackpressure);
         Assert.Equal(64 * 1024, options.ReceiveBufferSize);
         Assert.Equal(WebSocketLoop.Default, options.Loop);   // the loop is the runtime's choice, at start
-        Assert.Equal(["/echo", "/fail", "/frames"], WsGenApp.CreateRoutes().Select(r => r.Path).Order(StringComparer.Ordinal));
+        Assert.Equal(["/chooser", "/echo", "/fail", "/frames", "/guarded"], WsGenApp.CreateRoutes().Select(r => r.Path).Order(StringComparer.Ordinal));
     }
 
     [Theory]
@@ -135,5 +135,25 @@ public sealed class EndToEndTests
         Assert.Equal(WebSocketMessageType.Close, result.MessageType);
         Assert.Equal(WebSocketCloseStatus.InternalServerError, client.CloseStatus);
         Assert.Contains(error, Failing.Errors);
+    }
+
+    [Fact]
+    public async Task UpgradeHooks_RefuseAndAccept_OnTheDispatchersInstance_WithStateAndChosenSubProtocol()
+    {
+        using var server = Start();
+        var refused = await Assert.ThrowsAsync<WebSocketException>(() => ConnectAsync(server, "/guarded?key=nope"));
+        Assert.Contains("403", refused.Message);
+
+        using var ann = await ConnectAsync(server, "/guarded?key=open&name=ann");
+        Assert.Equal("ann #1", Encoding.UTF8.GetString((await ReceiveAsync(ann)).Payload));
+        using var bob = await ConnectAsync(server, "/guarded?key=open&name=bob");
+        Assert.Equal("bob #2", Encoding.UTF8.GetString((await ReceiveAsync(bob)).Payload));
+
+        using var client = new ClientWebSocket();
+        client.Options.AddSubProtocol("a");
+        client.Options.AddSubProtocol("b");
+        await client.ConnectAsync(new Uri($"ws://127.0.0.1:{server.LocalEndPoint!.Port}/chooser?p=b"), CancellationToken.None);
+        Assert.Equal("b", client.SubProtocol);
+        AssertMessage(WebSocketMessageType.Text, "x"u8.ToArray(), await EchoAsync(client, "x"u8.ToArray(), WebSocketMessageType.Text, 1));
     }
 }

@@ -17,6 +17,7 @@ public sealed class SnapshotTests
         { nameof(Declarations.GlobalNamespace), "freebsd-x64" },
         { nameof(Declarations.Clashing), null },
         { nameof(Declarations.WithServices), null },
+        { nameof(Declarations.Upgrades), null },
     };
 
     internal static string[] Sources(string name) => name switch
@@ -26,6 +27,7 @@ public sealed class SnapshotTests
         nameof(Declarations.Several) => Declarations.Several,
         nameof(Declarations.Clashing) => [Declarations.Clashing],
         nameof(Declarations.WithServices) => [Declarations.WithServices],
+        nameof(Declarations.Upgrades) => Declarations.Upgrades,
         _ => [Declarations.GlobalNamespace],
     };
 

@@ -95,7 +95,17 @@ internal static class AppEmitter
         w.Line("options.MaxBackpressure = MaxBackpressure;");
         w.Line("options.MaxConnections = MaxConnections;");
         w.Line("var server = new global::WsGen.WebSocketServer(options);");
-        w.Line("server.UseDispatcher(WsGenDispatcher.Create(services), CreateRoutes(), global::WsGen.GeneratedTarget." + TargetName(app.Platform) + ");");
+        if (HasUpgradeHooks(endpoints))
+        {
+            w.Line("var dispatcher = WsGenDispatcher.Create(services);");
+            w.Line("var routes = CreateRoutes();");
+            w.Line("dispatcher.WireUpgradeHooks(routes);");
+            w.Line("server.UseDispatcher(dispatcher, routes, global::WsGen.GeneratedTarget." + TargetName(app.Platform) + ");");
+        }
+        else
+        {
+            w.Line("server.UseDispatcher(WsGenDispatcher.Create(services), CreateRoutes(), global::WsGen.GeneratedTarget." + TargetName(app.Platform) + ");");
+        }
         w.Line("return server;");
         w.Close();
         w.Line();
@@ -182,6 +192,12 @@ internal static class AppEmitter
         w.Line("public static WsGenDispatcher Create(global::System.IServiceProvider? services) => new(" + string.Join(", ", creations) + ");");
         w.Line();
 
+        if (HasUpgradeHooks(endpoints))
+        {
+            EmitUpgradeHooks(w, endpoints);
+            w.Line();
+        }
+
         EmitSwitch(w, endpoints, "public void OnOpen(int endpoint, " + Conn + " conn)", e => e.OnOpen, (_, _) => "OnOpen(conn)");
         w.Line();
         EmitSwitch(w, endpoints,
@@ -194,6 +210,33 @@ internal static class AppEmitter
         EmitSwitch(w, endpoints, "public void OnClose(int endpoint, " + Conn + " conn, global::WsGen.CloseStatus status)", e => e.OnClose, (_, _) => "OnClose(conn, status)");
         w.Line();
         EmitSwitch(w, endpoints, "public void OnError(int endpoint, " + Conn + " conn, global::System.Exception error)", e => e.OnError, (_, _) => "OnError(conn, error)", isError: true);
+        w.Close();
+    }
+
+    private static bool HasUpgradeHooks(EquatableArray<EndpointModel> endpoints)
+    {
+        foreach (var e in endpoints)
+            if (e.OnUpgrade is not null)
+                return true;
+        return false;
+    }
+
+    /// <summary>Puts each endpoint's OnUpgrade (on the dispatcher's instance) into its route's options: the
+    /// asynchronous form as it is, the synchronous one wrapped in a completed ValueTask.</summary>
+    private static void EmitUpgradeHooks(IndentedWriter w, EquatableArray<EndpointModel> endpoints)
+    {
+        w.Line("/// <summary>Wires the endpoints' OnUpgrade methods, on this dispatcher's instances, into their routes.</summary>");
+        w.Line("public void WireUpgradeHooks(global::WsGen.EndpointRoute[] routes)");
+        w.Open();
+        for (int i = 0; i < endpoints.Count; i++)
+        {
+            if (endpoints[i].OnUpgrade is not { } hook)
+                continue;
+            w.Line("var endpoint" + i + " = _endpoint" + i + ";");
+            w.Line(hook.ReturnsValueTask
+                ? "routes[" + i + "].Options.OnUpgrade = endpoint" + i + ".OnUpgrade;"
+                : "routes[" + i + "].Options.OnUpgrade = request => new(endpoint" + i + ".OnUpgrade(request));");
+        }
         w.Close();
     }
 

@@ -18,7 +18,8 @@ internal sealed record EndpointModel(
     HandlerModel? OnOpen,
     HandlerModel OnMessage,
     HandlerModel? OnClose,
-    HandlerModel? OnError);
+    HandlerModel? OnError,
+    HandlerModel? OnUpgrade = null);
 
 /// <summary>The attribute's values (the attribute's defaults filled in); <paramref name="IdleTimeoutGiven"/> when the
 /// attribute names IdleTimeoutSeconds (otherwise the server's IdleTimeout, which configuration may set, applies);
@@ -42,7 +43,8 @@ internal sealed record EndpointSettings(
 }
 
 /// <summary>An accepted handler method.</summary>
-/// <param name="ReturnsValueTask">The method returns ValueTask (observed by the dispatcher) rather than void.</param>
+/// <param name="ReturnsValueTask">The method returns ValueTask (observed by the dispatcher) rather than void; for
+/// OnUpgrade, ValueTask of the decision rather than the decision.</param>
 /// <param name="TakesFrame">OnMessage takes an owned WebSocketFrame (built from the endpoint's pool) rather than a
 /// borrowed span and opcode.</param>
 internal sealed record HandlerModel(bool ReturnsValueTask, bool TakesFrame);

@@ -30,6 +30,8 @@ internal static class EndpointChecks
     public const string MessageShapes = "void or ValueTask OnMessage(IWebSocketConn conn, WebSocketFrame frame) or OnMessage(IWebSocketConn conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode)";
     public const string CloseShapes = "void or ValueTask OnClose(IWebSocketConn conn, CloseStatus status)";
     public const string ErrorShapes = "void or ValueTask OnError(IWebSocketConn conn, Exception error)";
+    public const string UpgradeShapes = "WebSocketUpgradeDecision or ValueTask<WebSocketUpgradeDecision> OnUpgrade(WebSocketUpgradeRequest request)";
+    private const string UpgradeShapeSuffix = "; an accessible (public or internal) non-generic instance method";
     private const string ShapeSuffix = "; an accessible (public or internal) non-generic instance method, the connection typed IWebSocketConn or WebSocketConnection";
 
     /// <summary>Reads <paramref name="attribute"/> and the handlers of <paramref name="type"/>, adding every broken rule
@@ -109,6 +111,7 @@ internal static class EndpointChecks
                 "OnMessage" => HandlerKind.Message,
                 "OnClose" => HandlerKind.Close,
                 "OnError" => HandlerKind.Error,
+                "OnUpgrade" => HandlerKind.Upgrade,
                 _ => (HandlerKind?)null,
             };
             if (kind is not { } handlerKind)
@@ -117,7 +120,8 @@ internal static class EndpointChecks
             var location = method.Locations.Length > 0 ? method.Locations[0] : classLocation;
             if (!TryClassify(method, handlerKind, out var shape))
             {
-                problems.Add(new EndpointProblem(EndpointProblemKind.BadHandler, location, method.Name, ShapesOf(handlerKind) + ShapeSuffix));
+                problems.Add(new EndpointProblem(EndpointProblemKind.BadHandler, location, method.Name,
+                    ShapesOf(handlerKind) + (handlerKind == HandlerKind.Upgrade ? UpgradeShapeSuffix : ShapeSuffix)));
                 continue;
             }
             if (facts.Handler(handlerKind) is not null)
@@ -145,6 +149,7 @@ internal static class EndpointChecks
         HandlerKind.Open => OpenShapes,
         HandlerKind.Message => MessageShapes,
         HandlerKind.Close => CloseShapes,
+        HandlerKind.Upgrade => UpgradeShapes,
         _ => ErrorShapes,
     };
 
@@ -154,6 +159,8 @@ internal static class EndpointChecks
         shape = default;
         if (method.IsStatic || method.Arity > 0 || !IsAccessible(method))
             return false;
+        if (kind == HandlerKind.Upgrade)
+            return TryClassifyUpgrade(method, out shape);
         bool returnsValueTask;
         if (method.ReturnsVoid)
             returnsValueTask = false;
@@ -188,6 +195,25 @@ internal static class EndpointChecks
         if (!matches)
             return false;
         shape = new HandlerShape(returnsValueTask, concrete, frame);
+        return true;
+    }
+
+    /// <summary>OnUpgrade: one WebSocketUpgradeRequest by value, returning the decision or a ValueTask of it.</summary>
+    private static bool TryClassifyUpgrade(IMethodSymbol method, out HandlerShape shape)
+    {
+        shape = default;
+        if (method.ReturnsByRef || method.ReturnsByRefReadonly || method.Parameters.Length != 1
+            || method.Parameters[0].RefKind != RefKind.None || !IsNamed(method.Parameters[0].Type, "WebSocketUpgradeRequest", "WsGen"))
+            return false;
+        bool returnsValueTask;
+        if (IsNamed(method.ReturnType, "WebSocketUpgradeDecision", "WsGen"))
+            returnsValueTask = false;
+        else if (method.ReturnType is INamedTypeSymbol { Arity: 1 } task && IsNamed(task, "ValueTask", "System", "Threading", "Tasks")
+                 && IsNamed(task.TypeArguments[0], "WebSocketUpgradeDecision", "WsGen"))
+            returnsValueTask = true;
+        else
+            return false;
+        shape = new HandlerShape(returnsValueTask, concreteConnection: false, takesFrame: false);
         return true;
     }
 
@@ -335,6 +361,7 @@ internal enum HandlerKind
     Message,
     Close,
     Error,
+    Upgrade,
 }
 
 /// <summary>An accepted handler: whether it returns ValueTask, takes the concrete WebSocketConnection, and (for
@@ -397,12 +424,14 @@ internal sealed class EndpointFacts(EndpointValues values)
     public HandlerShape? OnMessage { get; private set; }
     public HandlerShape? OnClose { get; private set; }
     public HandlerShape? OnError { get; private set; }
+    public HandlerShape? OnUpgrade { get; private set; }
 
     public HandlerShape? Handler(HandlerKind kind) => kind switch
     {
         HandlerKind.Open => OnOpen,
         HandlerKind.Message => OnMessage,
         HandlerKind.Close => OnClose,
+        HandlerKind.Upgrade => OnUpgrade,
         _ => OnError,
     };
 
@@ -413,6 +442,7 @@ internal sealed class EndpointFacts(EndpointValues values)
             case HandlerKind.Open: OnOpen = shape; break;
             case HandlerKind.Message: OnMessage = shape; break;
             case HandlerKind.Close: OnClose = shape; break;
+            case HandlerKind.Upgrade: OnUpgrade = shape; break;
             default: OnError = shape; break;
         }
     }

@@ -46,7 +46,8 @@ internal static class EndpointParser
             Handler(facts.OnOpen),
             Handler(onMessage)!,
             Handler(facts.OnClose),
-            Handler(facts.OnError));
+            Handler(facts.OnError),
+            Handler(facts.OnUpgrade));
     }
 
     /// <summary>The parameter types of the constructor WsGen calls (see <see cref="EndpointChecks.ServingConstructor"/>).</summary>

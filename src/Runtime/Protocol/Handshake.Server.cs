@@ -113,7 +113,7 @@ internal static partial class Handshake
     /// <summary>
     /// Writes the 101 response that accepts the handshake.
     /// </summary>
-    /// <param name="dest">Receives the response; <see cref="GetAcceptLength"/> bytes are needed.</param>
+    /// <param name="dest">Receives the response; <see cref="GetAcceptLength(string?, ReadOnlySpan{byte})"/> bytes are needed.</param>
     /// <param name="key">The client's Sec-WebSocket-Key (ASCII bytes).</param>
     /// <param name="subProtocol">The chosen subprotocol (a token), or null.</param>
     /// <returns>The number of bytes written.</returns>
@@ -128,7 +128,7 @@ internal static partial class Handshake
     }
 
     /// <summary>Writes the 101 response of an accepting <paramref name="decision"/>.</summary>
-    /// <param name="dest">Receives the response; <see cref="GetAcceptLength"/> bytes are needed.</param>
+    /// <param name="dest">Receives the response; <see cref="GetAcceptLength(string?, ReadOnlySpan{byte})"/> bytes are needed.</param>
     /// <param name="decision">An accepting decision.</param>
     /// <param name="extensions">The Sec-WebSocket-Extensions value agreed (empty for none).</param>
     /// <returns>The number of bytes written.</returns>

@@ -53,8 +53,9 @@ internal readonly struct HandshakeDecision
         }
     }
 
-    /// <summary>When accepted, the subprotocol chosen among the client's offers, or null.</summary>
-    public string? SubProtocol { get; }
+    /// <summary>When accepted, the subprotocol chosen among the client's offers, or null (an upgrade hook's choice
+    /// replaces it with <c>with</c>).</summary>
+    public string? SubProtocol { get; init; }
 
     /// <summary>When refused, a short explanation for the response body.</summary>
     public string? Detail { get; }

@@ -8,7 +8,7 @@ namespace WsGen.Server;
 /// endpoints, and watches handshake, idle and close timeouts. Everything here runs on the loop thread.
 /// The message path lives in <see cref="ServerLoop{TDispatcher}"/>, generic over the endpoints' dispatcher.
 /// </summary>
-internal abstract class ServerLoop : IConnectionHandler
+internal abstract partial class ServerLoop : IConnectionHandler
 {
     private static readonly Action<object?> RunWork = static work => ((ILoopWork)work!).Run();
 
@@ -102,6 +102,7 @@ internal abstract class ServerLoop : IConnectionHandler
         net.Context = null;
         if (conn.Endpoint is not null && net is IReactorConn { Overflowed: true })
             ServerLog.BackpressureExceeded(Log, conn.Path, _options.MaxBackpressure);
+        AbandonUpgrade(conn);
         conn.Disconnected();
         _telemetry.RecordDuration(conn.Age(Now));
         _budget.Release();
@@ -133,6 +134,10 @@ internal abstract class ServerLoop : IConnectionHandler
                     ServerLog.HandshakeTimedOut(Log, (long)_options.HandshakeTimeout.TotalMilliseconds);
                     WriteRefusal(conn.Net, 408);
                     conn.Net.Close();
+                    break;
+                case WebSocketConnection.Phase.Upgrading when Now >= conn.Deadline:
+                    AbandonUpgrade(conn);
+                    Refuse(conn, 503);
                     break;
                 case WebSocketConnection.Phase.Open when IsIdle(conn, serverIdle):
                     if (conn.PingSent)
@@ -174,8 +179,9 @@ internal abstract class ServerLoop : IConnectionHandler
             {
                 conn.Close(WebSocketCloseCode.GoingAway, "server shutting down");
             }
-            else if (conn.State == WebSocketConnection.Phase.Handshaking)
+            else if (conn.State is WebSocketConnection.Phase.Handshaking or WebSocketConnection.Phase.Upgrading)
             {
+                AbandonUpgrade(conn);
                 conn.State = WebSocketConnection.Phase.Closed;
                 conn.Net.Close();
             }
@@ -249,29 +255,43 @@ internal abstract class ServerLoop : IConnectionHandler
             return false;
         }
 
+        var deflate = AgreeDeflate(in request, endpoint.Options);
+        if (endpoint.Options.OnUpgrade is { } hook)
+            return RunUpgradeHook(conn, endpoint, hook, in request, in decision, deflate);
+        return Accept(conn, endpoint, in decision, deflate, [], state: null);
+    }
+
+    /// <summary>Finishes an accepted handshake: the 101 (with the agreed extension and <paramref name="headers"/>),
+    /// the message transform, the state the upgrade hook attached, and OnOpen. True when the connection is open (its
+    /// trailing bytes are frames to read).</summary>
+    private bool Accept(WebSocketConnection conn, Endpoint endpoint, in HandshakeDecision decision, DeflateParameters? deflate,
+        IReadOnlyList<KeyValuePair<string, string>> headers, object? state)
+    {
         Span<byte> extensions = stackalloc byte[DeflateParameters.MaxLength];
-        var transform = NegotiateDeflate(in request, endpoint.Options, ref extensions);
-        Span<byte> response = stackalloc byte[WsGen.Protocol.Handshake.GetAcceptLength(decision.SubProtocol, extensions)];
-        int n = WsGen.Protocol.Handshake.WriteAccept(response, in decision, extensions);
+        extensions = deflate is { } agreed ? extensions[..agreed.Write(extensions)] : default;
+        int length = WsGen.Protocol.Handshake.GetAcceptLength(in decision, extensions, headers);
+        Span<byte> response = length <= 2048 ? stackalloc byte[length] : new byte[length];
+        int n = WsGen.Protocol.Handshake.WriteAccept(response, in decision, extensions, headers);
         conn.Net.Write(response[..n]);
-        if (transform is not null)
-            conn.AttachMessageTransform(transform);
+        if (deflate is { } parameters)
+            conn.AttachMessageTransform(CreateDeflate(in parameters, endpoint.Options));
+        conn.UserState = state;
         conn.Opened(endpoint, decision.SubProtocol);
         return conn.State == WebSocketConnection.Phase.Open;
     }
 
-    /// <summary>permessage-deflate for a connection of an endpoint that has it on, when the client offers it
-    /// acceptably: the transform, with <paramref name="extensions"/> cut to the response's extension element; else
-    /// null and an empty <paramref name="extensions"/>.</summary>
-    private IMessageTransform? NegotiateDeflate(in HttpRequestHead request, WebSocketEndpointOptions options, ref Span<byte> extensions)
+    /// <summary>The permessage-deflate parameters agreed for a connection of an endpoint that has it on, when the
+    /// client offers it acceptably; else null.</summary>
+    private static DeflateParameters? AgreeDeflate(in HttpRequestHead request, WebSocketEndpointOptions options) =>
+        options.Compression != WebSocketCompression.Off && request.Has(KnownHeader.SecWebSocketExtensions) && WsGen.Native.Zlib.IsAvailable
+        && DeflateNegotiation.TryAccept(in request, options.Compression, options.CompressionWindowBits, out var agreed)
+            ? agreed
+            : null;
+
+    /// <summary>The transform of agreed permessage-deflate parameters: the loop's shared one, or one of the
+    /// connection's own.</summary>
+    private IMessageTransform CreateDeflate(in DeflateParameters agreed, WebSocketEndpointOptions options)
     {
-        if (options.Compression == WebSocketCompression.Off || !request.Has(KnownHeader.SecWebSocketExtensions) || !WsGen.Native.Zlib.IsAvailable
-            || !DeflateNegotiation.TryAccept(in request, options.Compression, options.CompressionWindowBits, out var agreed))
-        {
-            extensions = default;
-            return null;
-        }
-        extensions = extensions[..agreed.Write(extensions)];
         _deflate ??= new DeflateContext();
         if (options.Compression == WebSocketCompression.Shared)
             return _deflate.Shared(in agreed, options.CompressionThreshold);
@@ -279,6 +299,13 @@ internal abstract class ServerLoop : IConnectionHandler
             sendWindowBits: agreed.ServerWindowBits == 0 ? options.CompressionWindowBits : agreed.ServerWindowBits,
             receiveWindowBits: agreed.ClientWindowBits == 0 ? 15 : agreed.ClientWindowBits,
             resetDeflater: agreed.ServerNoContextTakeover, resetInflater: agreed.ClientNoContextTakeover, options.CompressionThreshold);
+    }
+
+    /// <summary>Bytes while the upgrade hook decides: a client sends nothing before the 101 (RFC 6455 section 4.1).</summary>
+    protected void RefuseEarlyFrames(WebSocketConnection conn)
+    {
+        AbandonUpgrade(conn);
+        Refuse(conn, 400);
     }
 
     private void Refuse(WebSocketConnection conn, int status)
@@ -334,6 +361,8 @@ internal sealed class ServerLoop<TDispatcher> : ServerLoop where TDispatcher : s
             conn.LastActivity = Now;
         if (conn.State == WebSocketConnection.Phase.Handshaking)
             ReceiveHandshake(conn, data);
+        else if (conn.State == WebSocketConnection.Phase.Upgrading)
+            RefuseEarlyFrames(conn);
         else
             Receive(conn, data);
     }

@@ -16,7 +16,7 @@ namespace WsGen;
 /// </remarks>
 public sealed class WebSocketConnection : IWebSocketConn
 {
-    internal enum Phase : byte { Handshaking, Open, CloseSent, Closed }
+    internal enum Phase : byte { Handshaking, Upgrading, Open, CloseSent, Closed }
 
     private const int SmallFrameInline = 512;
 
@@ -69,6 +69,8 @@ public sealed class WebSocketConnection : IWebSocketConn
 
     public bool IsOpen => State == Phase.Open;
 
+    /// <summary>The application's state for this connection: what the endpoint's upgrade hook attached
+    /// (<see cref="WebSocketUpgradeDecision.State"/>, set before OnOpen), or anything a handler stores.</summary>
     public object? UserState
     {
         get => _cold?.UserState;
@@ -91,6 +93,17 @@ public sealed class WebSocketConnection : IWebSocketConn
     /// <summary>The bytes of an upgrade request that arrived in pieces (the usual request arrives in one read and
     /// never touches it).</summary>
     internal ref HandshakeBuffer PartialHead => ref Cold.PartialHead;
+
+    /// <summary>While <see cref="Phase.Upgrading"/>, the endpoint's asynchronous upgrade hook this connection waits for.</summary>
+    internal PendingUpgrade? PendingUpgrade
+    {
+        get => _cold?.PendingUpgrade;
+        set
+        {
+            if (value is not null || _cold is not null)
+                Cold.PendingUpgrade = value;
+        }
+    }
 
     /// <summary>Returns the buffer of <see cref="PartialHead"/>, if any.</summary>
     internal void DropPartialHead() => _cold?.PartialHead.Dispose();
@@ -381,6 +394,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         public string? SubProtocol;
         public object? UserState;
         public CloseStatus CloseSent;
+        public PendingUpgrade? PendingUpgrade;
     }
 
     private sealed class CrossThreadSend(WebSocketConnection conn, byte[] payload, WebSocketOpcode opcode, bool fin) : ILoopWork

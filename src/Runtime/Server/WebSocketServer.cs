@@ -54,6 +54,9 @@ public sealed class WebSocketServer : IDisposable
         }
     }
 
+    /// <summary>Handshakes waiting for an asynchronous upgrade hook, over all loops (for tests and diagnostics).</summary>
+    internal int PendingUpgrades => (_loops ?? []).Sum(l => l.PendingUpgrades);
+
     /// <summary>Connections held by each loop (for tests and diagnostics).</summary>
     internal int[] ConnectionsPerLoop => [.. (_loops ?? []).Select(l => l.ConnectionCount)];
 

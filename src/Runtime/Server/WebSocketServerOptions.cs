@@ -23,6 +23,14 @@ public sealed class WebSocketServerOptions
     /// listener the TLS handshake counts in it.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a connection waits for an endpoint's asynchronous upgrade hook (<see cref="WebSocketEndpointOptions.OnUpgrade"/>)
+    /// to decide; past it the handshake is refused with 503 and the decision, when it comes, is dropped.</summary>
+    public TimeSpan UpgradeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Handshakes each loop lets wait for an asynchronous upgrade hook at once; while that many wait, a new
+    /// handshake on an endpoint with a hook is refused with 503 before its hook runs.</summary>
+    public int MaxPendingUpgrades { get; set; } = 1024;
+
     /// <summary>A connection silent for this long is sent a ping; silent for as long again, it is closed with 1001.
     /// <see cref="TimeSpan.Zero"/> turns idle detection off.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(120);
@@ -122,6 +130,11 @@ public sealed class WebSocketEndpointOptions
 
     /// <summary>Checks the Origin header (null when absent); false refuses the handshake with 403.</summary>
     public Func<string?, bool>? CheckOrigin { get; set; }
+
+    /// <summary>Decides on each upgrade request before the connection is accepted (authentication, per-connection
+    /// state, refusals with any status): see <see cref="WebSocketUpgradeHandler"/>. Runs after the protocol checks and
+    /// <see cref="CheckOrigin"/>. A generated endpoint's <c>OnUpgrade</c> method is wired here.</summary>
+    public WebSocketUpgradeHandler? OnUpgrade { get; set; }
 
     /// <summary>Overrides the server's <see cref="WebSocketServerOptions.IdleTimeout"/> for this endpoint.</summary>
     public TimeSpan? IdleTimeout { get; set; }

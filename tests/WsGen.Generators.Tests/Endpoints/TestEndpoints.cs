@@ -50,3 +50,35 @@ public partial class Failing
 
     public void OnError(IWebSocketConn conn, Exception error) => Errors.Enqueue(error.Message);
 }
+
+/// <summary>Admits only ?key=open (else 403 with a body), after an await; the name from ?name= is the connection's
+/// state, sent back at open. The hook runs on the dispatcher's instance: it counts the handshakes it saw.</summary>
+[WebSocketEndpoint("/guarded")]
+public partial class Guarded
+{
+    private int _seen;
+
+    public ValueTask<WebSocketUpgradeDecision> OnUpgrade(WebSocketUpgradeRequest request) => Decide(request.GetQueryValue("key"), request.GetQueryValue("name"));
+
+    private async ValueTask<WebSocketUpgradeDecision> Decide(string? key, string? name)
+    {
+        await Task.Yield();
+        return key == "open"
+            ? WebSocketUpgradeDecision.Accept(name ?? "nobody")
+            : WebSocketUpgradeDecision.Refuse(403, "wrong key");
+    }
+
+    public void OnOpen(WebSocketConnection conn) => conn.SendText($"{conn.UserState} #{Interlocked.Increment(ref _seen)}");
+
+    public void OnMessage(IWebSocketConn conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode) => conn.Send(payload, opcode);
+}
+
+/// <summary>The synchronous hook: chooses the subprotocol the query names.</summary>
+[WebSocketEndpoint("/chooser", SubProtocols = ["a", "b"])]
+public partial class Chooser
+{
+    public WebSocketUpgradeDecision OnUpgrade(WebSocketUpgradeRequest request) =>
+        WebSocketUpgradeDecision.Accept(subProtocol: request.GetQueryValue("p"));
+
+    public void OnMessage(IWebSocketConn conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode) => conn.Send(payload, opcode);
+}

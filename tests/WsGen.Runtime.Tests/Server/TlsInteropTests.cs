@@ -136,9 +136,9 @@ public sealed class TlsInteropTests
     }
 
     /// <summary>The interpreter of Debian's python3-websockets (tests/install-peers.sh), not another python3 on PATH.</summary>
-    private static string DebianPython => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    internal static string DebianPython => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 
-    private static async Task<string> RunPeerAsync(string program, string[] arguments)
+    internal static async Task<string> RunPeerAsync(string program, string[] arguments)
     {
         var interop = Path.Combine(EchoInteropTests.RepositoryRoot(), "tests", "interop");
         var start = new ProcessStartInfo(program, arguments)

@@ -6,20 +6,23 @@ namespace WsGen.Tests.Server;
 
 /// <summary>An upgrade allocates, on the loop thread, only what the connection keeps: the loop's connection object and
 /// the <see cref="WebSocketConnection"/>. Parsing the request head, routing, validating and answering allocate nothing
-/// (their garbage would otherwise stay resident in the GC's young generation under a connection storm).</summary>
+/// (their garbage would otherwise stay resident in the GC's young generation under a connection storm). A synchronous
+/// upgrade hook that accepts adds nothing either.</summary>
 public sealed class UpgradeAllocationTests
 {
     private const int Warmup = 150;
     private const int Measured = 100;
 
-    [Fact]
-    public void UpgradingAHundredConnections_AllocatesOnlyTheirConnectionObjectsOnTheEpollLoop()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void UpgradingAHundredConnections_AllocatesOnlyTheirConnectionObjectsOnTheEpollLoop(bool withUpgradeHook)
     {
         long perConnection = SizeOfConnectionObjects();
         var endpoint = new MeasuringOpen();
         var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Loop = WebSocketLoop.Epoll };
         using var server = new WebSocketServer(options);
-        server.Map("/", endpoint);
+        server.Map("/", endpoint, withUpgradeHook ? new WebSocketEndpointOptions { OnUpgrade = static _ => new(WebSocketUpgradeDecision.Accept()) } : null);
         server.Start();
 
         // Warm-up: JIT the path and grow the loops' connection tables past what the measured window needs, then close.
