@@ -8,7 +8,7 @@ namespace WsGen.Server;
 /// endpoints, and watches handshake, idle and close timeouts. Everything here runs on the loop thread.
 /// The message path lives in <see cref="ServerLoop{TDispatcher}"/>, generic over the endpoints' dispatcher.
 /// </summary>
-internal abstract class ServerLoop : IConnectionHandler
+internal abstract partial class ServerLoop : IConnectionHandler
 {
     private static readonly Action<object?> RunWork = static work => ((ILoopWork)work!).Run();
 

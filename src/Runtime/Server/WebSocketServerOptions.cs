@@ -105,7 +105,35 @@ public sealed class WebSocketEndpointOptions
     /// <summary>Overrides the server's <see cref="WebSocketServerOptions.IdleTimeout"/> for this endpoint.</summary>
     public TimeSpan? IdleTimeout { get; set; }
 
+    /// <summary>Topics every connection of this endpoint is subscribed to when it opens, before OnOpen runs (see
+    /// <see cref="WebSocketConnection.Subscribe"/>).</summary>
+    public IReadOnlyList<string> Topics { get; set; } = [];
+
+    /// <summary>Bytes that may wait for a subscriber's socket before a message published to it meets
+    /// <see cref="SlowSubscribers"/> (1 MiB). Keep it well below <see cref="WebSocketServerOptions.MaxBackpressure"/>,
+    /// past which a connection is aborted: a subscriber that stops reading then costs at most this much memory, and
+    /// slows neither the publisher nor the other subscribers.</summary>
+    public int PublishLimit { get; set; } = 1024 * 1024;
+
+    /// <summary>What a published message does to a subscriber past its <see cref="PublishLimit"/>:
+    /// <see cref="SlowSubscriberPolicy.Drop"/> (the default) or <see cref="SlowSubscriberPolicy.Close"/>.</summary>
+    public SlowSubscriberPolicy SlowSubscribers { get; set; } = SlowSubscriberPolicy.Drop;
+
     /// <summary>Buffers for frames split across reads (and for the frames handed to handlers that own them); when
     /// null, buffers come from the shared <see cref="System.Buffers.ArrayPool{T}"/>.</summary>
     public IBytePool? FramePool { get; set; }
+}
+
+/// <summary>What a published message does to a subscriber that has more bytes waiting than its endpoint's
+/// <see cref="WebSocketEndpointOptions.PublishLimit"/> (a peer that reads slower than the topic publishes).</summary>
+public enum SlowSubscriberPolicy
+{
+    /// <summary>The message is not sent to that subscriber, and counted in its
+    /// <see cref="WebSocketConnection.DroppedMessages"/>; the subscriber stays, and gets the next messages once its
+    /// socket has taken enough of what waits.</summary>
+    Drop,
+
+    /// <summary>The message is not sent (and counted), and the subscriber is closed with 1013 (Try Again Later, "slow
+    /// subscriber"): its close frame follows the bytes already waiting.</summary>
+    Close,
 }
