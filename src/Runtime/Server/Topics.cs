@@ -141,9 +141,10 @@ internal sealed class TopicRegistry
         int headerLength = FrameWriter.UnmaskedHeaderSize(payload.Length);
         if (payload.Length <= SmallFrame)
         {
-            Span<byte> frame = stackalloc byte[SmallFrame + 14];
+            Span<byte> buffer = stackalloc byte[SmallFrame + 14];
+            Span<byte> frame = buffer[..(headerLength + payload.Length)];
             FrameWriter.WriteUnmaskedFrame(frame, opcode, true, payload);
-            loop.DeliverPublished(topic, frame[..(headerLength + payload.Length)], headerLength, opcode, skip);
+            loop.DeliverPublished(topic, frame, headerLength, opcode, skip);
             return;
         }
 
@@ -299,7 +300,7 @@ internal sealed class PublishedMessage(TopicRegistry owner)
         _length = HeaderLength + payload.Length;
         if (_buffer.Length < _length)
             _buffer = GC.AllocateUninitializedArray<byte>(Math.Max(_length, 256));
-        FrameWriter.WriteUnmaskedFrame(_buffer, opcode, true, payload);
+        FrameWriter.WriteUnmaskedFrame(_buffer.AsSpan(0, _length), opcode, true, payload);
         Topic = topic;
         Opcode = opcode;
         Skip = skip;
