@@ -40,7 +40,9 @@ internal static class ChatPage
         }
         const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/chat');
         ws.onopen = () => {
-          document.getElementById('status').textContent = 'connected as ' + name.value;
+          const room = params.get('room');
+          document.getElementById('status').textContent = 'connected as ' + name.value + ' in ' + (room || 'the lobby');
+          if (room) ws.send('/join ' + room);
           if (params.get('say')) ws.send(name.value + ': ' + params.get('say'));
         };
         ws.onmessage = (e) => {

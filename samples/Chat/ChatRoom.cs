@@ -1,24 +1,55 @@
+using System.Text;
 using WsGen;
 
 namespace Chat;
 
-/// <summary>Every message any member sends goes to every member of the room, the sender included.</summary>
-/// <remarks>All calls run on the loop thread, one at a time, so the member set needs no lock.</remarks>
+/// <summary>Chat rooms on pub/sub topics: a member is in one room at a time (the lobby until it sends
+/// "/join NAME"), and every message a member sends goes to every member of its room, the sender included.</summary>
+/// <remarks>The room is a topic, so its members may be on any loop (<c>--loops N</c>): a message is framed once per
+/// loop and written to the members there. A member that stops reading misses messages (the endpoint's publish limit)
+/// instead of slowing the room.</remarks>
 [WebSocketEndpoint("/chat", MaxConnections = 10_000, MaxMessageSize = 16 * 1024, IdleTimeoutSeconds = 60)]
 public partial class ChatRoom
 {
-    private readonly HashSet<WebSocketConnection> _members = [];
+    /// <summary>The room every member starts in.</summary>
+    public const string Lobby = "lobby";
 
-    /// <summary>Members connected right now.</summary>
-    public int Count => _members.Count;
+    /// <summary>The longest room name, in bytes.</summary>
+    public const int MaxRoomName = 64;
 
-    public void OnOpen(WebSocketConnection conn) => _members.Add(conn);
+    public void OnOpen(WebSocketConnection conn) => Join(conn, Lobby);
 
     public void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode)
     {
-        foreach (var member in _members)
-            member.Send(payload, opcode);
+        if (opcode == WebSocketOpcode.Text && payload.StartsWith("/join "u8))
+        {
+            var name = payload["/join "u8.Length..];
+            if (name.IsEmpty || name.Length > MaxRoomName)
+            {
+                conn.SendText($"room names have 1 to {MaxRoomName} bytes");
+                return;
+            }
+
+            Join(conn, Encoding.UTF8.GetString(name));
+            return;
+        }
+
+        // The sender's copy first, then everybody else's: one publish, whatever the number of members and loops.
+        conn.Send(payload, opcode);
+        conn.Publish((string)conn.UserState!, payload, opcode);
     }
 
-    public void OnClose(WebSocketConnection conn, CloseStatus status) => _members.Remove(conn);
+    // A connection's subscriptions end with it: nothing to clean up.
+    public void OnClose(WebSocketConnection conn, CloseStatus status)
+    {
+    }
+
+    private static void Join(WebSocketConnection conn, string room)
+    {
+        if (conn.UserState is string current)
+            conn.Unsubscribe(current);
+        conn.UserState = room;
+        conn.Subscribe(room);
+        conn.SendText("joined " + room);
+    }
 }

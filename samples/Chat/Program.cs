@@ -1,5 +1,6 @@
-// The chat sample: a page at http://127.0.0.1:9002/ and a room at ws://127.0.0.1:9002/chat that broadcasts every
-// message to every member.   dotnet run -c Release --project samples/Chat [-- --port N]
+// The chat sample: a page at http://127.0.0.1:9002/ and rooms at ws://127.0.0.1:9002/chat (the lobby, or the room a
+// "/join NAME" message names) that broadcast every message to every member, on pub/sub topics.
+//   dotnet run -c Release --project samples/Chat [-- --port N] [--loops N]
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -7,16 +8,23 @@ using System.Text;
 using WsGen;
 using Chat;
 
-int port = 9002;
-if (args is ["--port", var p] && int.TryParse(p, out var parsed) && parsed is >= 0 and <= IPEndPoint.MaxPort)
-    port = parsed;
-else if (args.Length != 0)
+int port = 9002, loops = 1;
+for (int i = 0; i < args.Length; i += 2)
 {
-    Console.Error.WriteLine("usage: Chat [--port N]");
-    return 2;
+    int value = 0;
+    bool isNumber = i + 1 < args.Length && int.TryParse(args[i + 1], out value);
+    if (isNumber && args[i] == "--port" && value is >= 0 and <= IPEndPoint.MaxPort)
+        port = value;
+    else if (isNumber && args[i] == "--loops" && value is >= 1 and <= 1024)
+        loops = value;
+    else
+    {
+        Console.Error.WriteLine("usage: Chat [--port N] [--loops N]");
+        return 2;
+    }
 }
 
-using var server = WsGenApp.CreateServer(new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, port) });
+using var server = WsGenApp.CreateServer(new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, port), Loops = loops });
 server.MapPage("/", "text/html; charset=utf-8", Encoding.UTF8.GetBytes(ChatPage.Html));
 
 using var stop = new CancellationTokenSource();

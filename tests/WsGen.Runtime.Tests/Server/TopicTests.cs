@@ -272,6 +272,55 @@ public sealed class TopicTests
             client.Dispose();
     }
 
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("io_uring")]
+    public async Task Ten_thousand_subscribers_in_another_process_each_get_every_message_in_order(string loop)
+    {
+        if (loop == "io_uring" && !IoUringReactor.IsSupported)
+            return;
+        const int Subscribers = 10_000, Messages = 20;
+        // Every connection is subscribed as it opens (the endpoint declares the topic).
+        using var server = Start(loop, out _, loops: 2, new WebSocketEndpointOptions { Topics = ["all"] });
+        var interop = Path.Combine(EchoInteropTests.RepositoryRoot(), "tests", "interop");
+        Assert.True(Directory.Exists(Path.Combine(interop, "node_modules", "ws")),
+            "the npm ws package is missing: run `npm ci` in tests/interop (test.sh and .ci/run do)");
+        var start = new System.Diagnostics.ProcessStartInfo("node", ["topic-subscribers.mjs", server.Url("/").ToString(), $"{Subscribers}", $"{Messages}"])
+        {
+            WorkingDirectory = interop,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var node = System.Diagnostics.Process.Start(start)!;
+        _ = node.StandardError.ReadToEndAsync();
+        try
+        {
+            string? line = await node.StandardOutput.ReadLineAsync().WaitAsync(Timeout);
+            Assert.Equal($"open {Subscribers}", line);
+            Assert.Equal(Subscribers, server.SubscriberCount("all"));
+            Assert.All(server.ConnectionsPerLoop, n => Assert.True(n > 0));
+
+            var publisher = Task.Run(() =>
+            {
+                for (int i = 0; i < Messages; i++)
+                    Assert.True(server.Publish("all", Encoding.UTF8.GetBytes($"m{i}"), WebSocketOpcode.Text));
+            });
+            line = await node.StandardOutput.ReadLineAsync().WaitAsync(Timeout);
+            Assert.Equal($"ok {Subscribers * Messages}", line);
+            await publisher;
+            Assert.True(node.WaitForExit(Timeout));
+            Assert.Equal(0, node.ExitCode);
+        }
+        finally
+        {
+            if (!node.HasExited)
+                node.Kill();
+        }
+
+        // The subscriptions leave with the connections.
+        Assert.True(SpinWait.SpinUntil(() => server.SubscriberCount("all") == 0, Timeout), $"{server.SubscriberCount("all")} left");
+    }
+
     // ---- support ----------------------------------------------------------------------------------------------
 
     private static CancellationToken Cancel() => new CancellationTokenSource(Timeout).Token;
