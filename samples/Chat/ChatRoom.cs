@@ -4,7 +4,8 @@ using WsGen;
 namespace Chat;
 
 /// <summary>Chat rooms on pub/sub topics: a member is in one room at a time (the lobby until it sends
-/// "/join NAME"), and every message a member sends goes to every member of its room, the sender included.</summary>
+/// "/join NAME", answered with "joined NAME"), and every message a member sends goes to every member of its room, the
+/// sender included.</summary>
 /// <remarks>The room is a topic, so its members may be on any loop (<c>--loops N</c>): a message is framed once per
 /// loop and written to the members there. A member that stops reading misses messages (the endpoint's publish limit)
 /// instead of slowing the room.</remarks>
@@ -17,7 +18,11 @@ public partial class ChatRoom
     /// <summary>The longest room name, in bytes.</summary>
     public const int MaxRoomName = 64;
 
-    public void OnOpen(WebSocketConnection conn) => Join(conn, Lobby);
+    public void OnOpen(WebSocketConnection conn)
+    {
+        conn.UserState = Lobby;
+        conn.Subscribe(Lobby);
+    }
 
     public void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode)
     {
@@ -46,8 +51,7 @@ public partial class ChatRoom
 
     private static void Join(WebSocketConnection conn, string room)
     {
-        if (conn.UserState is string current)
-            conn.Unsubscribe(current);
+        conn.Unsubscribe((string)conn.UserState!);
         conn.UserState = room;
         conn.Subscribe(room);
         conn.SendText("joined " + room);
