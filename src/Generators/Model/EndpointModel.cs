@@ -25,7 +25,10 @@ internal sealed record EndpointSettings(
     int ReceiveBufferSize,
     int MaxBackpressure,
     int IdleTimeoutSeconds,
-    EquatableArray<string> SubProtocols)
+    EquatableArray<string> SubProtocols,
+    EquatableArray<string> Topics,
+    int PublishLimit,
+    int SlowSubscribers)
 {
     /// <summary>The constants the generator adds to the endpoint class, one per setting.</summary>
     public static readonly string[] ConstantNames =

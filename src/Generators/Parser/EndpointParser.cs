@@ -31,7 +31,10 @@ internal static class EndpointParser
             values.ReceiveBufferSize,
             values.MaxBackpressure,
             values.IdleTimeoutSeconds,
-            new EquatableArray<string>(subProtocols));
+            new EquatableArray<string>(subProtocols),
+            new EquatableArray<string>(values.Topics.ToArray()),
+            values.PublishLimit,
+            values.SlowSubscribers);
 
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : "";
         return new EndpointModel(

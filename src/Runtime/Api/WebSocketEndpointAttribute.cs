@@ -38,4 +38,15 @@ public sealed class WebSocketEndpointAttribute(string path) : Attribute
     /// <summary>Seconds of silence before a ping, and as many again before the connection is closed with 1001;
     /// 0 turns idle detection off for this endpoint.</summary>
     public int IdleTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Pub/sub topics every connection is subscribed to when it opens, before OnOpen runs.</summary>
+    public string[]? Topics { get; set; }
+
+    /// <summary>Bytes that may wait for a subscriber before a published message meets <see cref="SlowSubscribers"/>
+    /// (1 MiB); keep it well below <see cref="MaxBackpressure"/>.</summary>
+    public int PublishLimit { get; set; } = 1024 * 1024;
+
+    /// <summary>What a published message does to a subscriber past <see cref="PublishLimit"/>: drop it for that
+    /// subscriber (the default), or also close the subscriber with 1013.</summary>
+    public SlowSubscriberPolicy SlowSubscribers { get; set; } = SlowSubscriberPolicy.Drop;
 }

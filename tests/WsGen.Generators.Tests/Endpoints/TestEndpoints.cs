@@ -50,3 +50,15 @@ public partial class Failing
 
     public void OnError(IWebSocketConn conn, Exception error) => Errors.Enqueue(error.Message);
 }
+
+/// <summary>A feed: every connection is subscribed to "feed" as it opens (the attribute declares it), and each message
+/// a connection sends is published to the others, from a handler typed with IWebSocketConn as well.</summary>
+[WebSocketEndpoint("/feed", MaxConnections = 8, Topics = ["feed"], PublishLimit = 4096, SlowSubscribers = SlowSubscriberPolicy.Close)]
+public partial class Feed
+{
+    public void OnOpen(IWebSocketConn conn)
+    {
+    }
+
+    public void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode) => conn.Publish("feed", payload, opcode);
+}
