@@ -7,6 +7,9 @@
 # Usage: bash bench/fanout.sh [--quick] [--loops N]     (bash bench/run.sh --only fanout runs it too)
 #   --quick     2 s per scenario instead of BENCH_SECONDS (default 10)
 #   --loops N   WsGen's loops (default 1: uWebSockets.js runs one loop, so the comparison is loop for loop)
+# Environment: WSGEN_REACTOR picks WsGen's loop (io_uring by default where the kernel has it); FANOUT_SERVERS adds
+#   servers, ';'-separated, each "name|label|path|command" (the command gets --port N appended), e.g. the Chat sample
+#   of an earlier commit built elsewhere, to compare the per-member loop it had with topics.
 #
 # Scenarios: (f100) 100 clients all-to-all; (f500) 500 clients all-to-all (N^2 deliveries per round, one message
 # in flight per client); (f10k) one publisher to 10,000 subscribers (16 messages in flight). 32 B text messages
@@ -54,6 +57,11 @@ else
   log "node and npm are not installed: uWebSockets.js is left out"
 fi
 
+if [[ -n ${FANOUT_SERVERS:-} ]]; then
+  IFS=';' read -r -a extra <<<"$FANOUT_SERVERS"
+  SERVERS+=("${extra[@]}")
+fi
+
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
@@ -96,7 +104,7 @@ for sc in "${SCENARIOS[@]}"; do
   done
 done
 
-echo "## Fan-out ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, ${DURATION} s per scenario, commit $(git -C "$ROOT" rev-parse --short HEAD))"
+echo "## Fan-out ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, ${DURATION} s per scenario, commit $(git -C "$ROOT" rev-parse --short HEAD), WsGen loop: ${WSGEN_REACTOR:-default})"
 echo
 echo "Scenarios: $(for sc in "${SCENARIOS[@]}"; do IFS='|' read -r key desc _ <<<"$sc"; printf '(%s) %s; ' "$key" "$desc"; done)32 B text."
 echo
