@@ -49,8 +49,12 @@ public sealed class TopicAllocationTests
         long published = PublishAndRead(server, payload, sockets, buffer, Measured);
         long loops = probes.Values.Sum(p => { Ask(p.Socket); return p.Slot[0]; }) - loopsBefore;
 
-        Assert.Equal(0, published);
-        Assert.Equal(0, loops);
+        // Messages handed to other loops come from a pool that grows to the most ever in flight at once: on a busy
+        // machine a loop may lag a little more than before and the pool gains one (344 bytes once in a full test
+        // run). A per-publish allocation, even of the smallest object (24 bytes), would make either figure at least
+        // 24 times the number of publishes; steady state is 0 (as every run alone measures).
+        Assert.True(published < Measured, $"the publishing thread allocated {published} bytes for {Measured} publishes");
+        Assert.True(loops < Measured, $"the loop threads allocated {loops} bytes for {Measured} publishes");
         foreach (var socket in sockets)
             socket.Dispose();
     }
