@@ -2,7 +2,8 @@
 # bench/run.sh: WsGen's echo sample against a Kestrel echo server, side by side, in one run.
 #
 # Usage: bash bench/run.sh [--only NAME[,NAME...]] [--quick] [--tls | --handshakes]
-#   --only NAMES  bench these servers only (wsgen, kestrel, or names added through SERVERS), comma-separated
+#   --only NAMES  bench these servers only (wsgen, kestrel, or names added through SERVERS), comma-separated;
+#                 `--only fanout` runs only the pub/sub fan-out scenario (bench/fanout.sh), which a full run appends
 #   --quick       1 round, 2 s per scenario and 1000 idle connections (overrides the variables below):
 #                 a smoke test, not a measurement
 #   --tls         the TLS (wss://) run instead: every server that can serves TLS with a certificate made for the run
@@ -98,6 +99,13 @@ done
 [[ $DURATION =~ ^[1-9][0-9]*$ ]] || { warn "BENCH_SECONDS must be a whole number of seconds"; exit 2; }
 [[ $IDLE_CONNS =~ ^[1-9][0-9]*$ ]] || { warn "BENCH_IDLE_CONNS must be a positive number"; exit 2; }
 [[ $PIN == [01] ]] || { warn "BENCH_PIN must be 0 or 1"; exit 2; }
+
+# ---- pub/sub fan-out (bench/fanout.sh: WsGen's Chat on topics beside uWebSockets.js publish) ----
+# `--only fanout` runs it alone; a full run appends its tables to the report (see the end of this script).
+if [[ ,$ONLY, == ,fanout, ]]; then
+  exec env BENCH_SECONDS="$DURATION" bash "$ROOT/bench/fanout.sh"
+fi
+# ---- end of pub/sub fan-out ----
 PIN_SERVER="" PIN_LOAD=""
 if ((PIN)); then
   (($(nproc) >= 2)) && command -v taskset >/dev/null || { warn "BENCH_PIN=1 needs 2 CPUs and taskset"; exit 2; }
@@ -622,5 +630,10 @@ report() {
 
 mkdir -p "$(dirname "$RESULTS")"
 report | tee "$RESULTS"
+# ---- pub/sub fan-out, in the same run (skipped by --only, --tls and --handshakes) ----
+if [[ -z $ONLY ]] && ((TLS == 0 && HANDSHAKES == 0)); then
+  BENCH_SECONDS="$DURATION" bash "$ROOT/bench/fanout.sh" | tee -a "$RESULTS" || { warn "the fan-out scenario failed"; FAILED=1; }
+fi
+# ---- end of pub/sub fan-out ----
 log "written to $RESULTS"
 ((FAILED == 0))

@@ -8,7 +8,7 @@
 //
 // Usage:
 //   wsbench [-h host] [-p port] [-u path] [-c conns] [-s bytes] [-d depth] [-t secs] [-b] [-i]
-//           [-n srcaddrs] [-P serverpid] [-q] [-z] [-S] [-m mode] [-r rate]
+//           [-n srcaddrs] [-P serverpid] [-q] [-z] [-S] [-m mode] [-r rate] [-o]
 //
 //   -h host    target, 127.0.0.1 by default; only 127.0.0.0/8, ::1 and "localhost" are accepted
 //   -p port    9001             -u path   request path, "/"
@@ -24,6 +24,8 @@
 //   -S         TLS (wss://), no certificate verification, SNI = host
 //   -m mode    echo (default), idle (-i is the same as -m idle), churn or fanout
 //   -r rate    fanout: messages per second per connection (default: as fast as -d allows)
+//   -o         fanout: one publisher: only connection 0 sends, every connection (itself included) receives;
+//              takes up to 100,000 connections (all-to-all takes at most 4096)
 //
 // Modes:
 //   echo    every connection keeps -d messages of -s bytes in flight; each echo is compared byte for byte
@@ -126,7 +128,7 @@ typedef struct conn {
 
 static struct {
   const char *host, *path;
-  int port, conns, depth, depth_set, binary, nsrc, pid, quiet, deflate, tls, mode;
+  int port, conns, depth, depth_set, binary, nsrc, pid, quiet, deflate, tls, mode, one_sender;
   size_t size;
   double secs, rate;
 } o = {.host = "127.0.0.1", .path = "/", .port = 9001, .conns = 100, .depth = 1, .size = 32, .secs = 5};
@@ -155,7 +157,8 @@ static uint64_t nvariants;                  // how many: NVARIANTS, or with -z u
 static size_t hdr_off;                      // where the echo header sits in a payload
 static uint8_t *zbuf, *zin, *zout;          // deflate output, deflate input, inflate output (shared)
 static size_t zbuf_cap, zout_cap;
-static uint32_t *fan_exp;                   // fanout: next sequence number expected, [receiver * C + sender]
+static uint32_t *fan_exp;                   // fanout: next sequence number expected, [receiver * senders + sender]
+static int fan_senders;                     // fanout: connections that send (all, or 1 with -o)
 static uint64_t fan_t0;                     // fanout: when sending started
 static unsigned long shown_errors, shown_mismatches;
 static int pmd_announced;
@@ -1450,7 +1453,7 @@ static void fanout_message(conn *c, unsigned op, const uint8_t *p, size_t n, uin
   uint64_t sender, seq, ts;
   if (n != o.size || (op == 2) != (o.binary != 0) || !get_dec(p, 5, &sender) || p[5] != ':' ||
       !get_dec(p + 6, 10, &seq) || p[16] != ':' || !get_dec(p + 17, 14, &ts) || p[31] != '|' ||
-      sender >= (uint64_t)o.conns) {
+      sender >= (uint64_t)fan_senders) {
     st.errors++;
     show_mismatch("connection %d: a message that no connection sent (%zu bytes: %.32s)", c->id, n, (const char *)p);
     return;
@@ -1463,7 +1466,7 @@ static void fanout_message(conn *c, unsigned op, const uint8_t *p, size_t n, uin
   }
   // A gap (a later message first) shows as missing at the end unless the skipped one comes after all;
   // a message older than one already delivered (late, or a duplicate) is out of order.
-  uint32_t *e = &fan_exp[(size_t)c->id * (size_t)o.conns + sender];
+  uint32_t *e = &fan_exp[(size_t)c->id * (size_t)fan_senders + sender];
   if (seq < *e) {
     st.out_of_order++;
     show_mismatch("connection %d: message %llu of connection %llu arrived after message %u", c->id,
@@ -1488,7 +1491,7 @@ static void fan_tick(uint64_t now) {
   if (!sending || now >= win_end) return;
   double el = (double)(now - fan_t0) / NS * o.rate;
   uint32_t cap = o.depth_set ? (uint32_t)o.depth : UINT32_MAX;
-  for (int i = 0; i < o.conns; i++) {
+  for (int i = 0; i < fan_senders; i++) {
     conn *c = &conns[i];
     if (c->state != ST_OPEN) continue;
     double due_f = el - (double)i / o.conns;
@@ -1505,7 +1508,8 @@ static int fanout_done(void) {
 }
 
 static int run_fanout(void) {
-  fan_exp = xcalloc((size_t)o.conns * (size_t)o.conns, sizeof *fan_exp);
+  fan_senders = o.one_sender ? 1 : o.conns;
+  fan_exp = xcalloc((size_t)o.conns * (size_t)fan_senders, sizeof *fan_exp);
   open_all();
   if (failed_opens) die(2, "%d of %d connections could not be opened", failed_opens, o.conns);
   run_loop(now_ns() + 100 * MS, NULL);   // let the server put the last members in the room
@@ -1518,7 +1522,7 @@ static int run_fanout(void) {
     mode_tick = fan_tick;
     tick_ns = MS;
   } else {
-    for (int i = 0; i < o.conns; i++)
+    for (int i = 0; i < fan_senders; i++)
       for (int d = 0; d < o.depth; d++) fan_send(&conns[i], now);
   }
   run_loop(win_start, NULL);
@@ -1545,7 +1549,7 @@ static int run_fanout(void) {
 
 static void usage(void) {
   fputs("usage: wsbench [-h host] [-p port] [-u path] [-c conns] [-s bytes] [-d depth] [-t secs] [-b] [-i]\n"
-        "               [-n srcaddrs] [-P serverpid] [-q] [-z] [-S] [-m echo|idle|churn|fanout] [-r rate]\n"
+        "               [-n srcaddrs] [-P serverpid] [-q] [-z] [-S] [-m echo|idle|churn|fanout] [-r rate] [-o]\n"
         "See the comment at the top of bench/load/wsbench.c.\n", stderr);
   exit(2);
 }
@@ -1594,7 +1598,7 @@ static void resolve_target(void) {
 int main(int argc, char **argv) {
   int ch;
   const char *mode = NULL;
-  while ((ch = getopt(argc, argv, "h:p:u:c:s:d:t:bin:P:qzSm:r:")) != -1) {
+  while ((ch = getopt(argc, argv, "h:p:u:c:s:d:t:bin:P:qzSm:r:o")) != -1) {
     switch (ch) {
     case 'h': o.host = optarg; break;
     case 'p': o.port = (int)num_arg(optarg, ch, 1, 65535); break;
@@ -1612,6 +1616,7 @@ int main(int argc, char **argv) {
     case 'S': o.tls = 1; break;
     case 'm': mode = optarg; break;
     case 'r': o.rate = real_arg(optarg, ch, 0, 1e7); break;
+    case 'o': o.one_sender = 1; break;
     default: usage();
     }
   }
@@ -1625,7 +1630,8 @@ int main(int argc, char **argv) {
   if (o.path[0] != '/' || strpbrk(o.path, " \r\n")) die(2, "-u %s: a path starts with / and has no spaces", o.path);
   if (o.mode != M_IDLE && o.secs < 0.1) die(2, "-t %g: measure at least 0.1 s", o.secs);
   if (o.mode == M_FANOUT && o.size < FAN_HDR) die(2, "-s %zu: fanout messages need at least %d bytes", o.size, FAN_HDR);
-  if (o.mode == M_FANOUT && o.conns > MAX_FANOUT_CONNS) die(2, "-c %d: fanout takes at most %d connections", o.conns, MAX_FANOUT_CONNS);
+  if (o.one_sender && o.mode != M_FANOUT) die(2, "-o is for -m fanout");
+  if (o.mode == M_FANOUT && !o.one_sender && o.conns > MAX_FANOUT_CONNS) die(2, "-c %d: fanout takes at most %d connections", o.conns, MAX_FANOUT_CONNS);
   if (o.mode == M_FANOUT && o.conns > 99999) die(2, "fanout sender ids have 5 digits");
   if (o.rate > 0 && o.mode != M_FANOUT) die(2, "-r is for -m fanout");
   if (o.pid && o.mode != M_IDLE) die(2, "-P is for idle mode (-i)");

@@ -40,11 +40,13 @@ internal static class ChatPage
           log.appendChild(li);
           log.scrollTop = log.scrollHeight;
         }
-        const room = new URLSearchParams({ name: name.value });
-        if (params.get('token')) room.set('token', params.get('token'));
-        const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/chat?' + room);
+        const query = new URLSearchParams({ name: name.value });
+        if (params.get('token')) query.set('token', params.get('token'));
+        const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/chat?' + query);
         ws.onopen = () => {
-          document.getElementById('status').textContent = 'connected as ' + name.value;
+          const joined = params.get('room');
+          document.getElementById('status').textContent = 'connected as ' + name.value + ' in ' + (joined || 'the lobby');
+          if (joined) ws.send('/join ' + joined);
           if (params.get('say')) ws.send(params.get('say'));
         };
         ws.onmessage = (e) => {

@@ -1,6 +1,7 @@
-// The chat sample: a page at http://127.0.0.1:9002/ and a room at ws://127.0.0.1:9002/chat that broadcasts every
-// message to every member.   dotnet run -c Release --project samples/Chat [-- --port N] [--tls-cert CERT.pem --tls-key KEY.pem] [--token T]
-// --tls-cert and --tls-key serve the page over https and the room on wss, with that certificate chain and key (PEM).
+// The chat sample: a page at http://127.0.0.1:9002/ and rooms at ws://127.0.0.1:9002/chat (the lobby, or the room a
+// "/join NAME" message names) that broadcast every message to every member, on pub/sub topics.
+//   dotnet run -c Release --project samples/Chat [-- --port N] [--loops N] [--tls-cert CERT.pem --tls-key KEY.pem] [--token T]
+// --tls-cert and --tls-key serve the page over https and the rooms on wss, with that certificate chain and key (PEM).
 // --token T: the room refuses (401) a handshake without ?token=T or Authorization: Bearer T; open the page as /?token=T.
 using System.Net;
 using System.Net.Sockets;
@@ -9,13 +10,16 @@ using System.Text;
 using WsGen;
 using Chat;
 
-int port = 9002;
+int port = 9002, loops = 1;
 string? tlsCert = null, tlsKey = null;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
         case "--port" when i + 1 < args.Length && int.TryParse(args[i + 1], out port) && port is >= 0 and <= IPEndPoint.MaxPort:
+            i++;
+            break;
+        case "--loops" when i + 1 < args.Length && int.TryParse(args[i + 1], out loops) && loops is >= 1 and <= 1024:
             i++;
             break;
         case "--tls-cert" when i + 1 < args.Length:
@@ -28,12 +32,12 @@ for (int i = 0; i < args.Length; i++)
             ChatRoom.Token = args[++i];
             break;
         default:
-            Console.Error.WriteLine("usage: Chat [--port N] [--tls-cert CERT.pem --tls-key KEY.pem] [--token T]");
+            Console.Error.WriteLine("usage: Chat [--port N] [--loops N] [--tls-cert CERT.pem --tls-key KEY.pem] [--token T]");
             return 2;
     }
 }
 
-var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, port) };
+var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, port), Loops = loops };
 if ((tlsCert is null) != (tlsKey is null))
 {
     Console.Error.WriteLine("Chat: --tls-cert and --tls-key go together.");

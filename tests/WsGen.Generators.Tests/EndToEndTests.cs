@@ -69,11 +69,33 @@ public sealed class EndToEndTests
     {
         var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
         using var server = WsGenApp.CreateServer(options);
-        Assert.Equal(SpanEcho.MaxConnections + FrameEcho.MaxConnections + Failing.MaxConnections + Guarded.MaxConnections + Chooser.MaxConnections, options.MaxConnections);
+        Assert.Equal(SpanEcho.MaxConnections + FrameEcho.MaxConnections + Failing.MaxConnections + Guarded.MaxConnections + Chooser.MaxConnections
+            + Feed.MaxConnections, options.MaxConnections);
         Assert.Equal(8 * 1024 * 1024, options.MaxBackpressure);
         Assert.Equal(64 * 1024, options.ReceiveBufferSize);
         Assert.Equal(WebSocketLoop.Default, options.Loop);   // the loop is the runtime's choice, at start
-        Assert.Equal(["/chooser", "/echo", "/fail", "/frames", "/guarded"], WsGenApp.CreateRoutes().Select(r => r.Path).Order(StringComparer.Ordinal));
+        Assert.Equal(["/chooser", "/echo", "/fail", "/feed", "/frames", "/guarded"], WsGenApp.CreateRoutes().Select(r => r.Path).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task DeclaredTopics_SubscribeAtOpen_AndAPublishFromAHandlerSkipsItsSender()
+    {
+        var feed = WsGenApp.CreateRoutes().Single(r => r.Path == "/feed").Options;
+        Assert.Equal(["feed"], feed.Topics);
+        Assert.Equal(4096, feed.PublishLimit);
+        Assert.Equal(SlowSubscriberPolicy.Close, feed.SlowSubscribers);
+        Assert.Equal(1024 * 1024, WsGenApp.CreateRoutes().Single(r => r.Path == "/echo").Options.PublishLimit);
+
+        using var server = WsGenApp.CreateServer(new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Loops = 2 });
+        server.Start();
+        using var a = await ConnectAsync(server, "/feed");
+        using var b = await ConnectAsync(server, "/feed");
+        Assert.Equal(2, server.SubscriberCount("feed"));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await a.SendAsync("from a"u8.ToArray(), WebSocketMessageType.Text, true, cts.Token);
+        AssertMessage(WebSocketMessageType.Text, "from a"u8.ToArray(), await ReceiveAsync(b));
+        await b.SendAsync("from b"u8.ToArray(), WebSocketMessageType.Text, true, cts.Token);
+        AssertMessage(WebSocketMessageType.Text, "from b"u8.ToArray(), await ReceiveAsync(a));
     }
 
     [Theory]

@@ -75,6 +75,17 @@ internal static class AppEmitter
             }
             if (settings.Compression != 0)
                 w.Line("Compression = " + Compression(settings.Compression) + ",");
+            if (settings.Topics.Count > 0)
+            {
+                var topics = new List<string>();
+                foreach (var topic in settings.Topics)
+                    topics.Add(Literals.String(topic));
+                w.Line("Topics = [" + string.Join(", ", topics) + "],");
+            }
+            if (settings.PublishLimit != EndpointValues.DefaultPublishLimit)
+                w.Line("PublishLimit = " + Literals.Int(settings.PublishLimit) + ",");
+            if (settings.SlowSubscribers == 1)
+                w.Line("SlowSubscribers = global::WsGen.SlowSubscriberPolicy.Close,");
             w.Close("),");
         }
         w.Unindent();

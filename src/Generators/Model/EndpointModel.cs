@@ -33,6 +33,9 @@ internal sealed record EndpointSettings(
     int IdleTimeoutSeconds,
     bool IdleTimeoutGiven,
     EquatableArray<string> SubProtocols,
+    EquatableArray<string> Topics,
+    int PublishLimit,
+    int SlowSubscribers,
     int Compression = 0)
 {
     /// <summary>The constants the generator adds to the endpoint class, one per setting.</summary>

@@ -258,6 +258,15 @@ internal static class EndpointChecks
                     foreach (var item in value.Values)
                         values.SubProtocols.Add(item.Value as string);
                     break;
+                case "Topics" when value.Kind == TypedConstantKind.Array && !value.IsNull:
+                    foreach (var item in value.Values)
+                    {
+                        if (item.Value is string topic)
+                            values.Topics.Add(topic);
+                    }
+                    break;
+                case "PublishLimit" when value.Value is int i: values.PublishLimit = i; break;
+                case "SlowSubscribers" when value.Value is int i: values.SlowSubscribers = i; break;
             }
         }
         return values;
@@ -414,6 +423,12 @@ internal sealed class EndpointValues
     public bool IdleTimeoutGiven { get; set; }
     public List<string?> SubProtocols { get; } = [];
     public int Compression { get; set; }
+    public List<string> Topics { get; } = [];
+    public int PublishLimit { get; set; } = DefaultPublishLimit;
+    public int SlowSubscribers { get; set; }
+
+    /// <summary>The attribute's PublishLimit by default (1 MiB).</summary>
+    public const int DefaultPublishLimit = 1024 * 1024;
 }
 
 /// <summary>What <see cref="EndpointChecks.Inspect"/> found: the values and the accepted handlers.</summary>

@@ -33,6 +33,9 @@ internal static class EndpointParser
             values.IdleTimeoutSeconds,
             values.IdleTimeoutGiven,
             new EquatableArray<string>(subProtocols),
+            new EquatableArray<string>(values.Topics.ToArray()),
+            values.PublishLimit,
+            values.SlowSubscribers,
             values.Compression);
 
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : "";

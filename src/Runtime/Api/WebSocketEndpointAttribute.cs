@@ -43,4 +43,14 @@ public sealed class WebSocketEndpointAttribute(string path) : Attribute
     /// <summary>permessage-deflate for this endpoint's connections (RFC 7692); Off by default. The run-time
     /// <see cref="WebSocketEndpointOptions.Compression"/> overrides it.</summary>
     public WebSocketCompression Compression { get; set; }
+    /// <summary>Pub/sub topics every connection is subscribed to when it opens, before OnOpen runs.</summary>
+    public string[]? Topics { get; set; }
+
+    /// <summary>Bytes that may wait for a subscriber before a published message meets <see cref="SlowSubscribers"/>
+    /// (1 MiB); keep it well below <see cref="MaxBackpressure"/>.</summary>
+    public int PublishLimit { get; set; } = 1024 * 1024;
+
+    /// <summary>What a published message does to a subscriber past <see cref="PublishLimit"/>: drop it for that
+    /// subscriber (the default), or also close the subscriber with 1013.</summary>
+    public SlowSubscriberPolicy SlowSubscribers { get; set; } = SlowSubscriberPolicy.Drop;
 }

@@ -14,7 +14,7 @@ namespace WsGen;
 /// An idle connection holds only this object and the loop's connection object: no buffer. Sends made while the
 /// loop handles this connection's bytes are corked into one system call.
 /// </remarks>
-public sealed class WebSocketConnection : IWebSocketConn
+public sealed partial class WebSocketConnection : IWebSocketConn
 {
     internal enum Phase : byte { Handshaking, Upgrading, Open, CloseSent, Closed }
 
@@ -271,6 +271,8 @@ public sealed class WebSocketConnection : IWebSocketConn
         if (subProtocol is not null)
             Cold.SubProtocol = subProtocol;
         State = Phase.Open;
+        foreach (string topic in endpoint.Options.Topics)
+            _loop.Subscribe(this, topic, reserved: null);
         try
         {
             _loop.DispatchOpen(this);
@@ -335,6 +337,8 @@ public sealed class WebSocketConnection : IWebSocketConn
         if (Endpoint is not null)
             ReportClose(State == Phase.CloseSent ? CloseSent : new CloseStatus(WebSocketCloseCode.AbnormalClosure));
         State = Phase.Closed;
+        if (_cold?.Subscriptions is { } subscriptions)
+            _loop.UnsubscribeAll(subscriptions);
         Reader.Dispose();
         DropPartialHead();
         _transform?.Dispose();
@@ -395,6 +399,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         public object? UserState;
         public CloseStatus CloseSent;
         public PendingUpgrade? PendingUpgrade;
+        public Subscriptions? Subscriptions;
     }
 
     private sealed class CrossThreadSend(WebSocketConnection conn, byte[] payload, WebSocketOpcode opcode, bool fin) : ILoopWork

@@ -24,6 +24,7 @@ public sealed class WebSocketServer : IDisposable
     private Func<Router, ConnectionBudget, ServerTelemetry, ServerLoop>? _createLoop;
     private ServerTelemetry? _telemetry;
     private ServerLoop[]? _loops;
+    private TopicRegistry? _topics;
     private IServerReactor[]? _reactors;
     private Thread[]? _threads;
     private CancellationTokenSource? _stop;
@@ -65,6 +66,28 @@ public sealed class WebSocketServer : IDisposable
 
     /// <summary>The name of the loop in use ("io_uring", "epoll", "kqueue", "iocp" or "sockets"), once started.</summary>
     public string? ReactorName { get; private set; }
+
+    /// <summary>
+    /// Sends a message to every connection subscribed to <paramref name="topic"/> (see
+    /// <see cref="WebSocketConnection.Subscribe"/>), on every loop; callable from any thread. Each loop with subscribers
+    /// gets the message once and writes the same frame to each of them; a subscriber with more bytes waiting than its
+    /// endpoint's <see cref="WebSocketEndpointOptions.PublishLimit"/> gets its <see cref="SlowSubscriberPolicy"/>.
+    /// Messages from one thread arrive in the order they were published, and in order with that thread's
+    /// <see cref="WebSocketConnection.Send"/> calls. Returns false when the topic has no subscriber (or the server has
+    /// not started).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="opcode"/> is neither Text nor Binary, or a Text payload is
+    /// not valid UTF-8.</exception>
+    public bool Publish(string topic, ReadOnlySpan<byte> payload, WebSocketOpcode opcode = WebSocketOpcode.Binary) =>
+        _topics?.Publish(topic, payload, opcode, skip: null) ?? false;
+
+    /// <summary>Subscriptions to <paramref name="topic"/> over every loop (subscribes still on their way to a loop
+    /// included).</summary>
+    public int SubscriberCount(string topic)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        return _topics?.SubscriberCount(topic) ?? 0;
+    }
 
     /// <summary>Serves <paramref name="endpoint"/> at <paramref name="path"/> (exact match; "*" takes every path
     /// no other endpoint takes). Call before the server starts.</summary>
@@ -250,6 +273,7 @@ public sealed class WebSocketServer : IDisposable
         }
 
         _loops = loops;
+        _topics = new TopicRegistry(loops);
         _reactors = [.. reactors];
         ReactorName = ReactorFactory.NameOf(_reactors[0]);
         LocalEndPoint = endPoint;

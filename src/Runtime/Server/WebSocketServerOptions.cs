@@ -139,6 +139,20 @@ public sealed class WebSocketEndpointOptions
     /// <summary>Overrides the server's <see cref="WebSocketServerOptions.IdleTimeout"/> for this endpoint.</summary>
     public TimeSpan? IdleTimeout { get; set; }
 
+    /// <summary>Topics every connection of this endpoint is subscribed to when it opens, before OnOpen runs (see
+    /// <see cref="WebSocketConnection.Subscribe"/>).</summary>
+    public IReadOnlyList<string> Topics { get; set; } = [];
+
+    /// <summary>Bytes that may wait for a subscriber's socket before a message published to it meets
+    /// <see cref="SlowSubscribers"/> (1 MiB). Keep it well below <see cref="WebSocketServerOptions.MaxBackpressure"/>,
+    /// past which a connection is aborted: a subscriber that stops reading then costs at most this much memory, and
+    /// slows neither the publisher nor the other subscribers.</summary>
+    public int PublishLimit { get; set; } = 1024 * 1024;
+
+    /// <summary>What a published message does to a subscriber past its <see cref="PublishLimit"/>:
+    /// <see cref="SlowSubscriberPolicy.Drop"/> (the default) or <see cref="SlowSubscriberPolicy.Close"/>.</summary>
+    public SlowSubscriberPolicy SlowSubscribers { get; set; } = SlowSubscriberPolicy.Drop;
+
     /// <summary>Buffers for frames split across reads (and for the frames handed to handlers that own them); when
     /// null, buffers come from the shared <see cref="System.Buffers.ArrayPool{T}"/>.</summary>
     public IBytePool? FramePool { get; set; }

@@ -82,3 +82,15 @@ public partial class Chooser
 
     public void OnMessage(IWebSocketConn conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode) => conn.Send(payload, opcode);
 }
+
+/// <summary>A feed: every connection is subscribed to "feed" as it opens (the attribute declares it), and each message
+/// a connection sends is published to the others, from a handler typed with IWebSocketConn as well.</summary>
+[WebSocketEndpoint("/feed", MaxConnections = 8, Topics = ["feed"], PublishLimit = 4096, SlowSubscribers = SlowSubscriberPolicy.Close)]
+public partial class Feed
+{
+    public void OnOpen(IWebSocketConn conn)
+    {
+    }
+
+    public void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode) => conn.Publish("feed", payload, opcode);
+}

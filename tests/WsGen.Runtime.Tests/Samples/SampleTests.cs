@@ -130,6 +130,72 @@ public sealed class SampleTests
         Assert.True(ReadUntil(member, "chromium: saw: ping 43"), "the browser did not answer");
     }
 
+    [Fact]
+    public void Chat_rooms_on_two_loops_carry_messages_between_two_browser_tabs_and_no_further()
+    {
+        using var chat = SampleProcess.Start("Chat", "--loops", "2");
+        using var member = WebSocketClient.Connect(new Uri($"ws://{chat.EndPoint}/chat?name=tester"));
+        using var lobby = WebSocketClient.Connect(new Uri($"ws://{chat.EndPoint}/chat?name=lobby"));
+        member.SendText("/join r1");
+        Assert.True(ReadUntil(member, "joined r1"), "the member did not join r1");
+        // Two tabs, each in a browser of its own (headless Chromium shows one page per process).
+        var tabs = new[] { ("alice", "hello from tab 1"), ("bob", "hello from tab 2") }
+            .Select(tab => HeadlessChromium.Open($"http://{chat.EndPoint}/?name={tab.Item1}&room=r1&say={Uri.EscapeDataString(tab.Item2)}"))
+            .ToArray();
+        try
+        {
+            Assert.True(ReadUntilAll(member, "alice: hello from tab 1", "bob: hello from tab 2"), "a tab's message did not reach the room");
+            // Each tab answers what is addressed to it, so each one received it: messages cross tabs and loops.
+            member.SendText("@alice ping 1");
+            Assert.True(ReadUntilAll(member, "alice: saw: ping 1"), "the first tab did not answer");
+            member.SendText("@bob ping 2");
+            Assert.True(ReadUntilAll(member, "bob: saw: ping 2"), "the second tab did not answer");
+
+            // The lobby heard none of it: the first message it gets is its own.
+            lobby.SendText("only here");
+            Assert.Equal("lobby: only here", ReadText(lobby));
+        }
+        finally
+        {
+            foreach (var tab in tabs)
+                tab.Dispose();
+        }
+    }
+
+    /// <summary>Reads messages until each of <paramref name="expected"/> has come, in any order, for up to a minute.</summary>
+    private static bool ReadUntilAll(WebSocketClient client, params string[] expected)
+    {
+        var missing = new HashSet<string>(expected);
+        var read = Task.Run(() =>
+        {
+            while (missing.Count > 0)
+            {
+                var frame = client.ReadFrame();
+                missing.Remove(Encoding.UTF8.GetString(frame.Payload.Span));
+                frame.Release();
+            }
+
+            return true;
+        });
+        if (read.Wait(TimeSpan.FromSeconds(60)))
+            return read.Result;
+        client.Dispose();
+        return false;
+    }
+
+    private static string ReadText(WebSocketClient client)
+    {
+        var read = Task.Run(() =>
+        {
+            var frame = client.ReadFrame();
+            var text = Encoding.UTF8.GetString(frame.Payload.Span);
+            frame.Release();
+            return text;
+        });
+        Assert.True(read.Wait(TimeSpan.FromSeconds(60)), "nothing arrived");
+        return read.Result;
+    }
+
     /// <summary>Reads broadcast messages until one equals <paramref name="expected"/>, for up to a minute.</summary>
     private static bool ReadUntil(WebSocketClient client, string expected)
     {

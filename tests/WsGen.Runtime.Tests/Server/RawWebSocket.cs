@@ -16,17 +16,21 @@ internal sealed class RawWebSocket : IDisposable
 
     private RawWebSocket(Socket socket) => _socket = socket;
 
-    public static RawWebSocket ConnectTcp(IPEndPoint endPoint)
+    /// <summary>Connects; a <paramref name="receiveBufferSize"/> above 0 fixes the socket's receive buffer (the kernel
+    /// then does not grow it), for a peer that must fall behind soon.</summary>
+    public static RawWebSocket ConnectTcp(IPEndPoint endPoint, int receiveBufferSize = 0)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 15000 };
+        if (receiveBufferSize > 0)
+            socket.ReceiveBufferSize = receiveBufferSize;
         socket.Connect(endPoint);
         return new RawWebSocket(socket);
     }
 
     /// <summary>Connects and completes a valid opening handshake.</summary>
-    public static RawWebSocket Open(IPEndPoint endPoint, string path = "/")
+    public static RawWebSocket Open(IPEndPoint endPoint, string path = "/", int receiveBufferSize = 0)
     {
-        var raw = ConnectTcp(endPoint);
+        var raw = ConnectTcp(endPoint, receiveBufferSize);
         raw.SendText(Request(path));
         var head = raw.ReadHttpHead();
         Assert.StartsWith("HTTP/1.1 101 ", head);
