@@ -26,10 +26,10 @@ internal sealed class InflateTarget : IFuzzTarget
     private const int ChunkSize = 300;
 
     private readonly GuardedBuffer _guarded = new(1 << 20);
-    private readonly DeflateContext _loop = new(ChunkSize);
-    private readonly PerMessageDeflate _shared;
-
-    public InflateTarget() => _shared = _loop.Shared(new DeflateParameters(true, true, 0, 0), threshold: 1);
+    // The loop's context and its shared transform, made on the first run and not with the target: instrumented code
+    // may run only inside SharpFuzz's Fuzzer.Run.
+    private DeflateContext? _loop;
+    private PerMessageDeflate? _shared;
 
     public string Name => "inflate";
 
@@ -44,10 +44,11 @@ internal sealed class InflateTarget : IFuzzTarget
         long limit = ((input[1] & 0x1F) + 1L) << ((input[1] >> 5) * 2);
         List<byte[]> messages = Split(input.Slice(2));
 
+        _loop ??= new DeflateContext(ChunkSize);
         var connection = new DeflateContext(ChunkSize);
         PerMessageDeflate transform = dedicated
             ? connection.Dedicated(windowBits, windowBits, resetDeflater: false, resetInflater: false, threshold: 1)
-            : _shared;
+            : _shared ??= _loop.Shared(new DeflateParameters(true, true, 0, 0), threshold: 1);
         DeflateBuffer output = dedicated ? connection.Inflated : _loop.Inflated;
         var reference = new ReferenceInflater(ChunkSize, contextTakeover: dedicated);
         try
