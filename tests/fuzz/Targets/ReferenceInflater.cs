@@ -16,9 +16,14 @@ internal sealed class ReferenceInflater(int chunkSize, bool contextTakeover)
     private readonly List<byte> _stream = [];   // the messages since the stream began, each with its tail
     private int _before;                         // the bytes they inflated to, before the current message
 
+    /// <summary>How far past the limit a message that is too big is read on, to tell whether its bytes are also bad:
+    /// zlib may decode the code after the one that reached the limit in the same call, and fail on it.</summary>
+    private const int ReadOn = 1024;
+
     /// <summary>The message <paramref name="compressed"/> inflated (null on failure), or 1007 for bytes that do not
-    /// inflate, or 1009 past <paramref name="limit"/>.</summary>
-    public (byte[]? Message, WebSocketCloseCode Verdict) Inflate(byte[] compressed, long limit)
+    /// inflate, or 1009 past <paramref name="limit"/>; then <c>AlsoBad</c> when the bytes fail to inflate within
+    /// <see cref="ReadOn"/> bytes past the limit (either code is then right).</summary>
+    public (byte[]? Message, WebSocketCloseCode Verdict, bool AlsoBad) Inflate(byte[] compressed, long limit)
     {
         if (!contextTakeover)
             Restart();
@@ -42,12 +47,12 @@ internal sealed class ReferenceInflater(int chunkSize, bool contextTakeover)
                     break;
                 output.Write(buffer, 0, n);
                 if (output.Length > limit)
-                    return (null, WebSocketCloseCode.MessageTooBig);
+                    return (null, WebSocketCloseCode.MessageTooBig, FailsWithin(inflater, ReadOn, buffer));
             }
         }
         catch (InvalidDataException)
         {
-            return (null, WebSocketCloseCode.InvalidPayloadData);
+            return (null, WebSocketCloseCode.InvalidPayloadData, false);
         }
 
         if (!source.AskedPastEnd)
@@ -55,7 +60,7 @@ internal sealed class ReferenceInflater(int chunkSize, bool contextTakeover)
             // A final block ended: only right at the end of the message or of its tail, and the stream starts over.
             int end = source.Consumed;
             if (end != start + compressed.Length && end != _stream.Count)
-                return (null, WebSocketCloseCode.InvalidPayloadData);
+                return (null, WebSocketCloseCode.InvalidPayloadData, false);
             Restart();
         }
         else
@@ -63,13 +68,28 @@ internal sealed class ReferenceInflater(int chunkSize, bool contextTakeover)
             _before += (int)output.Length;
         }
 
-        return (output.ToArray(), 0);
+        return (output.ToArray(), 0, false);
     }
 
     private void Restart()
     {
         _stream.Clear();
         _before = 0;
+    }
+
+    /// <summary>True when <paramref name="inflater"/> fails within the next <paramref name="count"/> bytes of output.</summary>
+    private static bool FailsWithin(DeflateStream inflater, int count, byte[] buffer)
+    {
+        try
+        {
+            for (int n = 1; count > 0 && n > 0; count -= n)
+                n = inflater.Read(buffer, 0, Math.Min(count, buffer.Length));
+            return false;
+        }
+        catch (InvalidDataException)
+        {
+            return true;
+        }
     }
 
     /// <summary>Reads past what the earlier messages inflated to.</summary>
