@@ -167,6 +167,6 @@ internal static class SeedCorpus
         yield return ("shared-bad-block-type", Messages(Shared, Limit512, [0xFF, 0xFF]));
         yield return ("dedicated-10-takeover", Messages(Dedicated(10), Limit512K, Compress(10, false, json, json[..200], "Hello " + json)));
         yield return ("dedicated-15-takeover", Messages(Dedicated(15), Limit512, Compress(15, false, "Hello", "Hello", "Hello, Hello")));
-        yield return ("dedicated-9-no-takeover", Messages(Dedicated(9), Limit512K, Compress(9, true, json, json)));
+        yield return ("dedicated-9-sender-resets", Messages(Dedicated(9), Limit512K, Compress(9, true, json, json)));
     }
 }
