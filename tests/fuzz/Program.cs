@@ -13,7 +13,8 @@ IFuzzTarget[] targets =
     new ServerHandshakeTarget(),
     new ClientHandshakeTarget(),
     new Utf8Target(),
-    // Follow-up: the permessage-deflate inflater, once that branch has landed (README.md).
+    new InflateTarget(),
+    new DeflateOfferTarget(),
 ];
 
 if (args is ["--list"])

@@ -122,5 +122,51 @@ internal static class SeedCorpus
         int n = 0;
         foreach ((string name, byte[] text) in texts)
             yield return ("utf8", name, [(byte)(n++ * 37), .. text]);
+
+        foreach ((string name, byte[] input) in InflateSeeds())
+            yield return ("inflate", name, input);
+
+        (string, byte, string)[] offers =
+        [
+            ("plain", 0x02, "permessage-deflate"),
+            ("chrome", 0x01, "permessage-deflate; client_max_window_bits"),
+            ("all-parameters", 0x0E, "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=\"12\""),
+            ("several-offers", 0x06, "x-webkit-deflate-frame, permessage-deflate; server_max_window_bits=8, permessage-deflate; client_max_window_bits=9"),
+            ("several-lines", 0x02, "permessage-deflate; unknown\npermessage-deflate; server_max_window_bits=15; server_max_window_bits=15\npermessage-deflate"),
+            ("off", 0x00, "permessage-deflate"),
+        ];
+        foreach ((string name, byte config, string text) in offers)
+            yield return ("deflate-offer", name, [config, .. Encoding.Latin1.GetBytes(text)]);
+    }
+
+    /// <summary>Compressed messages for the inflate target (its input: configuration byte, limit byte, then each
+    /// message after its 2-byte length), made with WsGen's deflater, and with the BCL's for a final block.</summary>
+    private static IEnumerable<(string Name, byte[] Input)> InflateSeeds()
+    {
+        const byte Shared = 0, Limit512 = 0x5F, Limit512K = 0xFF, Limit1K = 0x7F;
+        static byte Dedicated(int windowBits) => (byte)(1 | (windowBits - 9) << 1);
+        static byte[] Messages(byte config, byte limit, params byte[][] messages) =>
+            [config, limit, .. messages.SelectMany(m => (byte[])[(byte)(m.Length >> 8), (byte)m.Length, .. m])];
+        static byte[][] Compress(int windowBits, bool reset, params string[] texts)
+        {
+            var context = new DeflateContext();
+            using var deflater = new Deflater(windowBits, PerMessageDeflate.MemLevel(windowBits));
+            return [.. texts.Select(t => deflater.Compress(Encoding.UTF8.GetBytes(t), context.Deflated, reset).ToArray())];
+        }
+
+        string json = string.Concat(Enumerable.Range(0, 20).Select(i => $"{{\"id\":{i},\"name\":\"user{i % 7}\",\"online\":{(i % 3 == 0 ? "true" : "false")}}},"));
+        var final = new MemoryStream();
+        using (var stream = new System.IO.Compression.DeflateStream(final, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+            stream.Write("Hello, final block"u8);
+
+        yield return ("shared-hello", Messages(Shared, Limit512, Compress(15, true, "Hello")));
+        yield return ("shared-json-chunks", Messages(Shared, Limit512K, Compress(15, true, json)));
+        yield return ("shared-over-limit", Messages(Shared, Limit1K, Compress(15, true, new string('a', 5000))));
+        yield return ("shared-final-block", Messages(Shared, Limit512, final.ToArray()));
+        yield return ("shared-trailing-bytes", Messages(Shared, Limit512, [.. final.ToArray(), 0x00]));
+        yield return ("shared-bad-block-type", Messages(Shared, Limit512, [0xFF, 0xFF]));
+        yield return ("dedicated-10-takeover", Messages(Dedicated(10), Limit512K, Compress(10, false, json, json[..200], "Hello " + json)));
+        yield return ("dedicated-15-takeover", Messages(Dedicated(15), Limit512, Compress(15, false, "Hello", "Hello", "Hello, Hello")));
+        yield return ("dedicated-9-sender-resets", Messages(Dedicated(9), Limit512K, Compress(9, true, json, json)));
     }
 }

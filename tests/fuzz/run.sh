@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes WsGen's parsers with SharpFuzz and AFL++ (tests/fuzz/README.md).
-#   run.sh                      CI: replay the committed corpora, then fuzz each target for 60 s (5 targets: 5 min)
+#   run.sh                      CI: replay the committed corpora, then fuzz each target for 60 s (7 targets: 7 min)
 #   run.sh --seconds N          fuzz each target for N seconds (hand runs: hours, e.g. --seconds 14400)
-#   run.sh --only T1,T2         only these targets (frame-server frame-client http-request http-response utf8)
+#   run.sh --only T1,T2         only these targets (frame-server frame-client http-request http-response utf8 inflate
+#                               deflate-offer)
 #   run.sh --out DIR            keep afl-fuzz's findings in DIR and resume from them next time (default: a temp dir)
 #   run.sh --replay-only        only replay the corpora (no afl-fuzz, nothing installed)
 # Installs what it needs: Debian's afl++ (as root) and the SharpFuzz instrumentation tool (the tool manifest here).
@@ -61,6 +62,7 @@ printf '%-14s %10s %10s %8s %8s %8s %8s\n' target execs execs/s edges run_s cras
 for t in $targets; do
   dict=()
   [[ $t == http-* ]] && dict=(-x "$HERE/dict/http.dict")
+  [[ $t == deflate-offer ]] && dict=(-x "$HERE/dict/deflate.dict")
   log=$out/$t.log
   # A second try when afl-fuzz gives up at start-up (SharpFuzz's fork server can race its first input on a busy
   # machine); AFL_AUTORESUME lets it go on in the same output folder.

@@ -28,7 +28,12 @@ public sealed class DeflateNegotiationTests
     [InlineData("Dedicated", "x-webkit-deflate-frame, permessage-deflate; client_max_window_bits=9", "permessage-deflate; client_max_window_bits=9")]
     [InlineData("Dedicated", "permessage-deflate; client_no_context_takeover; client_no_context_takeover, permessage-deflate", "permessage-deflate")]
     [InlineData("Dedicated", "permessage-deflate; server_max_window_bits, permessage-deflate; server_max_window_bits=16, permessage-deflate; server_max_window_bits=08, permessage-deflate; server_no_context_takeover=1, permessage-deflate", "permessage-deflate")]
-    public void The_server_answers_the_first_acceptable_offer(string mode, string offer, string answer)
+    // Found by the deflate-offer fuzz target: a semicolon always needs a parameter after it, and inside a quoted
+    // string a backslash escapes the next character, so an escaped quote does not end the string (RFC 7230 section 3.2.6).
+    [InlineData("Dedicated", "permessage-deflate;, permessage-deflate; client_no_context_takeover", "permessage-deflate; client_no_context_takeover")]
+    [InlineData("Dedicated", "permessage-deflate; x=\"\\\", permessage-deflate, permessage-deflate; server_no_context_takeover", null)]
+    [InlineData("Dedicated", "permessage-deflate; x=\"\\\"\", permessage-deflate; server_no_context_takeover", "permessage-deflate; server_no_context_takeover")]
+    public void The_server_answers_the_first_acceptable_offer(string mode, string offer, string? answer)
     {
         Assert.Equal(answer, Answer(Enum.Parse<WebSocketCompression>(mode), offer));
     }
@@ -42,6 +47,8 @@ public sealed class DeflateNegotiationTests
     [InlineData("permessage-deflate; server_no_context_takeover; server_no_context_takeover")]
     [InlineData("permessage-deflate; client_max_window_bits=abc")]
     [InlineData("deflate-frame")]
+    [InlineData("permessage-deflate;")]
+    [InlineData("permessage-deflate; server_no_context_takeover;")]
     public void An_offer_the_server_cannot_accept_is_declined_and_the_connection_opens_without_it(string offer)
     {
         Assert.Null(Answer(WebSocketCompression.Dedicated, offer));

@@ -139,6 +139,34 @@ public sealed class PerMessageDeflateServerTests
         Assert.Equal(message, otherPeer.Decompress(other.ReadFramesInOrder().Single().Payload));
     }
 
+    [Theory]
+    [InlineData(WebSocketCompression.Shared)]
+    [InlineData(WebSocketCompression.Dedicated)]
+    public void A_message_whose_final_block_inflates_to_one_byte_past_MaxMessageSize_closes_with_1009(WebSocketCompression mode)
+    {
+        // Found by the inflate fuzz target: a final block (BFINAL) ending in the same zlib call that reached the limit
+        // plus one byte passed, and the message was delivered one byte too long.
+        var endpoint = new RecordingEndpoint();
+        var server = new FakeServer(endpoint, endpointOptions: new WebSocketEndpointOptions { Compression = mode, MaxMessageSize = 1024 });
+        var (over, _) = Open(server, "permessage-deflate");
+        var (exact, _) = Open(server, "permessage-deflate");
+
+        over.SendFrame(WebSocketOpcode.Binary, WithFinalBlock(new byte[1025]), rsv1: true);
+        exact.SendFrame(WebSocketOpcode.Binary, WithFinalBlock(new byte[1024]), rsv1: true);
+
+        Assert.Equal((ushort)WebSocketCloseCode.MessageTooBig, CloseCode(over));
+        Assert.Equal(1024, endpoint.Messages.Single().Payload.Length);
+    }
+
+    /// <summary>A whole raw deflate stream, its last block final: RFC 7692 section 7.2.3.3 lets a sender end a message so.</summary>
+    private static byte[] WithFinalBlock(byte[] message)
+    {
+        var output = new MemoryStream();
+        using (var deflate = new System.IO.Compression.DeflateStream(output, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+            deflate.Write(message);
+        return output.ToArray();
+    }
+
     public static TheoryData<string> MisplacedRsv1 => ["continuation", "ping", "without the extension", "RSV2", "RSV3"];
 
     [Theory]

@@ -20,6 +20,10 @@ internal sealed class DeflateBuffer(int baseSize)
     /// <summary>The size of the base array, and of every chunk.</summary>
     public int ChunkSize => baseSize;
 
+    /// <summary>The chunks the current message holds before <see cref="Join"/> (the base array and the rented ones),
+    /// in bytes: <see cref="ChunkSize"/> each.</summary>
+    public int HeldChunkBytes => _base is null ? 0 : baseSize * (1 + _chunks.Count);
+
     /// <summary>The array in use for the current message.</summary>
     public byte[] Array => _rented ?? _base!;
 

@@ -37,12 +37,15 @@ internal readonly record struct DeflateParameters(bool ServerNoContextTakeover, 
 
         bool serverNoTakeover = false, clientNoTakeover = false;
         int serverBits = 0, clientBits = 0;
-        ReadOnlySpan<byte> rest = semicolon < 0 ? default : extension[(semicolon + 1)..];
-        while (!rest.IsEmpty)
+        // Every semicolon is followed by a parameter: "permessage-deflate;" is not an offer.
+        bool more = semicolon >= 0;
+        ReadOnlySpan<byte> rest = more ? extension[(semicolon + 1)..] : default;
+        while (more)
         {
             int next = rest.IndexOf((byte)';');
             ReadOnlySpan<byte> item = next < 0 ? rest : rest[..next];
-            rest = next < 0 ? default : rest[(next + 1)..];
+            more = next >= 0;
+            rest = more ? rest[(next + 1)..] : default;
 
             int eq = item.IndexOf((byte)'=');
             ReadOnlySpan<byte> key = Trim(eq < 0 ? item : item[..eq]);
@@ -68,7 +71,7 @@ internal readonly record struct DeflateParameters(bool ServerNoContextTakeover, 
     }
 
     /// <summary>Takes the next element of a comma-separated extension list off <paramref name="list"/> (commas inside
-    /// quoted strings do not split); false when the list is used up.</summary>
+    /// quoted strings do not split, and there a backslash escapes the next byte); false when the list is used up.</summary>
     public static bool NextElement(ref ReadOnlySpan<byte> list, out ReadOnlySpan<byte> element)
     {
         if (list.IsEmpty)
@@ -80,7 +83,9 @@ internal readonly record struct DeflateParameters(bool ServerNoContextTakeover, 
         int i = 0;
         for (; i < list.Length; i++)
         {
-            if (list[i] == '"')
+            if (quoted && list[i] == '\\' && i + 1 < list.Length)
+                i++;
+            else if (list[i] == '"')
                 quoted = !quoted;
             else if (list[i] == ',' && !quoted)
                 break;

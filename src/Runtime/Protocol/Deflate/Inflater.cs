@@ -38,8 +38,9 @@ internal sealed unsafe class Inflater(int windowBits) : ZlibStream
         public int Used;
         public int Produced;
 
-        /// <summary>Room left in the current chunk, within the limit (plus the byte that shows an excess).</summary>
-        public readonly int Room => Math.Min(Chunk.Length - Used, limit - Produced);
+        /// <summary>Room left in the current chunk (a rented one may be longer than <see cref="DeflateBuffer.ChunkSize"/>,
+        /// which is all <see cref="DeflateBuffer.Join"/> takes of it), within the limit (plus the byte that shows an excess).</summary>
+        public readonly int Room => Math.Min(buffer.ChunkSize - Used, limit - Produced);
 
         public readonly bool AtLimit => Produced >= limit;
 
@@ -84,7 +85,9 @@ internal sealed unsafe class Inflater(int windowBits) : ZlibStream
                     if (result == Zlib.StreamEnd)
                     {
                         ended = true;
-                        // Bytes after the final block are not deflate data.
+                        // The final block may end exactly one byte past the limit. Bytes after it are not deflate data.
+                        if (output.AtLimit)
+                            return WebSocketCloseCode.MessageTooBig;
                         return z->AvailIn == 0 ? 0 : WebSocketCloseCode.InvalidPayloadData;
                     }
                     if (result is not (Zlib.Ok or Zlib.BufError))
