@@ -6,14 +6,14 @@ namespace WsGen.Server;
 /// additions and nothing is measured per message). Counts keyed by a close code or an HTTP status change only when a
 /// connection closes or a handshake is refused, under a lock that the reader takes too.
 /// </summary>
-/// <remarks>Pub/sub's deliveries and drops (wsgen.publish.deliveries, wsgen.publish.drops) belong here beside the
-/// message counts, with their instruments in <see cref="ServerTelemetry"/>.</remarks>
 internal sealed class LoopCounters
 {
     private long _messagesReceived;
     private long _bytesReceived;
     private long _messagesSent;
     private long _bytesSent;
+    private long _publishDeliveries;
+    private long _publishDrops;
     private readonly Dictionary<int, long> _closes = [];
     private readonly Dictionary<int, long> _rejections = [];
 
@@ -28,6 +28,18 @@ internal sealed class LoopCounters
 
     /// <summary>Payload bytes of the data frames the endpoints sent.</summary>
     public long BytesSent => Volatile.Read(ref _bytesSent);
+
+    /// <summary>Published messages written to subscribers (each subscriber's copy counts).</summary>
+    public long PublishDeliveries => Volatile.Read(ref _publishDeliveries);
+
+    /// <summary>Published messages not written to a subscriber past its endpoint's publish limit.</summary>
+    public long PublishDrops => Volatile.Read(ref _publishDrops);
+
+    /// <summary>A published message was written to a subscriber. On the loop thread.</summary>
+    public void PublishDelivered() => Volatile.Write(ref _publishDeliveries, _publishDeliveries + 1);
+
+    /// <summary>A published message was dropped for a slow subscriber. On the loop thread.</summary>
+    public void PublishDropped() => Volatile.Write(ref _publishDrops, _publishDrops + 1);
 
     /// <summary>A message of <paramref name="length"/> bytes was delivered. On the loop thread.</summary>
     public void Received(int length)

@@ -63,6 +63,10 @@ internal sealed class ServerTelemetry : IDisposable
             "WebSocket connections closed, by the close code their endpoint was told (1006 when TCP ended without a close frame).");
         meter.CreateObservableCounter("wsgen.rejected_handshakes", () => ByKey("http.response.status_code", (c, totals) => c.AddRejectionsTo(totals)), "{connection}",
             "Upgrade requests refused, by the HTTP status of the refusal.");
+        meter.CreateObservableCounter("wsgen.publish.deliveries", () => Measure(Sum(c => c.PublishDeliveries)), "{message}",
+            "Published messages written to subscribers (one per subscriber).");
+        meter.CreateObservableCounter("wsgen.publish.drops", () => Measure(Sum(c => c.PublishDrops)), "{message}",
+            "Published messages dropped for subscribers past their endpoint's publish limit.");
         meter.CreateObservableUpDownCounter("wsgen.backpressure.bytes", () => Measure(SumBackpressure()), "By",
             "Bytes waiting for slow peers' sockets (and input held while their reading is paused).");
         _duration = meter.CreateHistogram("wsgen.connection.duration", "s", "How long connections lasted, from accept to close.",
@@ -91,6 +95,14 @@ internal sealed class ServerTelemetry : IDisposable
         long sum = 0;
         foreach (var loop in _loops)
             sum += loop.ConnectionCount;
+        return sum;
+    }
+
+    private long Sum(Func<LoopCounters, long> counter)
+    {
+        long sum = 0;
+        foreach (var loop in _loops)
+            sum += counter(loop.Counters);
         return sum;
     }
 

@@ -87,17 +87,20 @@ public sealed partial class WebSocketConnection
         if (Net is IReactorConn reactorConn && reactorConn.WaitingBytes + frame.Length > options.PublishLimit)
         {
             Interlocked.Increment(ref Subscriptions.Dropped);
+            _loop.Counters.PublishDropped();
             if (options.SlowSubscribers == SlowSubscriberPolicy.Close)
                 Close(WebSocketCloseCode.TryAgainLater, "slow subscriber");
             return;
         }
 
+        _loop.Counters.PublishDelivered();
         if (_transform is not null)
         {
             SendTransformed(frame[headerLength..], opcode);
             return;
         }
 
+        _loop.Counters.Sent(frame.Length - headerLength, final: true);
         Net.Write(frame);
     }
 

@@ -16,6 +16,8 @@ public sealed class ServerTelemetryTests
 {
     public static TheoryData<string> Reactors => TestServers.Reactors;
 
+    public static TheoryData<string> Loops => TestServers.Loops;
+
     [Theory]
     [MemberData(nameof(Reactors))]
     public async Task Metrics_and_log_events_count_a_known_sequence(string reactor)
@@ -92,6 +94,52 @@ public sealed class ServerTelemetryTests
 
         server.Stop();
         Assert.Contains(logs.Logger.Collector.GetSnapshot(), r => r.Id.Id == 11 && r.Id.Name == "Stopped");
+    }
+
+    [Theory]
+    [MemberData(nameof(Loops))]
+    public async Task Publishes_count_one_delivery_per_subscriber_and_as_messages_sent(string reactor)
+    {
+        using var meters = new TestMeterFactory();
+        using var deliveries = new MetricCollector<long>(meters, "WsGen", "wsgen.publish.deliveries");
+        using var drops = new MetricCollector<long>(meters, "WsGen", "wsgen.publish.drops");
+        using var messages = new MetricCollector<long>(meters, "WsGen", "wsgen.messages");
+        var options = TestServers.OptionsFor(reactor, new IPEndPoint(IPAddress.Loopback, 0));
+        options.MeterFactory = meters;
+        options.Loops = 2;
+        using var server = new WebSocketServer(options);
+        server.Map("/t", new Echo.EchoEndpoint(), new WebSocketEndpointOptions { Topics = ["t"] });
+        server.Start();
+
+        using var a = await EchoInteropTests.ConnectAsync(server, "/t");
+        using var b = await EchoInteropTests.ConnectAsync(server, "/t");
+        Assert.True(SocketTestExtensions.WaitUntil(() => server.SubscriberCount("t") == 2), "the two connections did not subscribe");
+        for (int i = 0; i < 3; i++)
+            Assert.True(server.Publish("t", "tick"u8, WebSocketOpcode.Text));
+        var buffer = new byte[16];
+        foreach (var client in new[] { a, b })
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                var received = await client.ReceiveAsync(buffer, CancellationToken.None);
+                Assert.Equal("tick", Encoding.UTF8.GetString(buffer, 0, received.Count));
+            }
+        }
+
+        var endPoint = server.LocalEndPoint!;
+        Assert.Equal(6, LatestTotal(deliveries, endPoint));
+        Assert.Equal(0, LatestTotal(drops, endPoint));
+        Assert.Equal(6, Latest(messages, "network.io.direction", "transmit", endPoint));
+    }
+
+    /// <summary>The latest value of an instrument without tags of its own, checking the server's address and port.</summary>
+    private static long LatestTotal(MetricCollector<long> collector, IPEndPoint endPoint)
+    {
+        collector.RecordObservableInstruments();
+        var measurement = collector.LastMeasurement!;
+        Assert.Equal(endPoint.Address.ToString(), measurement.Tags["server.address"]);
+        Assert.Equal(endPoint.Port, measurement.Tags["server.port"]);
+        return measurement.Value;
     }
 
     /// <summary>The latest value of <paramref name="collector"/> for the measurement whose tag <paramref name="tag"/>
