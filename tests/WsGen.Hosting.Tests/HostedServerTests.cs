@@ -214,12 +214,18 @@ public sealed class HostedServerTests
         var runs = clients.Select((client, i) => Task.Run(async () =>
         {
             using var stopSending = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+            // At most 64 messages ahead of the echoes: every client keeps sending, none floods the others out of the
+            // thread pool (a send that completes at once never yields its thread).
+            using var window = new SemaphoreSlim(64);
             var sender = Task.Run(async () =>
             {
                 try
                 {
                     for (int n = 0; !stopSending.IsCancellationRequested; n++)
+                    {
+                        await window.WaitAsync(stopSending.Token);
                         await client.SendAsync(Encoding.UTF8.GetBytes($"c{i}:{n}"), WebSocketMessageType.Text, true, stopSending.Token);
+                    }
                 }
                 catch (OperationCanceledException) when (stopSending.IsCancellationRequested)
                 {
@@ -231,6 +237,7 @@ public sealed class HostedServerTests
             {
                 Assert.Equal($"hi c{i}:{echoed}", text);
                 echoed++;
+                window.Release();
             }
             stopSending.Cancel();
             await sender;
