@@ -6,8 +6,8 @@ using System.Text.RegularExpressions;
 namespace WsGen.Hosting.Tests;
 
 /// <summary>The hosted sample (samples/Hosted) as users run it: its own process, configured from the command line over
-/// appsettings.json (compression by endpoint path), serving an endpoint built from the container, exporting the WsGen meter through OpenTelemetry,
-/// and stopping on SIGTERM with 1001.</summary>
+/// appsettings.json (compression by endpoint path), serving an endpoint built from the container, exporting the WsGen
+/// meter through OpenTelemetry, and stopping on SIGTERM with 1001.</summary>
 public sealed partial class HostedSampleTests
 {
     [Fact]
