@@ -46,7 +46,9 @@ public static class WsGenServiceCollectionExtensions
                 MeterFactory = provider.GetService<IMeterFactory>(),
             };
             var server = createServer(options, provider);
-            provider.GetRequiredService<IOptions<WsGenSettings>>().Value.ApplyTo(options);
+            var settings = provider.GetRequiredService<IOptions<WsGenSettings>>().Value;
+            settings.ApplyTo(options);
+            settings.ApplyTo(server);
             configure?.Invoke(options);
             // The drain ends within the host's shutdown timeout, with a fifth of it left for the loops to exit.
             var shutdown = provider.GetService<IOptions<HostOptions>>()?.Value.ShutdownTimeout;

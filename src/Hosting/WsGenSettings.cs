@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
 
 namespace WsGen;
 
@@ -56,6 +58,24 @@ internal sealed class WsGenSettings
     /// <summary>See <see cref="WebSocketServerOptions.MaxBackpressure"/>.</summary>
     public long? MaxBackpressure { get; set; }
 
+    /// <summary>permessage-deflate for every endpoint (<c>Off</c>, <c>Shared</c> or <c>Dedicated</c>, see
+    /// <see cref="WebSocketCompression"/>), over the attributes' values; <see cref="Endpoints"/> overrides it by path.</summary>
+    public string? Compression { get; set; }
+
+    /// <summary>See <see cref="WebSocketEndpointOptions.CompressionThreshold"/>, for every endpoint.</summary>
+    public int? CompressionThreshold { get; set; }
+
+    /// <summary>See <see cref="WebSocketEndpointOptions.CompressionWindowBits"/>, for every endpoint.</summary>
+    public int? CompressionWindowBits { get; set; }
+
+    /// <summary>Settings of one endpoint by its path (<c>WsGen:Endpoints:/chat:Compression</c>); they win over the
+    /// server-wide ones. A path no endpoint is mapped at fails the start.</summary>
+    public Dictionary<string, WsGenEndpointSettings> Endpoints { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>TLS (wss://) from PEM files; absent, the server stays plain (unless the code set
+    /// <see cref="WebSocketServerOptions.Tls"/>).</summary>
+    public WsGenTlsSettings? Tls { get; set; }
+
     /// <summary>The loop names of the configuration, as <c>WSGEN_REACTOR</c> spells them.</summary>
     internal static readonly IReadOnlyDictionary<string, WebSocketLoop> LoopNames = new Dictionary<string, WebSocketLoop>(StringComparer.OrdinalIgnoreCase)
     {
@@ -76,6 +96,22 @@ internal sealed class WsGenSettings
             return true;
         }
         return IPAddress.TryParse(text, out address!);
+    }
+
+    /// <summary>Parses a compression mode by its name (<c>Off</c>, <c>Shared</c>, <c>Dedicated</c>, in any case); numbers
+    /// and combinations are refused.</summary>
+    internal static bool TryParseCompression(string text, out WebSocketCompression mode)
+    {
+        foreach (var value in Enum.GetValues<WebSocketCompression>())
+        {
+            if (string.Equals(value.ToString(), text, StringComparison.OrdinalIgnoreCase))
+            {
+                mode = value;
+                return true;
+            }
+        }
+        mode = default;
+        return false;
     }
 
     /// <summary>Puts every configured value on <paramref name="options"/> (validated already).</summary>
@@ -110,5 +146,77 @@ internal sealed class WsGenSettings
             options.PauseReadingThreshold = pause;
         if (MaxBackpressure is { } backpressure)
             options.MaxBackpressure = backpressure;
+        if (Tls is { CertificatePath: { } certificate, KeyPath: { } key } tls)
+        {
+            try
+            {
+                options.Tls = WebSocketTlsOptions.FromPemFiles(certificate, key);
+            }
+            catch (CryptographicException e)
+            {
+                throw Invalid($"WsGen:Tls:CertificatePath '{certificate}' and WsGen:Tls:KeyPath '{key}' are not a PEM certificate and its private key: {e.Message}");
+            }
+            if (tls.Port is { } tlsPort)
+                options.TlsEndPoint = new IPEndPoint(options.EndPoint.Address, tlsPort);
+        }
     }
+
+    /// <summary>Puts the compression settings on each endpoint of <paramref name="server"/>: the server-wide ones,
+    /// then those of the endpoint's path. A configured path that no endpoint is mapped at throws.</summary>
+    internal void ApplyTo(WebSocketServer server)
+    {
+        var paths = server.EndpointPaths.ToHashSet(StringComparer.Ordinal);
+        foreach (var path in Endpoints.Keys)
+        {
+            if (!paths.Contains(path))
+                throw Invalid($"WsGen:Endpoints:{path} names no endpoint; the mapped paths are {string.Join(", ", paths)}.");
+        }
+        foreach (var path in paths)
+        {
+            var options = server.GetEndpointOptions(path);
+            Apply(options, Compression, CompressionThreshold, CompressionWindowBits);
+            if (Endpoints.TryGetValue(path, out var endpoint))
+                Apply(options, endpoint.Compression, endpoint.CompressionThreshold, endpoint.CompressionWindowBits);
+        }
+    }
+
+    private static void Apply(WebSocketEndpointOptions options, string? compression, int? threshold, int? windowBits)
+    {
+        if (compression is not null)
+            options.Compression = TryParseCompression(compression, out var mode) ? mode : throw new FormatException(compression);
+        if (threshold is { } t)
+            options.CompressionThreshold = t;
+        if (windowBits is { } w)
+            options.CompressionWindowBits = w;
+    }
+
+    /// <summary>A failure found while applying the section (one the validator cannot see), reported like its own.</summary>
+    private static OptionsValidationException Invalid(string message) => new(SectionName, typeof(WsGenSettings), [message]);
+}
+
+/// <summary>Settings of one endpoint, by path, in the <c>WsGen:Endpoints</c> section.</summary>
+internal sealed class WsGenEndpointSettings
+{
+    /// <summary>See <see cref="WsGenSettings.Compression"/>.</summary>
+    public string? Compression { get; set; }
+
+    /// <summary>See <see cref="WebSocketEndpointOptions.CompressionThreshold"/>.</summary>
+    public int? CompressionThreshold { get; set; }
+
+    /// <summary>See <see cref="WebSocketEndpointOptions.CompressionWindowBits"/>.</summary>
+    public int? CompressionWindowBits { get; set; }
+}
+
+/// <summary>The <c>WsGen:Tls</c> section: wss:// from PEM files, on the plain listener's port or beside it.</summary>
+internal sealed class WsGenTlsSettings
+{
+    /// <summary>The PEM file of the server's certificate, then its intermediates.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The PEM file of the certificate's private key.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>A port for TLS beside the plain listener (same address); absent, the listener of <c>WsGen:Port</c>
+    /// serves TLS only.</summary>
+    public int? Port { get; set; }
 }

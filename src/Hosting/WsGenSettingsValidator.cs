@@ -30,7 +30,34 @@ internal sealed class WsGenSettingsValidator : IValidateOptions<WsGenSettings>
         AtLeast(failures, "MaxBackpressure", settings.MaxBackpressure, 1024);
         if (settings is { MaxBackpressure: { } max, PauseReadingThreshold: { } pause } && pause > max)
             failures.Add($"WsGen:PauseReadingThreshold {pause} is above WsGen:MaxBackpressure {max}: reading must pause before a connection is aborted.");
+        CompressionKeys(failures, "", settings.Compression, settings.CompressionThreshold, settings.CompressionWindowBits);
+        foreach (var (path, endpoint) in settings.Endpoints)
+            CompressionKeys(failures, $"Endpoints:{path}:", endpoint.Compression, endpoint.CompressionThreshold, endpoint.CompressionWindowBits);
+        if (settings.Tls is { } tls)
+        {
+            PemFile(failures, "CertificatePath", tls.CertificatePath);
+            PemFile(failures, "KeyPath", tls.KeyPath);
+            if (tls.Port is { } tlsPort and (< 0 or > 65535))
+                failures.Add($"WsGen:Tls:Port {tlsPort} is not between 0 and 65535 (0 picks a free port).");
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CompressionKeys(List<string> failures, string prefix, string? mode, int? threshold, int? windowBits)
+    {
+        if (mode is not null && !WsGenSettings.TryParseCompression(mode, out _))
+            failures.Add($"WsGen:{prefix}Compression '{mode}' is not one of {string.Join(", ", Enum.GetNames<WebSocketCompression>())}.");
+        AtLeast(failures, prefix + "CompressionThreshold", threshold, 0);
+        if (windowBits is { } bits and (< 9 or > 15))
+            failures.Add($"WsGen:{prefix}CompressionWindowBits {bits} is not between 9 and 15.");
+    }
+
+    private static void PemFile(List<string> failures, string key, string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+            failures.Add($"WsGen:Tls:{key} is missing: TLS needs WsGen:Tls:CertificatePath and WsGen:Tls:KeyPath (PEM files).");
+        else if (!File.Exists(path))
+            failures.Add($"WsGen:Tls:{key} '{path}' is not a file (the working directory is {Environment.CurrentDirectory}).");
     }
 
     private static void AtLeast(List<string> failures, string key, long? value, long minimum)

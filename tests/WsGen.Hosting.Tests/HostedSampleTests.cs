@@ -6,8 +6,8 @@ using System.Text.RegularExpressions;
 namespace WsGen.Hosting.Tests;
 
 /// <summary>The hosted sample (samples/Hosted) as users run it: its own process, configured from the command line over
-/// appsettings.json, serving an endpoint built from the container, exporting the WsGen meter through OpenTelemetry,
-/// and stopping on SIGTERM with 1001.</summary>
+/// appsettings.json (compression by endpoint path), serving an endpoint built from the container, exporting the WsGen
+/// meter through OpenTelemetry, and stopping on SIGTERM with 1001.</summary>
 public sealed partial class HostedSampleTests
 {
     [Fact]
@@ -39,7 +39,11 @@ public sealed partial class HostedSampleTests
             string url = await listening.Task.WaitAsync(cts.Token);
             using var client = new ClientWebSocket();
             client.Options.KeepAliveInterval = TimeSpan.Zero;
+            client.Options.CollectHttpResponseDetails = true;
+            client.Options.DangerousDeflateOptions = new WebSocketDeflateOptions { ClientContextTakeover = false, ServerContextTakeover = false };
             await client.ConnectAsync(new Uri(url + "stamp"), cts.Token);
+            // appsettings.json turns permessage-deflate on for /stamp (WsGen:Endpoints:/stamp:Compression).
+            Assert.StartsWith("permessage-deflate", Assert.Single(client.HttpResponseHeaders!["Sec-WebSocket-Extensions"]));
             await client.SendAsync("hello"u8.ToArray(), WebSocketMessageType.Text, true, cts.Token);
             var buffer = new byte[1024];
             var reply = await client.ReceiveAsync(buffer, cts.Token);

@@ -21,11 +21,11 @@ namespace WsGen.Hosting.Tests;
 /// </summary>
 public sealed class HostedServerTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    internal static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     /// <summary>A host serving <see cref="HostedEcho"/> with <paramref name="settings"/> as its configuration (port 0
     /// on loopback unless they say otherwise), logging to <paramref name="logs"/> when given.</summary>
-    private static IHost BuildHost(Dictionary<string, string?>? settings = null, FakeLoggerProvider? logs = null,
+    internal static IHost BuildHost(Dictionary<string, string?>? settings = null, FakeLoggerProvider? logs = null,
         Action<WebSocketServerOptions>? configure = null, TimeSpan? shutdownTimeout = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -65,7 +65,7 @@ public sealed class HostedServerTests
     private static byte[] UpgradeRequest(string path) => Encoding.ASCII.GetBytes(
         $"GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
 
-    private static async Task<string?> ReceiveTextAsync(ClientWebSocket client, CancellationToken cancellationToken)
+    internal static async Task<string?> ReceiveTextAsync(ClientWebSocket client, CancellationToken cancellationToken)
     {
         var buffer = new byte[4096];
         using var message = new MemoryStream();

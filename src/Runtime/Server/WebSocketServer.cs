@@ -135,6 +135,10 @@ public sealed class WebSocketServer : IDisposable
         throw new KeyNotFoundException($"No endpoint is mapped at {path}.");
     }
 
+    /// <summary>The paths of the mapped endpoints, in the order they were mapped (for the hosting package, which applies
+    /// configuration to each).</summary>
+    internal IEnumerable<string> EndpointPaths => _routes.Select(r => r.Path);
+
     /// <summary>Answers plain HTTP GET requests (no WebSocket upgrade) at <paramref name="path"/> with
     /// <paramref name="body"/>, for example the HTML page that opens a WebSocket to an endpoint. The response closes the
     /// connection. Call before the server starts.</summary>
