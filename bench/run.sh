@@ -302,7 +302,8 @@ start_server() {
 stats_count() { grep -c '^stats ' "$SRV_OUT" || true; }
 # stats_field LINE FIELD: the field's value on the server's LINE-th stats line, or nothing if that line lacks it.
 stats_field() { grep '^stats ' "$SRV_OUT" | sed -n "${1}p" | { grep -o "$2=[0-9]*" || true; } | cut -d= -f2; }
-field() { grep -o "$2=-\?[0-9.]*" "$1" | head -n 1 | cut -d= -f2; }
+# A field of wsbench's output, or nothing when this mode does not print it (churn has no wire bytes, say).
+field() { { grep -o "$2=-\?[0-9.]*" "$1" || true; } | head -n 1 | cut -d= -f2; }
 # The CPU time (user + system, in clock ticks) process $1 has used; the fields after the command name, which
 # may contain spaces, are counted from its closing parenthesis.
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
@@ -334,7 +335,8 @@ run_echo() {
   c1=$(cpu_ticks "$SRV_PID"); l1=$(cpu_ticks "$LOAD_PID"); w1=$EPOCHREALTIME
   wait "$LOAD_PID" || rc=$?
   LOAD_PID=""
-  R[$name,$key,msgs]=$(field "$out" msgs_per_s || field "$out" cycles_per_s)   # churn: one message a cycle
+  R[$name,$key,msgs]=$(field "$out" msgs_per_s)
+  [[ -n ${R[$name,$key,msgs]} ]] || R[$name,$key,msgs]=$(field "$out" cycles_per_s)   # churn: one message a cycle
   R[$name,$key,p50]=$(field "$out" p50_us)
   R[$name,$key,p99]=$(field "$out" p99_us)
   R[$name,$key,wire]=$(field "$out" wire_bytes_per_msg)
