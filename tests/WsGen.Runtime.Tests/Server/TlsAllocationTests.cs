@@ -18,7 +18,7 @@ public sealed class TlsAllocationTests
     [MemberData(nameof(NativeLoops))]
     public void EchoingOverTls_AllocatesZeroBytesOnTheLoop_PerMessage(string reactor)
     {
-        var endpoint = new MeasuringEcho();
+        var endpoint = new ZeroAllocationTests.MeasuringEcho(Warmup, Measured);
         var options = new WebSocketServerOptions
         {
             EndPoint = new IPEndPoint(IPAddress.Loopback, 0),
@@ -60,32 +60,5 @@ public sealed class TlsAllocationTests
             tls.AuthenticateAsClientAsync("localhost"));
         // If a runtime renamed SslStream's session field, this fails, and idle TLS connections grow by their buffers.
         Assert.True(TlsTransform.ReleaseEngineBuffersWhenIdle(server));
-    }
-
-    /// <summary>Echoes, and reads the loop thread's allocation counter at the start and end of the measured window.</summary>
-    private sealed class MeasuringEcho : IWebSocketEndpoint
-    {
-        private long _count;
-        private long _start;
-
-        public long? MeasuredBytes { get; private set; }
-
-        public void OnOpen(WebSocketConnection conn)
-        {
-        }
-
-        public void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode)
-        {
-            conn.Send(payload, opcode);
-            _count++;
-            if (_count == Warmup)
-                _start = GC.GetAllocatedBytesForCurrentThread();
-            else if (_count == Warmup + Measured)
-                MeasuredBytes = GC.GetAllocatedBytesForCurrentThread() - _start;
-        }
-
-        public void OnClose(WebSocketConnection conn, CloseStatus status)
-        {
-        }
     }
 }
