@@ -1,6 +1,8 @@
+using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
 using WsGen.Protocol;
+using WsGen.Reactor;
 using WsGen.Server;
 using WsGen.Transport;
 
@@ -80,6 +82,14 @@ public sealed class WebSocketConnection : IWebSocketConn
                 Cold.UserState = value;
         }
     }
+
+    /// <summary>The peer's address and port, as the accept reported them (null for a connection whose transport
+    /// does not know it). Each read builds a new <see cref="IPEndPoint"/> from the loop's compact copy; read it on the
+    /// loop thread, in a handler, while the connection is open.</summary>
+    public IPEndPoint? RemoteEndPoint => (Net as IPeerConn)?.RemoteEndPoint;
+
+    /// <summary>The peer's address in its compact form (unknown for a transport that does not know it).</summary>
+    internal PeerAddress RemoteAddress => Net is IPeerConn peer ? peer.RemoteAddress : default;
 
     /// <summary>The state most connections never use, allocated on first use.</summary>
     private ColdState Cold => _cold ??= new ColdState();
