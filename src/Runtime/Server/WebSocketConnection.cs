@@ -91,6 +91,18 @@ public sealed class WebSocketConnection : IWebSocketConn
     /// <summary>The peer's address in its compact form (unknown for a transport that does not know it).</summary>
     internal PeerAddress RemoteAddress => Net is IPeerConn peer ? peer.RemoteAddress : default;
 
+    /// <summary>True once the per-address limits counted this connection (<see cref="CountedAddress"/>), which then
+    /// releases its place when it goes.</summary>
+    internal bool CountedByAddress
+    {
+        get => _cold?.CountedAddress is not null;
+        set => Cold.CountedAddress = value ? RemoteAddress : null;
+    }
+
+    /// <summary>The address the per-address limits counted, kept from the handshake: the loop's slot may hold
+    /// another connection's by the time this one's close is delivered. Only set with the limits on.</summary>
+    internal PeerAddress CountedAddress => _cold?.CountedAddress ?? default;
+
     /// <summary>The state most connections never use, allocated on first use.</summary>
     private ColdState Cold => _cold ??= new ColdState();
 
@@ -405,6 +417,7 @@ public sealed class WebSocketConnection : IWebSocketConn
         public object? UserState;
         public CloseStatus CloseSent;
         public PendingUpgrade? PendingUpgrade;
+        public PeerAddress? CountedAddress;
     }
 
     private sealed class CrossThreadSend(WebSocketConnection conn, byte[] payload, WebSocketOpcode opcode, bool fin) : ILoopWork
