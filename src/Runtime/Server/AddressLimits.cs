@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using WsGen.Reactor;
+using WsGen.Transport;
 
 namespace WsGen.Server;
 

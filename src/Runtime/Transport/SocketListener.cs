@@ -1,5 +1,4 @@
 using System.Net;
-using WsGen.Reactor;
 using System.Net.Sockets;
 using WsGen.Native;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using WsGen.Native;
+using WsGen.Transport;
 
 namespace WsGen.Reactor;
 
