@@ -123,7 +123,6 @@ internal unsafe partial struct IoUringBackend
                     entry.PeerBuffer, entry.PeerLengthPointer);
                 entry.Armed = true;
                 entry.ArmedBy = Environment.CurrentManagedThreadId;
-                entry.Cancelling = false;
                 if (direct)
                     _acceptsArmed++;
                 _inFlight++;
@@ -225,9 +224,6 @@ internal unsafe partial struct IoUringBackend
 
         /// <summary>The thread that armed it: only the ring's issuer may queue its cancellation.</summary>
         public int ArmedBy;
-
-        /// <summary>That accept is being cancelled (accepting pauses).</summary>
-        public bool Cancelling;
 
         /// <summary>Where the kernel writes the armed accept's peer address and its length: pinned, and kept as
         /// long as the entry (the backend's list holds it until disposal), so it outlives every accept in flight.</summary>
