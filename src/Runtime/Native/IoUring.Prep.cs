@@ -34,11 +34,13 @@ internal sealed unsafe partial class IoUring
 
     /// <summary>An accept on listener <paramref name="fd"/>: into a free slot of the direct descriptor table when
     /// <paramref name="direct"/> (else a plain descriptor with close-on-exec), multishot or for one connection.</summary>
-    public void PrepareAccept(int fd, bool direct, bool multishot, ulong userData)
+    public void PrepareAccept(int fd, bool direct, bool multishot, ulong userData, byte* address = null, uint* addressLength = null)
     {
         IoUringSqe* sqe = NextSqe();
         sqe->Opcode = IORING_OP_ACCEPT;
         sqe->Fd = fd;
+        sqe->Address = (ulong)address;
+        sqe->Offset = (ulong)addressLength;
         if (direct)
             sqe->FileIndex = unchecked((int)IORING_FILE_INDEX_ALLOC);
         else

@@ -40,6 +40,9 @@ internal static unsafe partial class Libc
     [LibraryImport(LibraryName, SetLastError = true)]
     internal static partial int getsockname(int fd, byte* address, uint* addressLength);
 
+    [LibraryImport(LibraryName, SetLastError = true)]
+    internal static partial int getpeername(int fd, byte* address, uint* addressLength);
+
     /// <summary>Sets an integer socket option.</summary>
     internal static int SetIntOption(int fd, int level, int name, int value)
         => setsockopt(fd, level, name, &value, sizeof(int));

@@ -72,6 +72,9 @@ internal static unsafe partial class Winsock
     internal static partial int getsockname(nint socket, byte* address, int* addressLength);
 
     [LibraryImport(LibraryName, SetLastError = true)]
+    internal static partial int getpeername(nint socket, byte* address, int* addressLength);
+
+    [LibraryImport(LibraryName, SetLastError = true)]
     internal static partial int setsockopt(nint socket, int level, int name, void* value, int valueLength);
 
     [LibraryImport(LibraryName, SetLastError = true)]

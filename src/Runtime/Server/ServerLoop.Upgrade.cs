@@ -22,7 +22,7 @@ internal abstract partial class ServerLoop
         ValueTask<WebSocketUpgradeDecision> task;
         try
         {
-            task = hook(new WebSocketUpgradeRequest(in request));
+            task = hook(new WebSocketUpgradeRequest(in request, conn));
             if (task.IsCompleted)
             {
                 var decision = task.GetAwaiter().GetResult();

@@ -31,7 +31,7 @@ internal abstract partial class ServerLoop : IConnectionHandler
     /// <param name="telemetry">The server's logger and metrics (none when null).</param>
     protected ServerLoop(WebSocketServerOptions options, Router router, long startTime, ConnectionBudget? budget, ServerTelemetry? telemetry)
     {
-        _budget = budget ?? new ConnectionBudget(options.MaxConnections);
+        _budget = budget ?? new ConnectionBudget(options.MaxConnections, AddressLimits.Of(options));
         _telemetry = telemetry ?? ServerTelemetry.None;
         _options = options;
         _router = router;
@@ -106,6 +106,8 @@ internal abstract partial class ServerLoop : IConnectionHandler
         conn.Disconnected();
         _telemetry.RecordDuration(conn.Age(Now));
         _budget.Release();
+        if (conn.CountedByAddress)
+            _budget.PerAddress!.Release(conn.CountedAddress);
         int slot = conn.Slot;
         if (slot < 0)
             return;
@@ -119,6 +121,7 @@ internal abstract partial class ServerLoop : IConnectionHandler
     public void OnTick(long nowMilliseconds)
     {
         Now = nowMilliseconds;
+        _budget.PerAddress?.Sweep();
         long serverIdle = (long)_options.IdleTimeout.TotalMilliseconds;
         // Backwards: a connection that closes synchronously swaps the last one into its slot, which was already seen.
         for (int i = _count - 1; i >= 0; i--)
@@ -249,6 +252,16 @@ internal abstract partial class ServerLoop : IConnectionHandler
             Refuse(conn, decision.StatusCode);
             return false;
         }
+        if (_budget.PerAddress is { } perAddress && !conn.CountedByAddress)
+        {
+            if (!perAddress.TryAdmit(conn.RemoteAddress))
+            {
+                Refuse(conn, HttpStatus.TooManyRequests);
+                return false;
+            }
+
+            conn.CountedByAddress = true;
+        }
         if (_shuttingDown || !endpoint.TryReserve())
         {
             Refuse(conn, 503);
@@ -325,6 +338,7 @@ internal abstract partial class ServerLoop : IConnectionHandler
         404 => "no endpoint at this path",
         426 => "unsupported Sec-WebSocket-Version",
         431 => "request head too large or too many headers",
+        429 => "too many connections or handshakes from the client's address",
         503 => "the server or the endpoint is full, or shutting down",
         _ => "refused",
     };

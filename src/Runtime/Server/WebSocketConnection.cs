@@ -1,6 +1,8 @@
+using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
 using WsGen.Protocol;
+using WsGen.Reactor;
 using WsGen.Server;
 using WsGen.Transport;
 
@@ -80,6 +82,26 @@ public sealed partial class WebSocketConnection : IWebSocketConn
                 Cold.UserState = value;
         }
     }
+
+    /// <summary>The peer's address and port, as the accept reported them (null for a connection whose transport
+    /// does not know it). Each read builds a new <see cref="IPEndPoint"/> from the loop's compact copy; read it on the
+    /// loop thread, in a handler, while the connection is open.</summary>
+    public IPEndPoint? RemoteEndPoint => (Net as IPeerConn)?.RemoteEndPoint;
+
+    /// <summary>The peer's address in its compact form (unknown for a transport that does not know it).</summary>
+    internal PeerAddress RemoteAddress => Net is IPeerConn peer ? peer.RemoteAddress : default;
+
+    /// <summary>True once the per-address limits counted this connection (<see cref="CountedAddress"/>), which then
+    /// releases its place when it goes.</summary>
+    internal bool CountedByAddress
+    {
+        get => _cold?.CountedAddress is not null;
+        set => Cold.CountedAddress = value ? RemoteAddress : null;
+    }
+
+    /// <summary>The address the per-address limits counted, kept from the handshake: the loop's slot may hold
+    /// another connection's by the time this one's close is delivered. Only set with the limits on.</summary>
+    internal PeerAddress CountedAddress => _cold?.CountedAddress ?? default;
 
     /// <summary>The state most connections never use, allocated on first use.</summary>
     private ColdState Cold => _cold ??= new ColdState();
@@ -400,6 +422,7 @@ public sealed partial class WebSocketConnection : IWebSocketConn
         public CloseStatus CloseSent;
         public PendingUpgrade? PendingUpgrade;
         public Subscriptions? Subscriptions;
+        public PeerAddress? CountedAddress;
     }
 
     private sealed class CrossThreadSend(WebSocketConnection conn, byte[] payload, WebSocketOpcode opcode, bool fin) : ILoopWork

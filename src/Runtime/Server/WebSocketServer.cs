@@ -29,6 +29,7 @@ public sealed class WebSocketServer : IDisposable
     private Thread[]? _threads;
     private CancellationTokenSource? _stop;
     private GeneratedTarget _target;
+    private AddressLimits? _addressLimits;
 
     public WebSocketServer(WebSocketServerOptions? options = null)
     {
@@ -59,6 +60,9 @@ public sealed class WebSocketServer : IDisposable
     internal int PendingUpgrades => (_loops ?? []).Sum(l => l.PendingUpgrades);
 
     /// <summary>Connections held by each loop (for tests and diagnostics).</summary>
+    /// <summary>Client addresses the per-address limits track now (0 when they are off): for the tests' leak checks.</summary>
+    internal int AddressLimitEntries => _addressLimits?.Count ?? 0;
+
     internal int[] ConnectionsPerLoop => [.. (_loops ?? []).Select(l => l.ConnectionCount)];
 
     /// <summary>The number of loops serving, once started (see <see cref="WebSocketServerOptions.Loops"/>).</summary>
@@ -236,7 +240,8 @@ public sealed class WebSocketServer : IDisposable
         var kind = _options.CreateReactor is null ? ReactorFactory.Resolve(_options.Loop, _target) : WebSocketLoop.Default;
         var limits = Limits(_options);
         var router = new Router(_routes.Select((route, i) => new Endpoint(i, route, limits)), _pages);
-        var budget = new ConnectionBudget(_options.MaxConnections);
+        var budget = new ConnectionBudget(_options.MaxConnections, AddressLimits.Of(_options));
+        _addressLimits = budget.PerAddress;
         var topology = count > 1 ? NumaTopology.Detect() : null;
         var pools = topology is null ? null : new NumaPoolManager<byte[]>(topology, _ => ArrayBytePool.CreateArrayPool(BackpressureBufferSize, 1024));
         var telemetry = new ServerTelemetry(_options.LoggerFactory, _options.MeterFactory);

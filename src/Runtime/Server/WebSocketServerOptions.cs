@@ -31,6 +31,16 @@ public sealed class WebSocketServerOptions
     /// handshake on an endpoint with a hook is refused with 503 before its hook runs.</summary>
     public int MaxPendingUpgrades { get; set; } = 1024;
 
+    /// <summary>Connections one client address (its port left out) may hold at once, over every endpoint and loop,
+    /// handshakes included; past it a handshake is refused with 429 before any upgrade hook runs. 0 (the default):
+    /// no limit.</summary>
+    public int MaxConnectionsPerAddress { get; set; }
+
+    /// <summary>Handshakes one client address may start each second, over every endpoint and loop (a token bucket
+    /// holding one second's worth, so short bursts of up to this many pass); past it a handshake is refused with 429
+    /// before any upgrade hook runs. 0 (the default): no limit.</summary>
+    public int MaxHandshakesPerSecondPerAddress { get; set; }
+
     /// <summary>A connection silent for this long is sent a ping; silent for as long again, it is closed with 1001.
     /// <see cref="TimeSpan.Zero"/> turns idle detection off.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(120);

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using WsGen.Protocol;
 
@@ -13,11 +14,17 @@ namespace WsGen;
 public readonly ref struct WebSocketUpgradeRequest
 {
     private readonly HttpRequestHead _head;
+    private readonly WebSocketConnection? _conn;
 
-    internal WebSocketUpgradeRequest(in HttpRequestHead head)
+    internal WebSocketUpgradeRequest(in HttpRequestHead head, WebSocketConnection? conn = null)
     {
         _head = head;
+        _conn = conn;
     }
+
+    /// <summary>The client's address and port (see <see cref="WebSocketConnection.RemoteEndPoint"/>): a new object
+    /// per read, null when the transport does not know it.</summary>
+    public IPEndPoint? RemoteEndPoint => _conn?.RemoteEndPoint;
 
     /// <summary>The request-target up to, not including, the first '?' (as sent: not percent-decoded).</summary>
     public ReadOnlySpan<byte> Path => _head.PathBytes;

@@ -48,21 +48,27 @@ internal sealed unsafe class SocketListener : IDisposable
     public IPEndPoint LocalEndPoint { get; }
 
     /// <summary>Accepts one pending connection as a non-blocking, close-on-exec descriptor with TCP_NODELAY set.
-    /// Returns false when no connection is pending; call it until it does to drain the queue.</summary>
+    /// Returns false when no connection is pending; call it until it does to drain the queue. <paramref name="peer"/>
+    /// is the remote address accept4 reported.</summary>
     /// <exception cref="SocketException">Accepting failed for another reason than a connection that was
     /// aborted while queued (for example EMFILE: too many open descriptors).</exception>
-    public bool TryAccept(out int fd)
+    public bool TryAccept(out int fd, out PeerAddress peer)
     {
         int listenFd = _fd;
         ObjectDisposedException.ThrowIf(listenFd < 0, this);
+        SockAddr address = default;
         while (true)
         {
-            fd = Libc.accept4(listenFd, null, null, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
+            uint length = SockAddr.Size;
+            fd = Libc.accept4(listenFd, (byte*)&address, &length, Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC);
             if (fd >= 0)
             {
                 Libc.SetIntOption(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1);
+                peer = PeerAddress.FromSockAddr(address, (int)length);
                 return true;
             }
+
+            peer = default;
 
             int errno = Errno.Last;
             switch (errno)

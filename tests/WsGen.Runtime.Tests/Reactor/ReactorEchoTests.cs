@@ -82,7 +82,7 @@ public sealed class ReactorEchoTests
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 30_000 };
         client.Connect(listener.LocalEndPoint);
         int fd = -1;
-        Assert.True(SocketTestExtensions.WaitUntil(() => listener.TryAccept(out fd)));
+        Assert.True(SocketTestExtensions.WaitUntil(() => listener.TryAccept(out fd, out _)));
 
         harness.Reactor.Register(new WsGen.Transport.SocketConn(fd));
         byte[] message = SocketTestExtensions.Pattern(5000);

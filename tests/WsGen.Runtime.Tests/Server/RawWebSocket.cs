@@ -16,21 +16,28 @@ internal sealed class RawWebSocket : IDisposable
 
     private RawWebSocket(Socket socket) => _socket = socket;
 
-    /// <summary>Connects; a <paramref name="receiveBufferSize"/> above 0 fixes the socket's receive buffer (the kernel
-    /// then does not grow it), for a peer that must fall behind soon.</summary>
-    public static RawWebSocket ConnectTcp(IPEndPoint endPoint, int receiveBufferSize = 0)
+    /// <summary>A TCP connection to <paramref name="endPoint"/>, from the local address <paramref name="from"/> when given
+    /// (another loopback address such as 127.0.0.2: the server sees a different client address). A
+    /// <paramref name="receiveBufferSize"/> above 0 fixes the socket's receive buffer (the kernel then does not grow it),
+    /// for a peer that must fall behind soon.</summary>
+    public static RawWebSocket ConnectTcp(IPEndPoint endPoint, IPAddress? from = null, int receiveBufferSize = 0)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 15000 };
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 15000 };
         if (receiveBufferSize > 0)
             socket.ReceiveBufferSize = receiveBufferSize;
+        if (from is not null)
+            socket.Bind(new IPEndPoint(from, 0));
         socket.Connect(endPoint);
         return new RawWebSocket(socket);
     }
 
+    /// <summary>The local end of the connection.</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
+
     /// <summary>Connects and completes a valid opening handshake.</summary>
-    public static RawWebSocket Open(IPEndPoint endPoint, string path = "/", int receiveBufferSize = 0)
+    public static RawWebSocket Open(IPEndPoint endPoint, string path = "/", IPAddress? from = null, int receiveBufferSize = 0)
     {
-        var raw = ConnectTcp(endPoint, receiveBufferSize);
+        var raw = ConnectTcp(endPoint, from, receiveBufferSize);
         raw.SendText(Request(path));
         var head = raw.ReadHttpHead();
         Assert.StartsWith("HTTP/1.1 101 ", head);

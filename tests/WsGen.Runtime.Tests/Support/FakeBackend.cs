@@ -70,10 +70,11 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
         return listener.LocalEndPoint;
     }
 
-    public bool TryAccept(int listener, out int handle)
+    public bool TryAccept(int listener, out int handle, out PeerAddress peer)
     {
         handle = -1;
-        if (State.Listeners[listener].Fd < 0 || !State.Listeners[listener].TryAccept(out handle))
+        peer = default;
+        if (State.Listeners[listener].Fd < 0 || !State.Listeners[listener].TryAccept(out handle, out peer))
             return false;
         State.Progressed = true;
         return true;
@@ -104,7 +105,7 @@ internal readonly unsafe struct FakeBackend : ILoopBackend<FakeBackend>
     {
         int slot = SlotFor(handle);
         State.Inner[slot] = inner;
-        return core.Add(handle, slot, listener: -1);
+        return core.Add(handle, slot, listener: -1, default);
     }
 
     public void DropTakenOver(object state) => ((INetConn)state).Close();

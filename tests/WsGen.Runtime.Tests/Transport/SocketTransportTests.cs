@@ -14,12 +14,12 @@ public sealed class SocketTransportTests
         using var listener = new SocketListener(new IPEndPoint(IPAddress.Loopback, 0));
         Assert.NotEqual(0, listener.LocalEndPoint.Port);
         Assert.Equal(IPAddress.Loopback, listener.LocalEndPoint.Address);
-        Assert.False(listener.TryAccept(out _));
+        Assert.False(listener.TryAccept(out _, out _));
 
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         client.Connect(listener.LocalEndPoint);
         int fd = -1;
-        Assert.True(SocketTestExtensions.WaitUntil(() => listener.TryAccept(out fd)));
+        Assert.True(SocketTestExtensions.WaitUntil(() => listener.TryAccept(out fd, out _)));
         try
         {
             Assert.Equal(0, Libc.GetIntOption(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, out int noDelay));
@@ -42,7 +42,7 @@ public sealed class SocketTransportTests
         using var client = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
         client.Connect(listener.LocalEndPoint);
         int fd = -1;
-        Assert.True(SocketTestExtensions.WaitUntil(() => listener.TryAccept(out fd)));
+        Assert.True(SocketTestExtensions.WaitUntil(() => listener.TryAccept(out fd, out _)));
         new SocketConn(fd).Close();
     }
 
@@ -61,7 +61,7 @@ public sealed class SocketTransportTests
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 30_000 };
         client.Connect(listener.LocalEndPoint);
         int fd = -1;
-        Assert.True(SocketTestExtensions.WaitUntil(() => listener.TryAccept(out fd)));
+        Assert.True(SocketTestExtensions.WaitUntil(() => listener.TryAccept(out fd, out _)));
         var conn = new SocketConn(fd);
         var buffer = new byte[64];
 
@@ -91,7 +91,7 @@ public sealed class SocketTransportTests
         var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 16 * 1024 };
         client.Connect(listener.LocalEndPoint);
         int fd = -1;
-        Assert.True(SocketTestExtensions.WaitUntil(() => listener.TryAccept(out fd)));
+        Assert.True(SocketTestExtensions.WaitUntil(() => listener.TryAccept(out fd, out _)));
         var conn = new SocketConn(fd);
         var chunk = new byte[64 * 1024];
 

@@ -42,6 +42,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
     private readonly Stack<SendQueue> _spareQueues = new();
     private readonly Dictionary<LoopConnection<TBackend>, SendQueue> _held = [];
     private readonly Dictionary<LoopConnection<TBackend>, IByteTransform> _transforms = [];
+    private readonly PeerAddresses _peers = new();
     private readonly List<Func<IReactorConn, IByteTransform>?> _listenerTransforms = [];
     private readonly ByteGauge _backpressure = new();
     private readonly byte* _receiveBuffer;
@@ -163,12 +164,15 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
     /// <summary>Adds a connected non-blocking socket in <paramref name="slot"/>, starts serving it and calls
     /// <see cref="IConnectionHandler.OnOpen"/>. <paramref name="listener"/> is the number of the listener that accepted
     /// it (listeners are numbered from 0 in the order they were opened; -1 for a connection given to
-    /// <see cref="Register"/>): the listener's byte transform, if it has one, is attached before OnOpen. Returns null
-    /// when the backend could not serve it (its socket is then closed).</summary>
-    internal LoopConnection<TBackend>? Add(int handle, int slot, int listener, ConnFlags flags = ConnFlags.None, uint generation = 0)
+    /// <see cref="Register"/>): the listener's byte transform, if it has one, is attached before OnOpen.
+    /// <paramref name="peer"/> is the remote address the accept reported (default: unknown), kept beside the
+    /// connection for <see cref="RemoteEndPoint"/>. Returns null when the backend could not serve it (its socket is
+    /// then closed).</summary>
+    internal LoopConnection<TBackend>? Add(int handle, int slot, int listener, PeerAddress peer, ConnFlags flags = ConnFlags.None, uint generation = 0)
     {
         var conn = new LoopConnection<TBackend>(this, handle, slot) { Flags = flags, Generation = generation };
         _connections[slot] = conn;
+        _peers.Set(slot, peer);
         _connectionCount++;
         if (!_backend.Open(this, conn))
         {
@@ -199,6 +203,13 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
             return listener < _listenerTransforms.Count ? _listenerTransforms[listener] : null;
     }
 
+    /// <summary>The remote address of <paramref name="conn"/> as its accept reported it. On the loop thread, while
+    /// the connection holds its slot.</summary>
+    internal PeerAddress RemoteAddress(LoopConnection<TBackend> conn) => _peers.Get(conn.Slot);
+
+    /// <summary>A new endpoint for the remote address of <paramref name="conn"/>, or null when it is unknown.</summary>
+    internal System.Net.IPEndPoint? RemoteEndPoint(LoopConnection<TBackend> conn) => RemoteAddress(conn).ToEndPoint();
+
     /// <summary>Frees the table slot of a closed connection: the backend no longer refers to it.</summary>
     internal void ReleaseSlot(LoopConnection<TBackend> conn)
     {
@@ -227,9 +238,10 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
         for (int i = 0; i < MaxAcceptsPerEvent; i++)
         {
             int handle;
+            PeerAddress peer;
             try
             {
-                if (!_backend.TryAccept(listener, out handle))
+                if (!_backend.TryAccept(listener, out handle, out peer))
                     return;
             }
             catch (System.Net.Sockets.SocketException)
@@ -240,7 +252,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
                 return;
             }
 
-            Add(handle, _backend.SlotFor(handle), listener);
+            Add(handle, _backend.SlotFor(handle), listener, peer);
             DeliverCloses();
         }
     }

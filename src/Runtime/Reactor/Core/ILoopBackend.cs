@@ -1,5 +1,6 @@
 using System.Net;
 using WsGen.Native;
+using WsGen.Transport;
 
 namespace WsGen.Reactor;
 
@@ -56,8 +57,9 @@ internal unsafe interface ILoopBackend<TSelf>
 
     /// <summary>Accepts one pending connection of listener <paramref name="listener"/> (readiness backends, through
     /// <see cref="ConnectionCore{TBackend}.AcceptAll"/>); false when none is pending. Throws
-    /// <see cref="System.Net.Sockets.SocketException"/> when out of descriptors or memory.</summary>
-    bool TryAccept(int listener, out int handle);
+    /// <see cref="System.Net.Sockets.SocketException"/> when out of descriptors or memory. <paramref name="peer"/> is
+    /// the remote address the accept itself reported.</summary>
+    bool TryAccept(int listener, out int handle, out PeerAddress peer);
 
     /// <summary>The table slot for a new connection's <paramref name="handle"/>: the descriptor itself, or a slot of
     /// the backend's own numbering.</summary>

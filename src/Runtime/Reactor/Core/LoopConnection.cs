@@ -14,7 +14,7 @@ namespace WsGen.Reactor;
 /// Members run on the loop thread; <see cref="INetConn.Write"/> from another thread throws while the loop runs.
 /// </remarks>
 /// <typeparam name="TBackend">The loop's backend.</typeparam>
-internal sealed class LoopConnection<TBackend> : IReactorConn, ILifecycleConn, ICorkedOutput
+internal sealed class LoopConnection<TBackend> : IReactorConn, ILifecycleConn, ICorkedOutput, IPeerConn
     where TBackend : struct, ILoopBackend<TBackend>
 {
     /// <summary>The loop that serves the connection.</summary>
@@ -116,6 +116,12 @@ internal sealed class LoopConnection<TBackend> : IReactorConn, ILifecycleConn, I
 
     /// <inheritdoc/>
     public void AttachTransform(IByteTransform transform) => Core.AttachTransform(this, transform);
+
+    /// <inheritdoc/>
+    public System.Net.IPEndPoint? RemoteEndPoint => Core.RemoteEndPoint(this);
+
+    /// <inheritdoc/>
+    PeerAddress IPeerConn.RemoteAddress => Core.RemoteAddress(this);
 }
 
 /// <summary>Flags of a <see cref="LoopConnection{TBackend}"/>: the state machine's first, then the backends'.</summary>

@@ -125,13 +125,14 @@ internal readonly unsafe struct EpollBackend : ILoopBackend<EpollBackend>
         return listener.LocalEndPoint;
     }
 
-    public bool TryAccept(int listener, out int handle)
+    public bool TryAccept(int listener, out int handle, out PeerAddress peer)
     {
         SocketListener entry;
         lock (_listeners)
             entry = _listeners[listener];
         handle = -1;
-        if (entry.Fd < 0 || !entry.TryAccept(out int fd))
+        peer = default;
+        if (entry.Fd < 0 || !entry.TryAccept(out int fd, out peer))
             return false;
         handle = fd;
         return true;
@@ -168,7 +169,7 @@ internal readonly unsafe struct EpollBackend : ILoopBackend<EpollBackend>
         return socketConn.Detach();
     }
 
-    public void AddTakenOver(ConnectionCore<EpollBackend> core, object state) => core.Add((int)state, (int)state, listener: -1);
+    public void AddTakenOver(ConnectionCore<EpollBackend> core, object state) => core.Add((int)state, (int)state, listener: -1, default);
 
     public void DropTakenOver(object state) => Libc.close((int)state);
 

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using WsGen.Native;
 using WsGen.Transport;
 using static WsGen.Native.IoUringAbi;
@@ -9,18 +11,15 @@ namespace WsGen.Reactor;
 /// Listening and accepting. Accepted sockets are direct descriptors: they live in the ring's registered file table,
 /// not in the process's descriptor table, so operations on them skip the descriptor lookup and a loop holds up to
 /// <see cref="IoUringReactor.MaxDirectDescriptors"/> connections whatever the process's descriptor limit is. The
-/// kernel accepts a connection before it looks for a free slot, and drops it when there is none: so once few slots
-/// are free, the loop accepts one connection at a time, and with no slot free it stops accepting until a connection
-/// closes; connections meanwhile wait in the listen backlog. Socket options (TCP_NODELAY, buffer sizes) are set on
+/// kernel accepts a connection before it looks for a free slot, and drops it when there is none: so each armed accept
+/// counts as a slot taken, and with no slot free the loop stops accepting until a connection closes; connections
+/// meanwhile wait in the listen backlog. Every accept takes one connection (not multishot) and reports its peer
+/// address, which <c>getpeername</c> could not learn from a direct descriptor. Socket options (TCP_NODELAY, buffer sizes) are set on
 /// the listener, which accepted sockets inherit. Connections handed over with <see cref="IReactor.Register"/> keep
 /// their plain descriptor.
 /// </summary>
 internal unsafe partial struct IoUringBackend
 {
-    /// <summary>With fewer free direct descriptor slots than this (or than half the table), accepts take one
-    /// connection each.</summary>
-    private const int SingleAcceptReserve = 128;
-
     /// <summary>Slots in the ring's direct descriptor table; 0 when accepted sockets are plain descriptors.</summary>
     internal readonly int DirectDescriptorSlots => _directSlots;
 
@@ -28,12 +27,8 @@ internal unsafe partial struct IoUringBackend
     /// (so the kernel accepts nothing meanwhile). Read on the loop thread; for tests.</summary>
     internal readonly bool AcceptWaitsForSlot => _acceptWaitsForSlot;
 
-    /// <summary>Free slots of the direct descriptor table below which accepts take one connection each, so that a
-    /// burst of connections cannot be accepted into a full table (the kernel would drop them).</summary>
-    private readonly int SingleAcceptBelow => Math.Min(SingleAcceptReserve, _directSlots / 2);
-
-    /// <summary>Free direct descriptor slots, less those that armed one-connection accepts may take.</summary>
-    private readonly int FreeDirectSlots => _directSlots - _directInUse - _singleAcceptsArmed;
+    /// <summary>Free direct descriptor slots, less those that armed accepts may take.</summary>
+    private readonly int FreeDirectSlots => _directSlots - _directInUse - _acceptsArmed;
 
     public IPEndPoint Listen(ConnectionCore<IoUringBackend> core, IPEndPoint endPoint)
     {
@@ -50,9 +45,10 @@ internal unsafe partial struct IoUringBackend
 
     private static void ArmListenersOf(ConnectionCore<IoUringBackend> core) => core.Backend.ArmListeners(core);
 
-    public readonly bool TryAccept(int listener, out int handle)
+    public readonly bool TryAccept(int listener, out int handle, out PeerAddress peer)
     {
         handle = -1;
+        peer = default;
         return false;
     }
 
@@ -94,13 +90,13 @@ internal unsafe partial struct IoUringBackend
     {
         int fd = ((SocketConn)state).Detach();
         SetSocketOptions(fd);
-        AddConnection(core, fd, direct: false, listener: -1);
+        AddConnection(core, fd, direct: false, listener: -1, default);
     }
 
     public readonly void DropTakenOver(object state) => ((SocketConn)state).Close();
 
     /// <summary>Arms an accept on every open listener that has none: multishot while the direct descriptor table
-    /// has room to spare, one connection at a time when few slots are free, none when the table is full.</summary>
+    /// has room, none when the table is full.</summary>
     private void ArmListeners(ConnectionCore<IoUringBackend> core)
     {
         core.ClearAcceptPause();
@@ -113,26 +109,22 @@ internal unsafe partial struct IoUringBackend
                 ListenerEntry entry = _listeners[i];
                 if (entry.Armed || entry.Listener.Fd < 0)
                     continue;
-                bool single = false;
-                if (_directSlots > 0)
+                bool direct = _directSlots > 0;
+                if (direct && FreeDirectSlots <= 0)
                 {
-                    int free = FreeDirectSlots;
-                    if (free <= 0)
-                    {
-                        _acceptWaitsForSlot = true;
-                        return;
-                    }
-
-                    single = free <= SingleAcceptBelow;
+                    _acceptWaitsForSlot = true;
+                    return;
                 }
 
-                _ring.PrepareAccept(entry.Listener.Fd, _directSlots > 0, !single, Tag(Op.Accept, (uint)i));
+                // One connection per accept, so that the address it reports is that connection's: a multishot
+                // accept writes every address into the same buffer, overwritten before the loop reaps them.
+                entry.PeerLength = SockAddr.Size;
+                _ring.PrepareAccept(entry.Listener.Fd, _directSlots > 0, multishot: false, Tag(Op.Accept, (uint)i),
+                    entry.PeerBuffer, entry.PeerLengthPointer);
                 entry.Armed = true;
                 entry.ArmedBy = Environment.CurrentManagedThreadId;
-                entry.Single = single;
-                entry.Cancelling = false;
-                if (single)
-                    _singleAcceptsArmed++;
+                if (direct)
+                    _acceptsArmed++;
                 _inFlight++;
             }
         }
@@ -146,8 +138,8 @@ internal unsafe partial struct IoUringBackend
         if (!more)
         {
             entry.Armed = false;
-            if (entry.Single)
-                _singleAcceptsArmed--;
+            if (_directSlots > 0)
+                _acceptsArmed--;
         }
 
         int result = cqe.Result;
@@ -157,18 +149,10 @@ internal unsafe partial struct IoUringBackend
             if (direct)
             {
                 _directInUse++;
-                // A multishot accept would go on taking connections while the table fills: it gives way to
-                // one-connection accepts (armed again when its cancellation completes).
-                if (more && !entry.Cancelling && FreeDirectSlots <= SingleAcceptBelow)
-                {
-                    _ring.PrepareCancel(Tag(Op.Accept, (uint)cqe.UserData), Tag(Op.Cancel, 0));
-                    _inFlight++;
-                    entry.Cancelling = true;
-                }
             }
 
             if (!core.ShuttingDown && !_stopping)
-                AddConnection(core, result, direct, (int)(uint)cqe.UserData);
+                AddConnection(core, result, direct, (int)(uint)cqe.UserData, entry.Peer);
             else if (direct)
                 CloseDirect(result);
             else
@@ -196,11 +180,11 @@ internal unsafe partial struct IoUringBackend
         }
     }
 
-    private void AddConnection(ConnectionCore<IoUringBackend> core, int fd, bool direct, int listener)
+    private void AddConnection(ConnectionCore<IoUringBackend> core, int fd, bool direct, int listener, PeerAddress peer)
     {
         int slot = SlotFor(fd);
         _generation = (_generation + 1) & 0xFFFFFF;
-        core.Add(fd, slot, listener, direct ? ConnFlags.Direct : ConnFlags.None, _generation);
+        core.Add(fd, slot, listener, peer, direct ? ConnFlags.Direct : ConnFlags.None, _generation);
     }
 
     /// <summary>TCP_NODELAY and the configured socket buffer sizes: on a listener, for the sockets it accepts.</summary>
@@ -241,10 +225,21 @@ internal unsafe partial struct IoUringBackend
         /// <summary>The thread that armed it: only the ring's issuer may queue its cancellation.</summary>
         public int ArmedBy;
 
-        /// <summary>That accept takes one connection (not multishot).</summary>
-        public bool Single;
+        /// <summary>Where the kernel writes the armed accept's peer address and its length: pinned, and kept as
+        /// long as the entry (the backend's list holds it until disposal), so it outlives every accept in flight.</summary>
+        private readonly byte[] _peer = GC.AllocateArray<byte>(SockAddr.Size + sizeof(uint), pinned: true);
 
-        /// <summary>That multishot accept is being cancelled.</summary>
-        public bool Cancelling;
+        public byte* PeerBuffer => (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_peer));
+
+        public uint* PeerLengthPointer => (uint*)(PeerBuffer + SockAddr.Size);
+
+        public uint PeerLength
+        {
+            get => *PeerLengthPointer;
+            set => *PeerLengthPointer = value;
+        }
+
+        /// <summary>The address the last completed accept reported.</summary>
+        public PeerAddress Peer => PeerAddress.FromSockAddr(new ReadOnlySpan<byte>(PeerBuffer, SockAddr.Size), (int)PeerLength);
     }
 }

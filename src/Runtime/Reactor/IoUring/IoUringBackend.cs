@@ -54,7 +54,7 @@ internal unsafe partial struct IoUringBackend : ILoopBackend<IoUringBackend>
     private bool _stopping;
     private int _directSlots;
     private int _directInUse;
-    private int _singleAcceptsArmed;
+    private int _acceptsArmed;
     private bool _acceptWaitsForSlot;
 
     /// <summary>The ring, created disabled: <see cref="Starting"/> enables it on the loop thread, which so becomes

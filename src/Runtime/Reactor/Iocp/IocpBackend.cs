@@ -392,14 +392,24 @@ internal readonly unsafe struct IocpBackend : ILoopBackend<IocpBackend>
         Winsock.SetIntOption(socket, Winsock.IPPROTO_TCP, Winsock.TCP_NODELAY, 1);
         if (!PostAccept(listener, i))
             core.PauseAccepting();
-        core.Add((int)socket, SlotFor((int)socket), index);
+        core.Add((int)socket, SlotFor((int)socket), index, PeerOf(socket));
     }
 
-    public bool TryAccept(int listener, out int handle)
+    public bool TryAccept(int listener, out int handle, out PeerAddress peer)
     {
         // Completion-based: connections arrive through AcceptEx completions, never by polling.
         handle = -1;
+        peer = default;
         return false;
+    }
+
+    /// <summary>The remote address of an accepted socket (getpeername, valid once SO_UPDATE_ACCEPT_CONTEXT is set);
+    /// unknown when that fails or for IPv6, whose family number differs on Windows.</summary>
+    private static PeerAddress PeerOf(nint socket)
+    {
+        SockAddr address = default;
+        int length = SockAddr.Size;
+        return Winsock.getpeername(socket, (byte*)&address, &length) == 0 ? PeerAddress.FromSockAddr(address, length) : default;
     }
 
     /// <summary>After a back-off, posts the accepts that could not be posted; pausing needs nothing (the posted

@@ -147,15 +147,18 @@ internal readonly unsafe struct KqueueBackend : ILoopBackend<KqueueBackend>
         }
     }
 
-    public bool TryAccept(int listener, out int handle)
+    public bool TryAccept(int listener, out int handle, out PeerAddress peer)
     {
         int listenFd;
         lock (_listeners)
             listenFd = _listeners[listener];
         handle = -1;
+        peer = default;
+        SockAddr address = default;
         while (listenFd >= 0)
         {
-            int fd = Bsd.accept(listenFd, null, null);
+            uint length = SockAddr.Size;
+            int fd = Bsd.accept(listenFd, (byte*)&address, &length);
             if (fd >= 0)
             {
                 if (Bsd.SetNonBlockingCloseOnExec(fd) < 0)
@@ -165,6 +168,7 @@ internal readonly unsafe struct KqueueBackend : ILoopBackend<KqueueBackend>
                 }
 
                 handle = fd;
+                peer = length >= SockAddr.InetLength ? PeerAddress.From(BsdSockAddr.ToEndPoint(address, _inet6)) : default;
                 return true;
             }
 
@@ -222,7 +226,7 @@ internal readonly unsafe struct KqueueBackend : ILoopBackend<KqueueBackend>
         return fd;
     }
 
-    public void AddTakenOver(ConnectionCore<KqueueBackend> core, object state) => core.Add((int)state, (int)state, listener: -1);
+    public void AddTakenOver(ConnectionCore<KqueueBackend> core, object state) => core.Add((int)state, (int)state, listener: -1, default);
 
     public void DropTakenOver(object state) => Libc.close((int)state);
 

@@ -139,9 +139,10 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
         return (IPEndPoint)socket.LocalEndPoint!;
     }
 
-    public bool TryAccept(int listener, out int handle)
+    public bool TryAccept(int listener, out int handle, out PeerAddress peer)
     {
         handle = -1;
+        peer = default;
         return false;
     }
 
@@ -178,6 +179,19 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
 
     public void DropTakenOver(object state) => ((Socket)state).Dispose();
 
+    /// <summary>The remote endpoint of an accepted socket, or null when it is gone already.</summary>
+    private static EndPoint? RemoteOf(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint;
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
     private void AddSocket(ConnectionCore<SocketsBackend> core, Socket socket, int listener)
     {
         if (core.ShuttingDown)
@@ -203,7 +217,7 @@ internal readonly unsafe struct SocketsBackend : ILoopBackend<SocketsBackend>
 
         int slot = SlotFor(-1);
         _shared.Io[slot] = new SocketIo(socket);
-        core.Add(-1, slot, listener);
+        core.Add(-1, slot, listener, listener < 0 ? default : PeerAddress.From(RemoteOf(socket)));
     }
 
     /// <summary>The connection's socket and operations, kept by slot until its last operation completed.</summary>
