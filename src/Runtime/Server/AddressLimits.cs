@@ -43,43 +43,45 @@ internal sealed class AddressLimits
     /// <summary>Addresses the table holds now (for tests: none once every client left and its bucket refilled).</summary>
     internal int Count => _entries.Count;
 
-    /// <summary>Admits a handshake from <paramref name="address"/>: takes a token and counts a connection. False
-    /// (nothing taken) past either limit. An unknown address is not limited.</summary>
-    internal bool TryAdmit(PeerAddress address)
+    /// <summary>Admits a handshake from <paramref name="address"/>: takes a token and counts a connection in the
+    /// address's <paramref name="entry"/>, which the connection gives to <see cref="Release"/> when it goes (an entry
+    /// with connections is never removed). False (nothing taken) past either limit. An unknown address is not limited
+    /// (true, no entry).</summary>
+    internal bool TryAdmit(PeerAddress address, out Entry? entry)
     {
         long now = Now;
+        entry = null;
         if (address.IsUnknown)
             return true;
         var key = Key.Of(address);
         while (true)
         {
-            var entry = _entries.GetOrAdd(key, static (key, limits) => new Entry(key, limits._perSecond, Now), this);
-            lock (entry)
+            var found = _entries.GetOrAdd(key, static (key, limits) => new Entry(key, limits._perSecond, Now), this);
+            lock (found)
             {
-                if (entry.Removed)
+                if (found.Removed)
                     continue;
-                entry.Refill(now, _perSecond);
-                if (_maxConnections > 0 && entry.Connections >= _maxConnections)
+                found.Refill(now, _perSecond);
+                if (_maxConnections > 0 && found.Connections >= _maxConnections)
                     return false;
                 if (_perSecond > 0)
                 {
-                    if (entry.Tokens < 1)
+                    if (found.Tokens < 1)
                         return false;
-                    entry.Tokens--;
+                    found.Tokens--;
                 }
 
-                entry.Connections++;
+                found.Connections++;
+                entry = found;
                 return true;
             }
         }
     }
 
-    /// <summary>A connection <see cref="TryAdmit"/> admitted from <paramref name="address"/> went away.</summary>
-    internal void Release(PeerAddress address)
+    /// <summary>A connection <see cref="TryAdmit"/> counted in <paramref name="entry"/> went away.</summary>
+    internal void Release(Entry entry)
     {
         long now = Now;
-        if (address.IsUnknown || !_entries.TryGetValue(Key.Of(address), out var entry))
-            return;
         lock (entry)
         {
             entry.Connections--;
@@ -109,7 +111,7 @@ internal sealed class AddressLimits
     }
 
     /// <summary>A client address without its port: IPv4 packed, any other family as its <see cref="IPAddress"/>.</summary>
-    private readonly record struct Key(ulong V4, IPAddress? Other)
+    internal readonly record struct Key(ulong V4, IPAddress? Other)
     {
         internal static Key Of(PeerAddress address)
         {
@@ -118,7 +120,8 @@ internal sealed class AddressLimits
         }
     }
 
-    private sealed class Entry(Key key, int perSecond, long now)
+    /// <summary>One address's connections and handshake tokens, under its own lock.</summary>
+    internal sealed class Entry(Key key, int perSecond, long now)
     {
         public readonly Key Key = key;
         public int Connections;

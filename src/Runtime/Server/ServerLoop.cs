@@ -106,8 +106,8 @@ internal abstract partial class ServerLoop : IConnectionHandler
         conn.Disconnected();
         _telemetry.RecordDuration(conn.Age(Now));
         _budget.Release();
-        if (conn.CountedByAddress)
-            _budget.PerAddress!.Release(conn.CountedAddress);
+        if (conn.AddressEntry is { } addressEntry)
+            _budget.PerAddress!.Release(addressEntry);
         int slot = conn.Slot;
         if (slot < 0)
             return;
@@ -252,15 +252,15 @@ internal abstract partial class ServerLoop : IConnectionHandler
             Refuse(conn, decision.StatusCode);
             return false;
         }
-        if (_budget.PerAddress is { } perAddress && !conn.CountedByAddress)
+        if (_budget.PerAddress is { } perAddress && conn.AddressEntry is null)
         {
-            if (!perAddress.TryAdmit(conn.RemoteAddress))
+            if (!perAddress.TryAdmit(conn.RemoteAddress, out var addressEntry))
             {
                 Refuse(conn, HttpStatus.TooManyRequests);
                 return false;
             }
 
-            conn.CountedByAddress = true;
+            conn.AddressEntry = addressEntry;
         }
         if (_shuttingDown || !endpoint.TryReserve())
         {

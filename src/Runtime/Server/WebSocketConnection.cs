@@ -91,17 +91,13 @@ public sealed partial class WebSocketConnection : IWebSocketConn
     /// <summary>The peer's address in its compact form (unknown for a transport that does not know it).</summary>
     internal PeerAddress RemoteAddress => Net is IPeerConn peer ? peer.RemoteAddress : default;
 
-    /// <summary>True once the per-address limits counted this connection (<see cref="CountedAddress"/>), which then
-    /// releases its place when it goes.</summary>
-    internal bool CountedByAddress
+    /// <summary>The per-address limits' entry that counted this connection (null when the limits are off or have not
+    /// counted it yet): kept from the handshake, so its place is given back to the right address when it goes.</summary>
+    internal AddressLimits.Entry? AddressEntry
     {
-        get => _cold?.CountedAddress is not null;
-        set => Cold.CountedAddress = value ? RemoteAddress : null;
+        get => _cold?.AddressEntry;
+        set => Cold.AddressEntry = value;
     }
-
-    /// <summary>The address the per-address limits counted, kept from the handshake: the loop's slot may hold
-    /// another connection's by the time this one's close is delivered. Only set with the limits on.</summary>
-    internal PeerAddress CountedAddress => _cold?.CountedAddress ?? default;
 
     /// <summary>The state most connections never use, allocated on first use.</summary>
     private ColdState Cold => _cold ??= new ColdState();
@@ -422,7 +418,7 @@ public sealed partial class WebSocketConnection : IWebSocketConn
         public CloseStatus CloseSent;
         public PendingUpgrade? PendingUpgrade;
         public Subscriptions? Subscriptions;
-        public PeerAddress? CountedAddress;
+        public AddressLimits.Entry? AddressEntry;
     }
 
     private sealed class CrossThreadSend(WebSocketConnection conn, byte[] payload, WebSocketOpcode opcode, bool fin) : ILoopWork
