@@ -62,7 +62,6 @@ internal static unsafe partial class IoUringAbi
     internal const uint IORING_FILE_INDEX_ALLOC = ~0U;
 
     // io_uring_sqe.ioprio for accept and recv.
-    internal const ushort IORING_ACCEPT_MULTISHOT = 1 << 0;
     internal const ushort IORING_RECV_MULTISHOT = 1 << 1;
 
     // io_uring_sqe.cancel_flags.

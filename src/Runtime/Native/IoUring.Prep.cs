@@ -33,8 +33,9 @@ internal sealed unsafe partial class IoUring
     }
 
     /// <summary>An accept on listener <paramref name="fd"/>: into a free slot of the direct descriptor table when
-    /// <paramref name="direct"/> (else a plain descriptor with close-on-exec), multishot or for one connection.</summary>
-    public void PrepareAccept(int fd, bool direct, bool multishot, ulong userData, byte* address = null, uint* addressLength = null)
+    /// <paramref name="direct"/> (else a plain descriptor with close-on-exec), for one connection, whose peer address
+    /// the kernel writes to <paramref name="address"/> (<paramref name="addressLength"/> bytes at most, updated).</summary>
+    public void PrepareAccept(int fd, bool direct, ulong userData, byte* address, uint* addressLength)
     {
         IoUringSqe* sqe = NextSqe();
         sqe->Opcode = IORING_OP_ACCEPT;
@@ -45,7 +46,6 @@ internal sealed unsafe partial class IoUring
             sqe->FileIndex = unchecked((int)IORING_FILE_INDEX_ALLOC);
         else
             sqe->OpFlags = Libc.SOCK_CLOEXEC;
-        sqe->IoPrio = multishot ? IORING_ACCEPT_MULTISHOT : (ushort)0;
         sqe->UserData = userData;
     }
 

@@ -95,8 +95,7 @@ internal unsafe partial struct IoUringBackend
 
     public readonly void DropTakenOver(object state) => ((SocketConn)state).Close();
 
-    /// <summary>Arms an accept on every open listener that has none: multishot while the direct descriptor table
-    /// has room, none when the table is full.</summary>
+    /// <summary>Arms an accept on every open listener that has none, unless the direct descriptor table is full.</summary>
     private void ArmListeners(ConnectionCore<IoUringBackend> core)
     {
         core.ClearAcceptPause();
@@ -119,7 +118,7 @@ internal unsafe partial struct IoUringBackend
                 // One connection per accept, so that the address it reports is that connection's: a multishot
                 // accept writes every address into the same buffer, overwritten before the loop reaps them.
                 entry.PeerLength = SockAddr.Size;
-                _ring.PrepareAccept(entry.Listener.Fd, _directSlots > 0, multishot: false, Tag(Op.Accept, (uint)i),
+                _ring.PrepareAccept(entry.Listener.Fd, direct, Tag(Op.Accept, (uint)i),
                     entry.PeerBuffer, entry.PeerLengthPointer);
                 entry.Armed = true;
                 entry.ArmedBy = Environment.CurrentManagedThreadId;
