@@ -88,6 +88,12 @@ public sealed partial class WebSocketConnection : IWebSocketConn
     /// loop thread, in a handler, while the connection is open.</summary>
     public IPEndPoint? RemoteEndPoint => (Net as IPeerConn)?.RemoteEndPoint;
 
+    /// <summary>The endpoint of the listener that accepted the connection, as it was bound (a listener on a wildcard
+    /// address reports the wildcard): the server's <see cref="WebSocketServer.TlsLocalEndPoint"/> for a wss://
+    /// connection, its <see cref="WebSocketServer.LocalEndPoint"/> for a ws:// one; null for a connection whose
+    /// transport does not know it.</summary>
+    public IPEndPoint? LocalEndPoint => (Net as IPeerConn)?.LocalEndPoint;
+
     /// <summary>The peer's address in its compact form (unknown for a transport that does not know it).</summary>
     internal PeerAddress RemoteAddress => Net is IPeerConn peer ? peer.RemoteAddress : default;
 

@@ -26,6 +26,10 @@ public readonly ref struct WebSocketUpgradeRequest
     /// per read, null when the transport does not know it.</summary>
     public IPEndPoint? RemoteEndPoint => _conn?.RemoteEndPoint;
 
+    /// <summary>The endpoint of the listener that accepted the connection (see
+    /// <see cref="WebSocketConnection.LocalEndPoint"/>): which of the server's ports, ws:// or wss://, it came to.</summary>
+    public IPEndPoint? LocalEndPoint => _conn?.LocalEndPoint;
+
     /// <summary>The request-target up to, not including, the first '?' (as sent: not percent-decoded).</summary>
     public ReadOnlySpan<byte> Path => _head.PathBytes;
 

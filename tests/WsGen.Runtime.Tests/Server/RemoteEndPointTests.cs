@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Text;
 using WsGen.Tests.Reactor;
 
@@ -8,7 +9,8 @@ namespace WsGen.Tests.Server;
 /// <summary>
 /// <see cref="WebSocketConnection.RemoteEndPoint"/> and <see cref="WebSocketUpgradeRequest.RemoteEndPoint"/> on every
 /// loop: clients bound to different loopback addresses (and an IPv6 one) see their own address and port reported by
-/// the hook and by the open connection, also while many connections come and go through the same slots.
+/// the hook and by the open connection, also while many connections come and go through the same slots; and the
+/// local endpoints, ws:// and wss:// side by side.
 /// </summary>
 public sealed class RemoteEndPointTests
 {
@@ -96,5 +98,50 @@ public sealed class RemoteEndPointTests
         string expected = raw.LocalEndPoint.ToString();
         Assert.StartsWith("[::1]:", expected);
         Assert.Equal($"{expected}|{expected}", ReadText(raw));
+    }
+
+    /// <summary>Sends "HOOK|OPEN" at open: the local endpoint the upgrade hook saw and the one the open connection reports.</summary>
+    private sealed class ReportLocal : IWebSocketEndpoint
+    {
+        public void OnOpen(WebSocketConnection conn) => conn.SendText($"{conn.UserState}|{conn.LocalEndPoint}");
+
+        public void OnMessage(WebSocketConnection conn, ReadOnlySpan<byte> payload, WebSocketOpcode opcode)
+        {
+        }
+
+        public void OnClose(WebSocketConnection conn, CloseStatus status)
+        {
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Loops))]
+    public async Task LocalEndPoint_IsThePortTheClientCameTo_WsOrWss(string reactor)
+    {
+        var options = TestServers.OptionsFor(reactor, new IPEndPoint(IPAddress.Loopback, 0));
+        options.Tls = TestCertificates.ServerOptions();
+        options.TlsEndPoint = new IPEndPoint(IPAddress.Loopback, 0);
+        using var server = new WebSocketServer(options);
+        server.Map("/", new ReportLocal(), new WebSocketEndpointOptions
+        {
+            OnUpgrade = static r => new(WebSocketUpgradeDecision.Accept(state: r.LocalEndPoint?.ToString() ?? "none")),
+        });
+        server.Start();
+
+        using var plain = new ClientWebSocket();
+        await plain.ConnectAsync(new Uri($"ws://{server.LocalEndPoint}/"), CancellationToken.None);
+        using var secure = await TlsInteropTests.ConnectAsync(server);
+        Assert.Equal($"{server.LocalEndPoint}|{server.LocalEndPoint}", await ReceiveTextAsync(plain));
+        Assert.Equal($"{server.TlsLocalEndPoint}|{server.TlsLocalEndPoint}", await ReceiveTextAsync(secure));
+    }
+
+    private static async Task<string> ReceiveTextAsync(ClientWebSocket client)
+    {
+        var buffer = new byte[256];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var result = await client.ReceiveAsync(buffer, cts.Token);
+        Assert.True(result.EndOfMessage);
+        Assert.Equal(WebSocketMessageType.Text, result.MessageType);
+        return Encoding.UTF8.GetString(buffer, 0, result.Count);
     }
 }

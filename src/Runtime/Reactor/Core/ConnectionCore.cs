@@ -44,6 +44,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
     private readonly Dictionary<LoopConnection<TBackend>, IByteTransform> _transforms = [];
     private readonly PeerAddresses _peers = new();
     private readonly List<Func<IReactorConn, IByteTransform>?> _listenerTransforms = [];
+    private readonly List<IPEndPoint> _listenerEndPoints = [];
     private readonly ByteGauge _backpressure = new();
     private readonly byte* _receiveBuffer;
     private readonly int _receiveSize;
@@ -110,7 +111,9 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
             _listenerTransforms.Add(transform);
             try
             {
-                return _backend.Listen(this, endPoint);
+                IPEndPoint bound = _backend.Listen(this, endPoint);
+                _listenerEndPoints.Add(bound);
+                return bound;
             }
             catch
             {
@@ -209,6 +212,24 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
 
     /// <summary>A new endpoint for the remote address of <paramref name="conn"/>, or null when it is unknown.</summary>
     internal System.Net.IPEndPoint? RemoteEndPoint(LoopConnection<TBackend> conn) => RemoteAddress(conn).ToEndPoint();
+
+    /// <summary>The local endpoint of the listener that accepted <paramref name="conn"/>, as it was bound (a wildcard
+    /// address stays one): the first listener with a byte transform for a connection that has one, the first without
+    /// for one that has none (a server opens at most one of each on a loop). Null when there is no such listener.</summary>
+    internal IPEndPoint? LocalEndPoint(LoopConnection<TBackend> conn)
+    {
+        bool transformed = conn.Has(ConnFlags.Transformed);
+        lock (_listenerTransforms)
+        {
+            for (int i = 0; i < _listenerEndPoints.Count; i++)
+            {
+                if (_listenerTransforms[i] is not null == transformed)
+                    return _listenerEndPoints[i];
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Frees the table slot of a closed connection: the backend no longer refers to it.</summary>
     internal void ReleaseSlot(LoopConnection<TBackend> conn)

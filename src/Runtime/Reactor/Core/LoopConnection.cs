@@ -121,6 +121,9 @@ internal sealed class LoopConnection<TBackend> : IReactorConn, ILifecycleConn, I
     public System.Net.IPEndPoint? RemoteEndPoint => Core.RemoteEndPoint(this);
 
     /// <inheritdoc/>
+    public System.Net.IPEndPoint? LocalEndPoint => Core.LocalEndPoint(this);
+
+    /// <inheritdoc/>
     PeerAddress IPeerConn.RemoteAddress => Core.RemoteAddress(this);
 }
 

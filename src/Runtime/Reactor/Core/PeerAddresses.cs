@@ -49,6 +49,9 @@ internal interface IPeerConn
     /// <summary>A new endpoint for the remote address, or null when it is unknown.</summary>
     System.Net.IPEndPoint? RemoteEndPoint { get; }
 
+    /// <summary>The endpoint of the listener that accepted the connection, as bound, or null when unknown.</summary>
+    System.Net.IPEndPoint? LocalEndPoint { get; }
+
     /// <summary>The remote address in its compact form.</summary>
     PeerAddress RemoteAddress { get; }
 }
