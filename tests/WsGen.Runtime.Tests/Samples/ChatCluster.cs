@@ -214,6 +214,17 @@ internal sealed class ChatMember : IDisposable
         return null;
     }
 
+    /// <summary>Waits until every line of <paramref name="expected"/> has come, in any order, within
+    /// <paramref name="timeout"/>; the lines still missing (none when all came).</summary>
+    public IReadOnlyCollection<string> WaitForAll(IEnumerable<string> expected, TimeSpan timeout)
+    {
+        var missing = new HashSet<string>(expected);
+        var deadline = Stopwatch.StartNew();
+        while (missing.Count > 0 && deadline.Elapsed < timeout && WaitFor(missing.Contains, timeout - deadline.Elapsed) is { } line)
+            missing.Remove(line);
+        return missing;
+    }
+
     /// <summary>Says "TEXT N" (N = 1, 2 ...) once a second until <paramref name="listener"/> gets a line that
     /// <paramref name="heard"/> accepts, for up to a minute: for a path that comes up in its own time (a node's
     /// subscription at the broker, a reconnecting page). True if it was heard.</summary>
