@@ -103,6 +103,17 @@ while (lastSequence.Any(last => last < 0))
     await Task.Delay(10);
 }
 
+// Then until every subscriber has the last of those: a server slow to fan out starts the warm-up with no backlog.
+while (lastSequence.Any(last => last < sequence - 1))
+{
+    if (started.Elapsed > TimeSpan.FromSeconds(120))
+    {
+        Console.Error.WriteLine($"CrossNode: {lastSequence.Count(last => last < sequence - 1)} of {subscribers} subscribers lack message {sequence - 1} after 120 s");
+        return 1;
+    }
+    await Task.Delay(10);
+}
+
 // Warm-up, then the measured window, at the same pace.
 double publishEvery = rate > 0 ? 1.0 / rate : 0;
 var pace = Stopwatch.StartNew();
