@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the real peers the tests talk to, when they are missing: Debian's chromium, nodejs, npm and
-# python3-websockets (as root, through apt-get; otherwise it names the packages to install), then the npm ws client
-# pinned by tests/interop/package-lock.json.
+# Installs the real peers the tests talk to, when they are missing: Debian's chromium, nodejs, npm,
+# python3-websockets, and the brokers of the backplane tests, redis-server and nats-server (as root, through apt-get;
+# otherwise it names the packages to install), then the npm ws client pinned by tests/interop/package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -10,6 +10,8 @@ command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 [[ -x /usr/bin/chromium ]] || need+=(chromium)
 /usr/bin/python3 -c 'import websockets' 2>/dev/null || need+=(python3-websockets)
+[[ -x /usr/bin/redis-server ]] || need+=(redis-server)
+[[ -x /usr/sbin/nats-server ]] || need+=(nats-server)
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "the tests need these Debian packages: ${need[*]} (sudo apt-get install ${need[*]})" >&2

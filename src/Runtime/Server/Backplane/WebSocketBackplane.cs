@@ -87,6 +87,9 @@ public abstract class WebSocketBackplane
     /// <summary>Messages published on this node that were not sent to the broker (<c>wsgen.backplane.dropped</c>).</summary>
     internal long Dropped => Volatile.Read(ref _dropped);
 
+    /// <summary>Whether the connection to the broker is up (for tests).</summary>
+    internal bool Connected => IsConnected;
+
     /// <summary>Connects to the broker (once; the client reconnects by itself after that). Throwing means the broker
     /// is unreachable now: it is called again after a delay.</summary>
     protected abstract Task ConnectAsync(CancellationToken cancellationToken);
