@@ -15,7 +15,8 @@ namespace WsGen;
 /// <remarks>
 /// <para><b>What the server does with it.</b> A publish (<see cref="WebSocketServer.Publish"/>,
 /// <see cref="WebSocketConnection.Publish"/>) is delivered to the node's own subscribers at once, as without a
-/// backplane, and is also copied into this backplane's queue (a pooled buffer, nothing allocated in steady state), which
+/// backplane, and is also copied into this backplane's queue (a buffer the queue reuses: nothing is allocated in steady
+/// state), which
 /// one sender task per node drains to the broker: consecutive messages of one topic go as one broker message (up to
 /// <see cref="MaxBatchBytes"/>), and several broker messages are in flight at once. The node subscribes at the broker to a
 /// topic when the topic gets its first subscriber on the node, and unsubscribes when its last one leaves. A message
@@ -41,11 +42,16 @@ public abstract class WebSocketBackplane
     private const int HeaderSize = 1 + NodeIdSize;
     private const int RecordHeaderSize = 5;
     private const int MaxInFlight = 64;
+
+    /// <summary>The size of the queue's own buffers, kept for reuse (a larger message takes one from the shared
+    /// <see cref="ArrayPool{T}"/>), and how many spare ones are kept at most (1 MiB).</summary>
+    private const int SmallBuffer = 1024, MaxSpare = 1024;
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250), LastRetry = TimeSpan.FromSeconds(5);
 
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly byte[] _nodeId = Guid.NewGuid().ToByteArray();
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<byte[]> _spare = new();
     private TopicRegistry? _topics;
     private CancellationTokenSource? _stop;
     private Task? _sender;
@@ -196,7 +202,8 @@ public abstract class WebSocketBackplane
             return;
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 16));
+        byte[] buffer = payload.Length > SmallBuffer ? ArrayPool<byte>.Shared.Rent(payload.Length)
+            : _spare.TryDequeue(out byte[]? spare) ? spare : new byte[SmallBuffer];
         payload.CopyTo(buffer);
         _work.Writer.TryWrite(new Work(WorkKind.Publish, topic, buffer, payload.Length, opcode));
     }
@@ -368,9 +375,12 @@ public abstract class WebSocketBackplane
     /// <summary>Gives back a queued message's buffer and its place in the queue.</summary>
     private void Discard(Work work)
     {
-        if (work.Buffer is null)
+        if (work.Buffer is not { } buffer)
             return;
-        ArrayPool<byte>.Shared.Return(work.Buffer);
+        if (buffer.Length != SmallBuffer)
+            ArrayPool<byte>.Shared.Return(buffer);
+        else if (_spare.Count < MaxSpare)
+            _spare.Enqueue(buffer);
         Interlocked.Decrement(ref _queued);
     }
 
