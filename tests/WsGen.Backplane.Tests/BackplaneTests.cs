@@ -67,6 +67,10 @@ public sealed class BackplaneTests
         Assert.Equal(FromB + 1, a.Backplane.Received);
         Assert.Equal(FromA, b.Backplane.Received);
         Assert.Equal(0, a.Backplane.Dropped + b.Backplane.Dropped);
+        Assert.Equal(FromA, Meters.Read(a, "wsgen.backplane.sent"));
+        Assert.Equal(FromB + 1, Meters.Read(a, "wsgen.backplane.received"));
+        Assert.Equal(0, Meters.Read(a, "wsgen.backplane.dropped"));
+        Assert.Equal(FromA, Meters.Read(b, "wsgen.backplane.received"));
     }
 
     [Theory]
@@ -155,6 +159,32 @@ public sealed class BackplaneTests
         b.Server.Publish("u", "to the new subscriber"u8, WebSocketOpcode.Text);
         Assert.Equal("to the new subscriber", await onA2.ReceiveAsync());
         Assert.Equal(During, a.Backplane.Dropped - dropped);
+        Assert.Equal(a.Backplane.Dropped, Meters.Read(a, "wsgen.backplane.dropped"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Brokers))]
+    public async Task Nodes_started_before_the_broker_connect_when_it_comes_up_and_subscribe_what_their_clients_asked_for(string name)
+    {
+        using var broker = Broker.Create(name);       // its port is chosen, nothing listens there yet
+        using var a = new Node(broker);
+        using var b = new Node(broker);
+        using var onA = await a.ConnectAsync();
+        using var onB = await b.ConnectAsync();
+        await onA.CommandAsync("sub early", "subscribed early");
+        await onB.CommandAsync("sub early", "subscribed early");
+        Assert.False(a.Backplane.Connected);
+
+        // Without a broker the nodes serve their own subscribers, and count what could not go to the others.
+        a.Server.Publish("early", "alone"u8, WebSocketOpcode.Text);
+        Assert.Equal("alone", await onA.ReceiveAsync());
+        Assert.Equal(1, a.Backplane.Dropped);
+
+        broker.Start();
+        await broker.WaitForSubscriptionsAsync(view => view.GetValueOrDefault(broker.ChannelOf("early")) == 2, "both nodes subscribing");
+        a.Server.Publish("early", "together"u8, WebSocketOpcode.Text);
+        Assert.Equal("together", await onA.ReceiveAsync());
+        Assert.Equal("together", await onB.ReceiveAsync());
     }
 
     [Theory]

@@ -129,3 +129,32 @@ public static class Receive
     /// <summary>Messages "prefix0" .. "prefix(n-1)".</summary>
     public static List<string> Sequence(string prefix, int count) => [.. Enumerable.Range(0, count).Select(i => prefix + i)];
 }
+
+/// <summary>Reads the <c>WsGen</c> meter's observable counters of one server, as a metrics listener would.</summary>
+public static class Meters
+{
+    /// <summary>The value of <paramref name="instrument"/> for the server listening on <paramref name="node"/>'s port,
+    /// or null when the server has no such instrument.</summary>
+    public static long? Read(Node node, string instrument)
+    {
+        long? value = null;
+        int port = node.Server.LocalEndPoint!.Port;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (i, l) =>
+        {
+            if (i.Meter.Name == "WsGen" && i.Name == instrument)
+                l.EnableMeasurementEvents(i);
+        };
+        listener.SetMeasurementEventCallback<long>((_, measurement, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "server.port" && tag.Value is int p && p == port)
+                    value = measurement;
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return value;
+    }
+}
