@@ -124,9 +124,12 @@ public sealed class BackplaneTests
         using var b = new Node(broker);
         using var onA = await a.ConnectAsync();
         using var onB = await b.ConnectAsync();
+        using var leaving = await a.ConnectAsync();
         await onA.CommandAsync("sub t", "subscribed t");
         await onB.CommandAsync("sub t", "subscribed t");
-        await broker.WaitForSubscriptionsAsync(view => view.GetValueOrDefault(broker.ChannelOf("t")) == 2, "both nodes subscribing");
+        await leaving.CommandAsync("sub v", "subscribed v");
+        await broker.WaitForSubscriptionsAsync(view => view.GetValueOrDefault(broker.ChannelOf("t")) == 2
+            && view.GetValueOrDefault(broker.ChannelOf("v")) == 1, "both nodes subscribing");
         a.Server.Publish("t", "before"u8, WebSocketOpcode.Text);
         Assert.Equal("before", await onA.ReceiveAsync());
         Assert.Equal("before", await onB.ReceiveAsync());
@@ -136,7 +139,7 @@ public sealed class BackplaneTests
         b.WaitForBroker(connected: false);
 
         // During the outage: local delivery goes on; what goes to the broker is dropped and counted; a subscription
-        // made meanwhile (topic u on A) is made at the broker once it is back.
+        // made meanwhile (topic u on A) is made at the broker once it is back, one ended meanwhile (v) is not restored.
         const int During = 100;
         long dropped = a.Backplane.Dropped;
         for (int i = 0; i < During; i++)
@@ -145,6 +148,7 @@ public sealed class BackplaneTests
         Assert.Equal(During, a.Backplane.Dropped - dropped);
         using var onA2 = await a.ConnectAsync();
         await onA2.CommandAsync("sub u", "subscribed u");
+        await leaving.CommandAsync("unsub v", "unsubscribed v");
 
         // The broker comes back on the same port: the nodes reconnect by themselves and restore their subscriptions.
         broker.Start();
@@ -152,6 +156,7 @@ public sealed class BackplaneTests
         b.WaitForBroker(connected: true);
         await broker.WaitForSubscriptionsAsync(view => view.GetValueOrDefault(broker.ChannelOf("t")) == 2
             && view.GetValueOrDefault(broker.ChannelOf("u")) == 1, "the subscriptions restored");
+        Assert.False((await broker.SubscriptionsAsync()).ContainsKey(broker.ChannelOf("v")));
 
         a.Server.Publish("t", "after"u8, WebSocketOpcode.Text);
         Assert.Equal("after", await onA.ReceiveAsync());

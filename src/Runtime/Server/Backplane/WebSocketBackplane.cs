@@ -55,6 +55,7 @@ public abstract class WebSocketBackplane
     private TopicRegistry? _topics;
     private CancellationTokenSource? _stop;
     private Task? _sender;
+    private Task? _connecting;
     private int _queued;
     private long _sent, _received, _dropped;
     private int _queueCapacity = 64 * 1024;
@@ -155,7 +156,7 @@ public abstract class WebSocketBackplane
             throw new InvalidOperationException("This backplane serves another server already.");
         _stop = new CancellationTokenSource();
         _sender = Task.Run(() => RunAsync(_stop.Token));
-        _ = ConnectWithRetriesAsync(_stop.Token);
+        _connecting = ConnectWithRetriesAsync(_stop.Token);
     }
 
     /// <summary>Stops the sender (what waits is dropped) and disconnects; the server stops.</summary>
@@ -166,7 +167,9 @@ public abstract class WebSocketBackplane
         _stop.Cancel();
         try
         {
+            // A connection still being made is waited for, so that it is closed too.
             _sender!.GetAwaiter().GetResult();
+            _connecting!.GetAwaiter().GetResult();
             DisconnectAsync().GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -208,10 +211,10 @@ public abstract class WebSocketBackplane
         _work.Writer.TryWrite(new Work(WorkKind.Publish, topic, buffer, payload.Length, opcode));
     }
 
+    /// <summary>Connects, trying again after a growing delay while the broker is unreachable.</summary>
     private async Task ConnectWithRetriesAsync(CancellationToken stop)
     {
-        TimeSpan delay = FirstRetry;
-        while (!stop.IsCancellationRequested)
+        for (TimeSpan delay = FirstRetry; !stop.IsCancellationRequested; delay = delay * 2 < LastRetry ? delay * 2 : LastRetry)
         {
             try
             {
@@ -219,10 +222,14 @@ public abstract class WebSocketBackplane
                 OnReconnected();
                 return;
             }
-            catch (Exception) when (!stop.IsCancellationRequested)
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Unreachable now: try again after the delay.
+            }
+
+            try
             {
                 await Task.Delay(delay, stop).ConfigureAwait(false);
-                delay = delay * 2 < LastRetry ? delay * 2 : LastRetry;
             }
             catch (OperationCanceledException)
             {
