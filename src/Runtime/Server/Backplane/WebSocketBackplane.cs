@@ -194,11 +194,11 @@ public abstract class WebSocketBackplane
     /// <summary>A topic lost its last subscriber on this node.</summary>
     internal void TopicRemoved(string topic) => _work.Writer.TryWrite(new Work(WorkKind.Unsubscribe, topic, null, 0, default));
 
-    /// <summary>Queues a message published on this node for the broker, on the publisher's thread: a copy in a pooled
-    /// buffer, or a drop when the queue is full or the broker unreachable.</summary>
+    /// <summary>Queues a message published on this node for the broker, on the publisher's thread: a copy in a reused
+    /// buffer, or a drop when the queue is full (the sender drops what it takes while the broker is unreachable).</summary>
     internal void Forward(string topic, ReadOnlySpan<byte> payload, WebSocketOpcode opcode)
     {
-        if (Interlocked.Increment(ref _queued) > _queueCapacity || !IsConnected)
+        if (Interlocked.Increment(ref _queued) > _queueCapacity)
         {
             Interlocked.Decrement(ref _queued);
             Interlocked.Increment(ref _dropped);
