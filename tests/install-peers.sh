@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real peers the tests talk to, when they are missing: Debian's chromium, nodejs, npm and
-# python3-websockets, and for the cluster tests and samples/Chat/cluster nginx-light, redis-server and nats-server (as
+# python3-websockets, and for the backplane and cluster tests and samples/Chat/cluster redis-server, nats-server and nginx-light (as
 # root, through apt-get; otherwise it names the packages to install), then the npm ws client pinned by
 # tests/interop/package-lock.json. The tests and the cluster script run nginx and the brokers in the foreground, on ports
 # of their own, not as the packages' services.

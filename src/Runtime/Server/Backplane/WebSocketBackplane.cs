@@ -15,7 +15,8 @@ namespace WsGen;
 /// <remarks>
 /// <para><b>What the server does with it.</b> A publish (<see cref="WebSocketServer.Publish"/>,
 /// <see cref="WebSocketConnection.Publish"/>) is delivered to the node's own subscribers at once, as without a
-/// backplane, and is also copied into this backplane's queue (a pooled buffer, nothing allocated in steady state), which
+/// backplane, and is also copied into this backplane's queue (a buffer the queue reuses: nothing is allocated in steady
+/// state), which
 /// one sender task per node drains to the broker: consecutive messages of one topic go as one broker message (up to
 /// <see cref="MaxBatchBytes"/>), and several broker messages are in flight at once. The node subscribes at the broker to a
 /// topic when the topic gets its first subscriber on the node, and unsubscribes when its last one leaves. A message
@@ -41,14 +42,20 @@ public abstract class WebSocketBackplane
     private const int HeaderSize = 1 + NodeIdSize;
     private const int RecordHeaderSize = 5;
     private const int MaxInFlight = 64;
+
+    /// <summary>The size of the queue's own buffers, kept for reuse (a larger message takes one from the shared
+    /// <see cref="ArrayPool{T}"/>), and how many spare ones are kept at most (1 MiB).</summary>
+    private const int SmallBuffer = 1024, MaxSpare = 1024;
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250), LastRetry = TimeSpan.FromSeconds(5);
 
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly byte[] _nodeId = Guid.NewGuid().ToByteArray();
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<byte[]> _spare = new();
     private TopicRegistry? _topics;
     private CancellationTokenSource? _stop;
     private Task? _sender;
+    private Task? _connecting;
     private int _queued;
     private long _sent, _received, _dropped;
     private int _queueCapacity = 64 * 1024;
@@ -86,6 +93,9 @@ public abstract class WebSocketBackplane
 
     /// <summary>Messages published on this node that were not sent to the broker (<c>wsgen.backplane.dropped</c>).</summary>
     internal long Dropped => Volatile.Read(ref _dropped);
+
+    /// <summary>Whether the connection to the broker is up (for tests).</summary>
+    internal bool Connected => IsConnected;
 
     /// <summary>Connects to the broker (once; the client reconnects by itself after that). Throwing means the broker
     /// is unreachable now: it is called again after a delay.</summary>
@@ -146,7 +156,7 @@ public abstract class WebSocketBackplane
             throw new InvalidOperationException("This backplane serves another server already.");
         _stop = new CancellationTokenSource();
         _sender = Task.Run(() => RunAsync(_stop.Token));
-        _ = ConnectWithRetriesAsync(_stop.Token);
+        _connecting = ConnectWithRetriesAsync(_stop.Token);
     }
 
     /// <summary>Stops the sender (what waits is dropped) and disconnects; the server stops.</summary>
@@ -157,7 +167,9 @@ public abstract class WebSocketBackplane
         _stop.Cancel();
         try
         {
+            // A connection still being made is waited for, so that it is closed too.
             _sender!.GetAwaiter().GetResult();
+            _connecting!.GetAwaiter().GetResult();
             DisconnectAsync().GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -182,26 +194,27 @@ public abstract class WebSocketBackplane
     /// <summary>A topic lost its last subscriber on this node.</summary>
     internal void TopicRemoved(string topic) => _work.Writer.TryWrite(new Work(WorkKind.Unsubscribe, topic, null, 0, default));
 
-    /// <summary>Queues a message published on this node for the broker, on the publisher's thread: a copy in a pooled
-    /// buffer, or a drop when the queue is full or the broker unreachable.</summary>
+    /// <summary>Queues a message published on this node for the broker, on the publisher's thread: a copy in a reused
+    /// buffer, or a drop when the queue is full (the sender drops what it takes while the broker is unreachable).</summary>
     internal void Forward(string topic, ReadOnlySpan<byte> payload, WebSocketOpcode opcode)
     {
-        if (Interlocked.Increment(ref _queued) > _queueCapacity || !IsConnected)
+        if (Interlocked.Increment(ref _queued) > _queueCapacity)
         {
             Interlocked.Decrement(ref _queued);
             Interlocked.Increment(ref _dropped);
             return;
         }
 
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(payload.Length, 16));
+        byte[] buffer = payload.Length > SmallBuffer ? ArrayPool<byte>.Shared.Rent(payload.Length)
+            : _spare.TryDequeue(out byte[]? spare) ? spare : new byte[SmallBuffer];
         payload.CopyTo(buffer);
         _work.Writer.TryWrite(new Work(WorkKind.Publish, topic, buffer, payload.Length, opcode));
     }
 
+    /// <summary>Connects, trying again after a growing delay while the broker is unreachable.</summary>
     private async Task ConnectWithRetriesAsync(CancellationToken stop)
     {
-        TimeSpan delay = FirstRetry;
-        while (!stop.IsCancellationRequested)
+        for (TimeSpan delay = FirstRetry; !stop.IsCancellationRequested; delay = delay * 2 < LastRetry ? delay * 2 : LastRetry)
         {
             try
             {
@@ -209,10 +222,14 @@ public abstract class WebSocketBackplane
                 OnReconnected();
                 return;
             }
-            catch (Exception) when (!stop.IsCancellationRequested)
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Unreachable now: try again after the delay.
+            }
+
+            try
             {
                 await Task.Delay(delay, stop).ConfigureAwait(false);
-                delay = delay * 2 < LastRetry ? delay * 2 : LastRetry;
             }
             catch (OperationCanceledException)
             {
@@ -365,9 +382,12 @@ public abstract class WebSocketBackplane
     /// <summary>Gives back a queued message's buffer and its place in the queue.</summary>
     private void Discard(Work work)
     {
-        if (work.Buffer is null)
+        if (work.Buffer is not { } buffer)
             return;
-        ArrayPool<byte>.Shared.Return(work.Buffer);
+        if (buffer.Length != SmallBuffer)
+            ArrayPool<byte>.Shared.Return(buffer);
+        else if (_spare.Count < MaxSpare)
+            _spare.Enqueue(buffer);
         Interlocked.Decrement(ref _queued);
     }
 
