@@ -105,7 +105,8 @@ public abstract class Broker : IDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A free loopback port (taken by nobody the instant it is returned).</summary>
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,19 +1,23 @@
-namespace WsGen.Tests.Samples;
+using WsGen.Backplane.Tests.Support;
+using WsGen.Tests;
+using WsGen.Tests.Samples;
+
+namespace WsGen.Backplane.Tests;
 
 /// <summary>Chat nodes joined through a real broker (Debian's redis-server and nats-server), and behind nginx with the
 /// configuration of samples/Chat/cluster: members of one room on different nodes chat, a killed node's browser tabs
 /// come back through nginx on the other node, and a broker restart heals cross-node delivery without touching the
 /// nodes.</summary>
-public sealed class ChatClusterTests
+public sealed class ChatFailoverTests
 {
     [Theory]
-    [InlineData("redis")]
-    [InlineData("nats")]
+    [MemberData(nameof(BackplaneTests.Brokers), MemberType = typeof(BackplaneTests))]
     public void Members_on_two_nodes_chat_through_the_broker_in_order_and_once(string broker)
     {
-        using var cluster = ClusterBroker.Start(broker);
-        using var node1 = SampleProcess.Start("Chat", cluster.JoinArgs);
-        using var node2 = SampleProcess.Start("Chat", cluster.JoinArgs);
+        using var cluster = Broker.Create(broker);
+        cluster.Start();
+        using var node1 = SampleProcess.Start("Chat", ChatCluster.JoinArgs(cluster));
+        using var node2 = SampleProcess.Start("Chat", ChatCluster.JoinArgs(cluster));
         using var alice = new ChatMember(node1.EndPoint, "alice");
         using var bob = new ChatMember(node2.EndPoint, "bob");
         alice.Join("r1");
@@ -37,8 +41,9 @@ public sealed class ChatClusterTests
     [Fact]
     public void A_killed_node_s_browser_tabs_reconnect_through_nginx_to_the_other_node_and_keep_chatting()
     {
-        using var cluster = ClusterBroker.Start("redis");
-        var nodes = new[] { SampleProcess.Start("Chat", cluster.JoinArgs), SampleProcess.Start("Chat", cluster.JoinArgs) };
+        using var cluster = Broker.Create("redis");
+        cluster.Start();
+        var nodes = new[] { SampleProcess.Start("Chat", ChatCluster.JoinArgs(cluster)), SampleProcess.Start("Chat", ChatCluster.JoinArgs(cluster)) };
         var members = nodes.Select((node, i) => new ChatMember(node.EndPoint, $"member{i + 1}")).ToArray();
         HeadlessChromium[] tabs = [];
         int victim = -1;
@@ -81,13 +86,13 @@ public sealed class ChatClusterTests
     }
 
     [Theory]
-    [InlineData("redis")]
-    [InlineData("nats")]
+    [MemberData(nameof(BackplaneTests.Brokers), MemberType = typeof(BackplaneTests))]
     public void A_broker_killed_and_restarted_heals_cross_node_delivery_while_local_delivery_goes_on(string broker)
     {
-        using var cluster = ClusterBroker.Start(broker);
-        using var node1 = SampleProcess.Start("Chat", cluster.JoinArgs);
-        using var node2 = SampleProcess.Start("Chat", cluster.JoinArgs);
+        using var cluster = Broker.Create(broker);
+        cluster.Start();
+        using var node1 = SampleProcess.Start("Chat", ChatCluster.JoinArgs(cluster));
+        using var node2 = SampleProcess.Start("Chat", ChatCluster.JoinArgs(cluster));
         using var alice = new ChatMember(node1.EndPoint, "alice");
         using var carol = new ChatMember(node1.EndPoint, "carol");
         using var bob = new ChatMember(node2.EndPoint, "bob");
@@ -99,7 +104,7 @@ public sealed class ChatClusterTests
         alice.Say("during the outage");
         Assert.NotNull(carol.WaitFor(line => line == "alice: during the outage", TimeSpan.FromSeconds(30)));
 
-        cluster.Restart();
+        cluster.Start();
         Assert.True(alice.SayUntil("after", bob, line => line.StartsWith("alice: after ")), "node 1 to node 2 did not resume");
         Assert.True(bob.SayUntil("back", alice, line => line.StartsWith("bob: back ")), "node 2 to node 1 did not resume");
         Assert.True(alice.SayUntil("and", carol, line => line.StartsWith("alice: and ")), "local delivery stopped");

@@ -5,20 +5,15 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text;
 
-namespace WsGen.Tests.Samples;
+namespace WsGen.Backplane.Tests.Support;
 
-/// <summary>The pieces of a Chat cluster that the cluster tests start themselves, as samples/Chat/cluster/run.sh does:
-/// a broker from Debian's packages and nginx in front, each a foreground process on a free loopback port, killed on
-/// <see cref="IDisposable.Dispose"/>.</summary>
+/// <summary>What the failover tests need besides <see cref="Broker"/>: nginx in front of Chat nodes, as
+/// samples/Chat/cluster/run.sh starts it, as a foreground process on a free loopback port.</summary>
 internal static class ChatCluster
 {
-    /// <summary>A free loopback port (taken by nobody the instant it is returned).</summary>
-    public static int FreePort()
-    {
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
+    /// <summary>The Chat options that join a node to <paramref name="broker"/>.</summary>
+    public static string[] JoinArgs(Broker broker) =>
+        broker.Name == "redis" ? ["--redis", $"127.0.0.1:{broker.Port}"] : ["--nats", $"nats://127.0.0.1:{broker.Port}"];
 
     /// <summary>Established TCP connections whose local end is <paramref name="port"/> on loopback: a node's clients.</summary>
     public static int Connections(int port) =>
@@ -68,48 +63,6 @@ internal static class ChatCluster
     }
 }
 
-/// <summary>redis-server or nats-server on a port of its own, without persistence; <see cref="Kill"/> then
-/// <see cref="Restart"/> bring it back on the same port, as an operator restarting the broker would.</summary>
-internal sealed class ClusterBroker : IDisposable
-{
-    private Process _process;
-
-    private ClusterBroker(string kind)
-    {
-        Kind = kind;
-        Port = ChatCluster.FreePort();
-        _process = Launch();
-    }
-
-    public string Kind { get; }
-
-    public int Port { get; }
-
-    /// <summary>The Chat options that join a node to this broker.</summary>
-    public string[] JoinArgs => Kind == "redis" ? ["--redis", $"127.0.0.1:{Port}"] : ["--nats", $"nats://127.0.0.1:{Port}"];
-
-    public static ClusterBroker Start(string kind) => new(kind);
-
-    public void Kill() => ChatCluster.Kill(_process);
-
-    public void Restart()
-    {
-        Assert.True(_process.HasExited, "the broker still runs");
-        _process.Dispose();
-        _process = Launch();
-    }
-
-    private Process Launch() => Kind == "redis"
-        ? ChatCluster.StartListening("/usr/bin/redis-server", Port, "--bind", "127.0.0.1", "--port", Port.ToString(), "--save", "", "--appendonly", "no")
-        : ChatCluster.StartListening("/usr/sbin/nats-server", Port, "-a", "127.0.0.1", "-p", Port.ToString());
-
-    public void Dispose()
-    {
-        ChatCluster.Kill(_process);
-        _process.Dispose();
-    }
-}
-
 /// <summary>nginx in front of Chat nodes, with the configuration of samples/Chat/cluster/nginx.conf (its fields filled
 /// in as run.sh fills them), in the foreground with its files in a temporary folder.</summary>
 internal sealed class ClusterNginx : IDisposable
@@ -125,7 +78,7 @@ internal sealed class ClusterNginx : IDisposable
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(_folder.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
                 UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        Port = ChatCluster.FreePort();
+        Port = Broker.FreePort();
         var servers = string.Join('\n', nodes.Select(n => $"        server {n} max_fails=1 fail_timeout=5s;"));
         var config = Path.Combine(_folder.FullName, "nginx.conf");
         File.WriteAllText(config, File.ReadAllText(template)
