@@ -47,7 +47,7 @@ internal sealed class ServerTelemetry : IDisposable
 
     /// <summary>Creates the meter and its instruments over <paramref name="loops"/>, once the server listens on
     /// <paramref name="endPoint"/>.</summary>
-    public void Publish(IPEndPoint endPoint, ServerLoop[] loops, IServerReactor[] reactors)
+    public void Publish(IPEndPoint endPoint, ServerLoop[] loops, IServerReactor[] reactors, WebSocketBackplane? backplane = null)
     {
         _loops = loops;
         _reactors = reactors;
@@ -67,6 +67,15 @@ internal sealed class ServerTelemetry : IDisposable
             "Published messages written to subscribers (one per subscriber).");
         meter.CreateObservableCounter("wsgen.publish.drops", () => Measure(Sum(c => c.PublishDrops)), "{message}",
             "Published messages dropped for subscribers past their endpoint's publish limit.");
+        if (backplane is not null)
+        {
+            meter.CreateObservableCounter("wsgen.backplane.sent", () => Measure(backplane.Sent), "{message}",
+                "Messages published on this node that reached the broker (to other nodes).");
+            meter.CreateObservableCounter("wsgen.backplane.received", () => Measure(backplane.Received), "{message}",
+                "Messages of other nodes received from the broker and delivered to this node's subscribers.");
+            meter.CreateObservableCounter("wsgen.backplane.dropped", () => Measure(backplane.Dropped), "{message}",
+                "Messages published on this node that did not reach the broker: unreachable, or the backplane's queue full.");
+        }
         meter.CreateObservableUpDownCounter("wsgen.backpressure.bytes", () => Measure(SumBackpressure()), "By",
             "Bytes waiting for slow peers' sockets (and input held while their reading is paused).");
         _duration = meter.CreateHistogram("wsgen.connection.duration", "s", "How long connections lasted, from accept to close.",

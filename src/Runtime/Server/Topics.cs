@@ -24,14 +24,19 @@ internal sealed class TopicRegistry
     private readonly Lock _gate = new();
 
     /// <param name="loops">The server's loops; loop i is told its index here.</param>
-    public TopicRegistry(ServerLoop[] loops)
+    /// <param name="backplane">Where publishes also go, and which hears of the topics this node has subscribers of.</param>
+    public TopicRegistry(ServerLoop[] loops, WebSocketBackplane? backplane = null)
     {
         Loops = loops;
+        Backplane = backplane;
         for (int i = 0; i < loops.Length; i++)
             loops[i].JoinTopics(this, i);
     }
 
     public ServerLoop[] Loops { get; }
+
+    /// <summary>The server's backplane to other nodes, or null.</summary>
+    public WebSocketBackplane? Backplane { get; }
 
     /// <summary>Frames kept by a spare <see cref="PublishedMessage"/> at most; a larger one's buffer is not kept.</summary>
     private const int KeptBufferSize = 64 * 1024;
@@ -60,6 +65,7 @@ internal sealed class TopicRegistry
             {
                 topic = new Topic(name, Loops.Length);
                 _topics[name] = topic;
+                Backplane?.TopicAdded(name);
             }
 
             topic.Counts[loop]++;
@@ -81,11 +87,13 @@ internal sealed class TopicRegistry
             }
 
             _topics.TryRemove(new KeyValuePair<string, Topic>(topic.Name, topic));
+            Backplane?.TopicRemoved(topic.Name);
         }
     }
 
     /// <summary>Sends a message to every subscriber of <paramref name="topic"/> but <paramref name="skip"/>, from any
-    /// thread. Returns false when the topic has no subscriber.</summary>
+    /// thread, and to the other nodes through the backplane. Returns false when the topic has no subscriber on this
+    /// node.</summary>
     public bool Publish(string topic, ReadOnlySpan<byte> payload, WebSocketOpcode opcode, WebSocketConnection? skip)
     {
         ArgumentNullException.ThrowIfNull(topic);
@@ -95,6 +103,15 @@ internal sealed class TopicRegistry
                 ? "A text message must be valid UTF-8." : "Only Text and Binary messages are published.", nameof(payload));
         }
 
+        Backplane?.Forward(topic, payload, opcode);
+        return DeliverOnThisNode(topic, payload, opcode, skip);
+    }
+
+    /// <summary>Delivers a message, valid already, to this node's subscribers of <paramref name="topic"/> but
+    /// <paramref name="skip"/>, and not to other nodes (a publish here, or another node's message from the
+    /// backplane). Returns false when the topic has no subscriber on this node.</summary>
+    public bool DeliverOnThisNode(string topic, ReadOnlySpan<byte> payload, WebSocketOpcode opcode, WebSocketConnection? skip = null)
+    {
         if (!_topics.TryGetValue(topic, out Topic? t))
             return false;
 

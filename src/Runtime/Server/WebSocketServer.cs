@@ -77,8 +77,9 @@ public sealed class WebSocketServer : IDisposable
     /// gets the message once and writes the same frame to each of them; a subscriber with more bytes waiting than its
     /// endpoint's <see cref="WebSocketEndpointOptions.PublishLimit"/> gets its <see cref="SlowSubscriberPolicy"/>.
     /// Messages from one thread arrive in the order they were published, and in order with that thread's
-    /// <see cref="WebSocketConnection.Send"/> calls. Returns false when the topic has no subscriber (or the server has
-    /// not started).
+    /// <see cref="WebSocketConnection.Send"/> calls. With a <see cref="WebSocketServerOptions.Backplane"/> the message
+    /// also goes to the other nodes (see <see cref="WebSocketBackplane"/> for what they are guaranteed). Returns false
+    /// when the topic has no subscriber on this server (or the server has not started).
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="opcode"/> is neither Text nor Binary, or a Text payload is
     /// not valid UTF-8.</exception>
@@ -196,6 +197,7 @@ public sealed class WebSocketServer : IDisposable
         long stopping = Environment.TickCount64;
         foreach (var thread in _threads!)
             thread.Join();
+        _options.Backplane?.Stop();
         ServerLog.Stopped(_telemetry!.Logger, Environment.TickCount64 - stopping);
     }
 
@@ -208,6 +210,7 @@ public sealed class WebSocketServer : IDisposable
         _stop.Cancel();
         foreach (var thread in _threads)
             thread.Join();
+        _options.Backplane?.Stop();
         ServerLog.Stopped(_telemetry!.Logger, Environment.TickCount64 - stopping);
         _stop.Dispose();
         _stop = null;
@@ -282,12 +285,13 @@ public sealed class WebSocketServer : IDisposable
         }
 
         _loops = loops;
-        _topics = new TopicRegistry(loops);
+        _topics = new TopicRegistry(loops, _options.Backplane);
         _reactors = [.. reactors];
         ReactorName = ReactorFactory.NameOf(_reactors[0]);
         LocalEndPoint = endPoint;
         TlsLocalEndPoint = tls is null ? null : tlsEndPoint ?? endPoint;
-        telemetry.Publish(endPoint, loops, _reactors);
+        telemetry.Publish(endPoint, loops, _reactors, _options.Backplane);
+        _options.Backplane?.Start(_topics);
         _telemetry = telemetry;
         ServerLog.Listening(telemetry.Logger, endPoint, ReactorName, count);
         return endPoint;

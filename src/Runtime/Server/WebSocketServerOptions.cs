@@ -112,6 +112,11 @@ public sealed class WebSocketServerOptions
     /// null the server creates the meter itself (what <c>dotnet-counters monitor --counters WsGen</c> reads).</summary>
     public IMeterFactory? MeterFactory { get; set; }
 
+    /// <summary>Joins this server's pub/sub topics to other servers' through a message broker (see
+    /// <see cref="WebSocketBackplane"/>: WsGen.Redis, WsGen.Nats), or null (the default) for this server alone. The
+    /// server starts and stops it; one backplane serves one server.</summary>
+    public WebSocketBackplane? Backplane { get; set; }
+
     /// <summary>Creates the loop, when set; it wins over <see cref="Loop"/> (tests plug a fake or a failing loop in here).</summary>
     internal Func<IConnectionHandler, ReactorOptions, IServerReactor>? CreateReactor { get; set; }
 
