@@ -105,6 +105,9 @@ public sealed class WebSocketServerOptions
     /// <summary>Creates the loop, when set; it wins over <see cref="Loop"/> (tests plug a fake or a failing loop in here).</summary>
     internal Func<IConnectionHandler, ReactorOptions, IServerReactor>? CreateReactor { get; set; }
 
+    /// <summary>The engine of permessage-deflate (zlib where it loads; tests run the DeflateStream fallback here).</summary>
+    internal WsGen.Protocol.DeflateEngine DeflateEngine { get; set; } = WsGen.Protocol.DeflateEngines.Default;
+
     /// <summary>Every setting of the loop; the public properties above are views of it.</summary>
     internal ReactorOptions ReactorOptions { get; set; } = new();
 

@@ -13,7 +13,7 @@ namespace WsGen.Tests.Deflate;
 internal sealed class DeflatePeer(DeflateParameters agreed) : IDisposable
 {
     private static readonly byte[] Tail = [0x00, 0x00, 0xFF, 0xFF];
-    private readonly Deflater? _smallWindow = agreed.ClientWindowBits is > 0 and < 15 ? new Deflater(agreed.ClientWindowBits, 8) : null;
+    private readonly Deflater? _smallWindow = agreed.ClientWindowBits is > 0 and < 15 ? new Deflater(DeflateEngine.Zlib, agreed.ClientWindowBits, 8) : null;
     private readonly DeflateBuffer _smallWindowBuffer = new(1024);
     private MemoryStream? _compressed;
     private DeflateStream? _compressor;
