@@ -34,7 +34,7 @@ internal sealed class DeflateContext(DeflateEngine engine, int baseBufferSize = 
             if (entry.WindowBits == windowBits && entry.Threshold == threshold)
                 return entry.Transform;
         }
-        var deflater = _sharedDeflaters[windowBits] ??= new Deflater(engine, windowBits, PerMessageDeflate.MemLevel(15));
+        var deflater = _sharedDeflaters[windowBits] ??= new Deflater(engine, windowBits, PerMessageDeflate.SharedMemLevel);
         _sharedInflater ??= new Inflater(engine, 15);
         var transform = new PerMessageDeflate(deflater, _sharedInflater, Deflated, Inflated, resetDeflater: true, resetInflater: true, threshold, owned: false);
         _shared.Add((windowBits, threshold, transform));
