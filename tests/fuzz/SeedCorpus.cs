@@ -149,8 +149,8 @@ internal static class SeedCorpus
             [config, limit, .. messages.SelectMany(m => (byte[])[(byte)(m.Length >> 8), (byte)m.Length, .. m])];
         static byte[][] Compress(int windowBits, bool reset, params string[] texts)
         {
-            var context = new DeflateContext();
-            using var deflater = new Deflater(windowBits, PerMessageDeflate.MemLevel(windowBits));
+            var context = new DeflateContext(DeflateEngine.Zlib);
+            using var deflater = new Deflater(DeflateEngine.Zlib, windowBits, PerMessageDeflate.MemLevel(windowBits));
             return [.. texts.Select(t => deflater.Compress(Encoding.UTF8.GetBytes(t), context.Deflated, reset).ToArray())];
         }
 

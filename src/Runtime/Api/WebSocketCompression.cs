@@ -14,6 +14,7 @@ public enum WebSocketCompression : byte
     /// <summary>Context takeover: each connection keeps its own deflater and inflater (made on its first compressed
     /// message), so a message can refer to the ones before it. Costs, per connection that used it, 2^(w+3) bytes for
     /// the deflater and 2^w + about 7 KiB for the inflater (native memory, from zlib), w being
-    /// <see cref="WebSocketEndpointOptions.CompressionWindowBits"/>: 256 KiB + 39 KiB at 15, 8 KiB + 8 KiB at 10.</summary>
+    /// <see cref="WebSocketEndpointOptions.CompressionWindowBits"/>: 32 KiB + 11 KiB at 12 (the default), 256 KiB +
+    /// 39 KiB at 15, 8 KiB + 8 KiB at 10.</summary>
     Dedicated,
 }

@@ -82,7 +82,7 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
             var keyBytes = Encoding.ASCII.GetBytes(key);
             string host = uri.IsDefaultPort ? uri.Host : $"{uri.Host}:{uri.Port}";
             Span<byte> offer = stackalloc byte[DeflateParameters.MaxLength];
-            offer = offer[..DeflateOffer(options.Compression, offer)];
+            offer = offer[..DeflateOffer(options.Compression, options.DeflateEngine, offer)];
             var request = new byte[Handshake.GetClientRequestLength(host, uri.PathAndQuery, keyBytes, options.SubProtocols, options.Origin, offer)];
             Handshake.WriteClientRequest(request, host, uri.PathAndQuery, keyBytes, options.SubProtocols, options.Origin, offer);
             stream.Write(request);
@@ -105,11 +105,16 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
                 if (result.Status == ClientHandshakeStatus.Failed)
                     throw new WebSocketProtocolException(WebSocketCloseCode.ProtocolError, $"Handshake refused: {result.FailureReason}");
 
+                // Without client_max_window_bits in the offer (an engine that cannot limit its window) the server
+                // may not name one (RFC 7692 section 7.1.2.2).
+                if (result.Deflate is { ClientWindowBits: > 0 and < 15 } limited && limited.ClientWindowBits < options.DeflateEngine.MinWindowBits())
+                    throw new WebSocketProtocolException(WebSocketCloseCode.ProtocolError, "Handshake refused: the server asked for a client window that was not offered");
+
                 socket.ReceiveTimeout = 0;
                 socket.SendTimeout = 0;
                 var client = new WebSocketClient(socket, stream, options, result.SubProtocol);
                 if (result.Deflate is { } agreed)
-                    client.UseDeflate(in agreed);
+                    client.UseDeflate(in agreed, options.DeflateEngine);
                 if (consumed < length)
                     client.Consume(buffer.AsSpan(consumed, length - consumed));
                 return client;
@@ -123,22 +128,22 @@ public sealed partial class WebSocketClient : IWebSocketConn, IDisposable
         }
     }
 
-    /// <summary>The permessage-deflate offer of <paramref name="mode"/> (none for Off, or without zlib): the client
-    /// can limit its window when asked (<c>client_max_window_bits</c>); Shared also asks for no context takeover both
-    /// ways.</summary>
-    private static int DeflateOffer(WebSocketCompression mode, Span<byte> dest)
+    /// <summary>The permessage-deflate offer of <paramref name="mode"/> (none for Off): the client can limit its
+    /// window when asked (<c>client_max_window_bits</c>) when its <paramref name="engine"/> can; Shared also asks for
+    /// no context takeover both ways.</summary>
+    private static int DeflateOffer(WebSocketCompression mode, DeflateEngine engine, Span<byte> dest)
     {
-        if (mode == WebSocketCompression.Off || !WsGen.Native.Zlib.IsAvailable)
+        if (mode == WebSocketCompression.Off)
             return 0;
         bool shared = mode == WebSocketCompression.Shared;
-        return new DeflateParameters(shared, shared, 0, -1).Write(dest);
+        return new DeflateParameters(shared, shared, 0, engine.MinWindowBits() < 15 ? -1 : 0).Write(dest);
     }
 
     /// <summary>Runs permessage-deflate as agreed: this side compresses with the client window and context, and
     /// inflates with the server's.</summary>
-    private void UseDeflate(in DeflateParameters agreed)
+    private void UseDeflate(in DeflateParameters agreed, DeflateEngine engine)
     {
-        var context = new DeflateContext(baseBufferSize: 16 * 1024);
+        var context = new DeflateContext(engine, baseBufferSize: 16 * 1024);
         _deflate = context.Dedicated(
             sendWindowBits: agreed.ClientWindowBits > 0 ? agreed.ClientWindowBits : 15,
             receiveWindowBits: agreed.ServerWindowBits > 0 ? agreed.ServerWindowBits : 15,

@@ -35,6 +35,9 @@ public sealed class WebSocketClientOptions
     /// server agrees (see <see cref="WebSocketClient.IsCompressed"/>); messages under 64 bytes go uncompressed.
     /// Needs the platform's zlib; without it nothing is offered.</summary>
     public WebSocketCompression Compression { get; set; }
+
+    /// <summary>The engine of permessage-deflate (zlib where it loads; tests run the DeflateStream fallback here).</summary>
+    internal WsGen.Protocol.DeflateEngine DeflateEngine { get; set; } = WsGen.Protocol.DeflateEngines.Default;
 }
 
 /// <summary>The connection failed: the peer broke the protocol (with the close code WsGen sent),

@@ -12,8 +12,8 @@ namespace WsGen.Native;
 /// message. zlib-ng inside <c>libSystem.IO.Compression.Native</c> has all of it, but behind an internal ABI of the
 /// runtime (its own stream struct, not exported to other assemblies under Native AOT). So the platform's own zlib is
 /// called directly, as uWebSockets and npm ws (through Node's zlib) do. Where it is missing (Windows has no system
-/// zlib), <see cref="IsAvailable"/> is false and servers and clients decline the extension: a connection then simply
-/// runs without compression, which RFC 7692 allows.</para>
+/// zlib), <see cref="IsAvailable"/> is false and permessage-deflate runs on DeflateStream instead, with what it cannot
+/// do declined or paid for (see <see cref="WsGen.Protocol.DeflateEngine"/>).</para>
 /// <para>Memory per stream, from zlib's documentation: a deflater needs <c>2^(windowBits+2) + 2^(memLevel+9)</c> bytes
 /// (256 KiB at window 15, memLevel 8) and an inflater <c>2^windowBits</c> plus about 7 KiB (39 KiB at window 15). The
 /// state is allocated by zlib with malloc, outside the managed heap. The stream structure itself must not move while

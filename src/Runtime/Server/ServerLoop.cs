@@ -295,9 +295,9 @@ internal abstract partial class ServerLoop : IConnectionHandler
 
     /// <summary>The permessage-deflate parameters agreed for a connection of an endpoint that has it on, when the
     /// client offers it acceptably; else null.</summary>
-    private static DeflateParameters? AgreeDeflate(in HttpRequestHead request, WebSocketEndpointOptions options) =>
-        options.Compression != WebSocketCompression.Off && request.Has(KnownHeader.SecWebSocketExtensions) && WsGen.Native.Zlib.IsAvailable
-        && DeflateNegotiation.TryAccept(in request, options.Compression, options.CompressionWindowBits, out var agreed)
+    private DeflateParameters? AgreeDeflate(in HttpRequestHead request, WebSocketEndpointOptions options) =>
+        options.Compression != WebSocketCompression.Off && request.Has(KnownHeader.SecWebSocketExtensions)
+        && DeflateNegotiation.TryAccept(in request, options.Compression, options.CompressionWindowBits, _options.DeflateEngine.MinWindowBits(), out var agreed)
             ? agreed
             : null;
 
@@ -305,7 +305,7 @@ internal abstract partial class ServerLoop : IConnectionHandler
     /// connection's own.</summary>
     private IMessageTransform CreateDeflate(in DeflateParameters agreed, WebSocketEndpointOptions options)
     {
-        _deflate ??= new DeflateContext();
+        _deflate ??= new DeflateContext(_options.DeflateEngine);
         if (options.Compression == WebSocketCompression.Shared)
             return _deflate.Shared(in agreed, options.CompressionThreshold);
         return _deflate.Dedicated(

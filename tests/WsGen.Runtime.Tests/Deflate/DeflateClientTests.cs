@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using WsGen.Protocol;
 using WsGen.Tests.Server;
 
 namespace WsGen.Tests.Deflate;
@@ -11,11 +12,12 @@ public sealed class DeflateClientTests
     private static readonly int[] Sizes = [1, 63, 64, 1024, 16384, 65536, 1 << 20];
 
     [Theory]
-    [MemberData(nameof(DeflateInteropTests.LoopsAndModes), MemberType = typeof(DeflateInteropTests))]
-    public void WsGen_client_and_server_agree_permessage_deflate_and_echo(string loop, WebSocketCompression mode)
+    [MemberData(nameof(DeflateInteropTests.LoopsModesAndEngines), MemberType = typeof(DeflateInteropTests))]
+    public void WsGen_client_and_server_agree_permessage_deflate_and_echo(string loop, WebSocketCompression mode, string engine)
     {
-        using var server = TestServers.StartEcho(loop, endpoint: new WebSocketEndpointOptions { Compression = mode, MaxMessageSize = 64 << 20 });
-        using var client = WebSocketClient.Connect(server.Url(), new WebSocketClientOptions { Compression = mode });
+        using var server = TestServers.StartEcho(loop, options => options.DeflateEngine = TestEngines.Parse(engine),
+            new WebSocketEndpointOptions { Compression = mode, MaxMessageSize = 64 << 20 });
+        using var client = WebSocketClient.Connect(server.Url(), new WebSocketClientOptions { Compression = mode, DeflateEngine = TestEngines.Parse(engine) });
         Assert.True(client.IsCompressed);
         EchoEverySize(client);
         client.Close();
@@ -33,12 +35,31 @@ public sealed class DeflateClientTests
         client.Close();
     }
 
+    [Fact]
+    public void A_DeflateStream_client_does_not_offer_to_limit_its_window_and_a_dedicated_server_with_a_small_window_agrees()
+    {
+        // The server (zlib, dedicated, window 10) asks for client_max_window_bits=10 whenever the offer allows it; the
+        // client could not honour it, so its offer must not allow it (Connect fails if the answer names one).
+        using var server = TestServers.StartEcho("epoll", endpoint: new WebSocketEndpointOptions { Compression = WebSocketCompression.Dedicated, CompressionWindowBits = 10, MaxMessageSize = 64 << 20 });
+        using var client = WebSocketClient.Connect(server.Url(), new WebSocketClientOptions { Compression = WebSocketCompression.Dedicated, DeflateEngine = DeflateEngine.DeflateStream });
+        Assert.True(client.IsCompressed);
+        EchoEverySize(client);
+        client.Close();
+    }
+
+    public static TheoryData<string, WebSocketCompression, string> PythonModes()
+    {
+        var data = new TheoryData<string, WebSocketCompression, string>();
+        foreach (string engine in TestEngines.Names)
+            foreach (string serverMode in new[] { "shared", "dedicated" })
+                foreach (var clientMode in new[] { WebSocketCompression.Shared, WebSocketCompression.Dedicated })
+                    data.Add(serverMode, clientMode, engine);
+        return data;
+    }
+
     [Theory]
-    [InlineData("shared", WebSocketCompression.Shared)]
-    [InlineData("shared", WebSocketCompression.Dedicated)]
-    [InlineData("dedicated", WebSocketCompression.Shared)]
-    [InlineData("dedicated", WebSocketCompression.Dedicated)]
-    public async Task WsGen_client_agrees_permessage_deflate_with_Python_websockets(string serverMode, WebSocketCompression clientMode)
+    [MemberData(nameof(PythonModes))]
+    public async Task WsGen_client_agrees_permessage_deflate_with_Python_websockets(string serverMode, WebSocketCompression clientMode, string engine)
     {
         var start = new ProcessStartInfo("/usr/bin/python3", ["py-deflate-server.py", serverMode])
         {
@@ -55,7 +76,7 @@ public sealed class DeflateClientTests
             var uri = new Uri($"ws://127.0.0.1:{line!["listening ".Length..]}/");
             var run = Task.Run(() =>
             {
-                using var client = WebSocketClient.Connect(uri, new WebSocketClientOptions { Compression = clientMode });
+                using var client = WebSocketClient.Connect(uri, new WebSocketClientOptions { Compression = clientMode, DeflateEngine = TestEngines.Parse(engine) });
                 Assert.True(client.IsCompressed);
                 EchoEverySize(client);
                 client.Close();

@@ -55,6 +55,20 @@ public sealed class DeflateNegotiationTests
         Assert.Null(Answer(WebSocketCompression.Shared, offer));
     }
 
+    [Theory]
+    // DeflateStream cannot limit its window: a smaller server window is declined, 15 is answered as it is, and the
+    // client's window (the inflater reads any) is limited as with zlib.
+    [InlineData("Shared", "permessage-deflate; server_max_window_bits=10", null)]
+    [InlineData("Shared", "permessage-deflate; server_max_window_bits=15", "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=15")]
+    [InlineData("Dedicated", "permessage-deflate; server_max_window_bits=12", null)]
+    [InlineData("Dedicated", "permessage-deflate; server_max_window_bits=15", "permessage-deflate; server_max_window_bits=15")]
+    [InlineData("Dedicated", "permessage-deflate; server_max_window_bits=9, permessage-deflate; client_max_window_bits", "permessage-deflate; client_max_window_bits=12")]
+    [InlineData("Dedicated", "permessage-deflate; client_no_context_takeover", "permessage-deflate; client_no_context_takeover")]
+    public void The_DeflateStream_engine_declines_a_server_window_it_cannot_make(string mode, string offer, string? answer)
+    {
+        Assert.Equal(answer, Answer(Enum.Parse<WebSocketCompression>(mode), offer, TestEngines.DeflateStream));
+    }
+
     [Fact]
     public void An_endpoint_with_compression_off_declines_every_offer()
     {
@@ -135,9 +149,9 @@ public sealed class DeflateNegotiationTests
 
     /// <summary>The extension the server answers <paramref name="offer"/> with (null for none), the connection open
     /// either way.</summary>
-    private static string? Answer(WebSocketCompression mode, string offer)
+    private static string? Answer(WebSocketCompression mode, string offer, string engine = TestEngines.Zlib)
     {
-        var server = new FakeServer(new RecordingEndpoint(), endpointOptions: new WebSocketEndpointOptions { Compression = mode, CompressionWindowBits = 12 });
+        var server = new FakeServer(new RecordingEndpoint(), TestEngines.Options(engine), endpointOptions: new WebSocketEndpointOptions { Compression = mode, CompressionWindowBits = 12 });
         var client = server.Connect();
         client.SendAscii(RawWebSocket.Request("/", $"Sec-WebSocket-Extensions: {offer}\r\n"));
         string head = client.ReadHttpHead();

@@ -13,7 +13,7 @@ namespace WsGen.Tests.Deflate;
 internal sealed class DeflatePeer(DeflateParameters agreed) : IDisposable
 {
     private static readonly byte[] Tail = [0x00, 0x00, 0xFF, 0xFF];
-    private readonly Deflater? _smallWindow = agreed.ClientWindowBits is > 0 and < 15 ? new Deflater(agreed.ClientWindowBits, 8) : null;
+    private readonly Deflater? _smallWindow = agreed.ClientWindowBits is > 0 and < 15 ? new Deflater(DeflateEngine.Zlib, agreed.ClientWindowBits, 8) : null;
     private readonly DeflateBuffer _smallWindowBuffer = new(1024);
     private MemoryStream? _compressed;
     private DeflateStream? _compressor;
@@ -135,4 +135,38 @@ internal static class JsonLike
         var bytes = Encoding.ASCII.GetBytes(text.ToString());
         return bytes[..size];
     }
+}
+
+/// <summary>The engines of permessage-deflate, by the names the theories show (<see cref="DeflateEngine"/> is internal,
+/// and a public test method cannot take it): every deflate suite runs on zlib and on the DeflateStream fallback.</summary>
+internal static class TestEngines
+{
+    public const string Zlib = "zlib";
+    public const string DeflateStream = "deflatestream";
+
+    public static readonly string[] Names = [Zlib, DeflateStream];
+
+    public static TheoryData<string> Theory => [.. Names];
+
+    /// <summary>Every engine with the shared and the dedicated mode.</summary>
+    public static TheoryData<string, WebSocketCompression> WithModes()
+    {
+        var data = new TheoryData<string, WebSocketCompression>();
+        foreach (string engine in Names)
+        {
+            data.Add(engine, WebSocketCompression.Shared);
+            data.Add(engine, WebSocketCompression.Dedicated);
+        }
+        return data;
+    }
+
+    public static DeflateEngine Parse(string name) => name switch
+    {
+        Zlib => DeflateEngine.Zlib,
+        DeflateStream => DeflateEngine.DeflateStream,
+        _ => throw new ArgumentException($"No deflate engine is named '{name}'.", nameof(name)),
+    };
+
+    /// <summary>Server options that run <paramref name="engine"/>.</summary>
+    public static WebSocketServerOptions Options(string engine) => new() { DeflateEngine = Parse(engine) };
 }

@@ -14,7 +14,7 @@ public sealed class InflaterTests
     {
         byte[] message = "Hello"u8.ToArray();
         byte[] compressed = WithFinalBlock(message);
-        var context = new DeflateContext(256);
+        var context = new DeflateContext(DeflateEngine.Zlib, 256);
         PerMessageDeflate transform = Transform(context, dedicated);
 
         Assert.False(transform.TryDecode(compressed.ToArray(), message.Length - 1, out _, out var failure));
@@ -33,7 +33,7 @@ public sealed class InflaterTests
     {
         byte[] message = [.. Enumerable.Range(0, 5000).Select(i => (byte)(i * 7 % 251))];
         byte[] compressed = WithFinalBlock(message);
-        PerMessageDeflate transform = Transform(new DeflateContext(chunkSize), dedicated: false);
+        PerMessageDeflate transform = Transform(new DeflateContext(DeflateEngine.Zlib, chunkSize), dedicated: false);
 
         Assert.True(transform.TryDecode(compressed, message.Length, out var decoded, out _));
         Assert.Equal(message, decoded.ToArray());

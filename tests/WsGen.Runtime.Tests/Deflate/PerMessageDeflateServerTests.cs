@@ -30,24 +30,32 @@ public sealed class PerMessageDeflateServerTests
         "permessage-deflate; client_no_context_takeover; server_no_context_takeover; client_max_window_bits=15; server_max_window_bits=15",
     ];
 
-    public static TheoryData<WebSocketCompression, string> ModesAndOffers()
+    /// <summary>Every engine, mode and offer; the DeflateStream engine declines server windows below 15 (see the
+    /// negotiation tests), so those offers run on zlib only.</summary>
+    public static TheoryData<string, WebSocketCompression, string> EnginesModesAndOffers()
     {
-        var data = new TheoryData<WebSocketCompression, string>();
-        foreach (var mode in new[] { WebSocketCompression.Shared, WebSocketCompression.Dedicated })
-            foreach (var offer in Offers)
-                data.Add(mode, offer);
+        var data = new TheoryData<string, WebSocketCompression, string>();
+        foreach (string engine in TestEngines.Names)
+            foreach (var mode in new[] { WebSocketCompression.Shared, WebSocketCompression.Dedicated })
+                foreach (var offer in Offers)
+                {
+                    if (engine == TestEngines.Zlib || !offer.Contains("server_max_window_bits=", StringComparison.Ordinal) || offer.Contains("server_max_window_bits=15", StringComparison.Ordinal))
+                        data.Add(engine, mode, offer);
+                }
         return data;
     }
+
+    public static TheoryData<string, WebSocketCompression> EnginesAndModes() => TestEngines.WithModes();
 
     /// <summary>Autobahn 12: sizes from 16 B to 256 KiB, text and binary, ten different messages per size.</summary>
     private static readonly int[] Sizes = [16, 64, 256, 1024, 4096, 16384, 65536, 131072, 262144];
 
     [Theory]
-    [MemberData(nameof(ModesAndOffers))]
-    public void Compressed_messages_of_every_size_echo_back_intact_under_every_combination_of_parameters(WebSocketCompression mode, string offer)
+    [MemberData(nameof(EnginesModesAndOffers))]
+    public void Compressed_messages_of_every_size_echo_back_intact_under_every_combination_of_parameters(string engine, WebSocketCompression mode, string offer)
     {
         var endpoint = new RecordingEndpoint();
-        var server = new FakeServer(endpoint, endpointOptions: new WebSocketEndpointOptions { Compression = mode, CompressionWindowBits = 12, MaxMessageSize = 1 << 20 });
+        var server = new FakeServer(endpoint, TestEngines.Options(engine), endpointOptions: new WebSocketEndpointOptions { Compression = mode, CompressionWindowBits = 12, MaxMessageSize = 1 << 20 });
         var (client, peer) = Open(server, offer);
 
         int seed = 0;
@@ -75,12 +83,11 @@ public sealed class PerMessageDeflateServerTests
     }
 
     [Theory]
-    [InlineData(WebSocketCompression.Shared)]
-    [InlineData(WebSocketCompression.Dedicated)]
-    public void Compressed_and_plain_frames_pipelined_in_one_read_all_arrive(WebSocketCompression mode)
+    [MemberData(nameof(EnginesAndModes))]
+    public void Compressed_and_plain_frames_pipelined_in_one_read_all_arrive(string engine, WebSocketCompression mode)
     {
         var endpoint = new RecordingEndpoint { Echo = false };
-        var server = new FakeServer(endpoint, endpointOptions: new WebSocketEndpointOptions { Compression = mode });
+        var server = new FakeServer(endpoint, TestEngines.Options(engine), endpointOptions: new WebSocketEndpointOptions { Compression = mode });
         var (client, peer) = Open(server, "permessage-deflate; client_max_window_bits");
 
         // Several compressed and plain frames (a fragmented compressed message among them) written as one read: the
@@ -111,12 +118,11 @@ public sealed class PerMessageDeflateServerTests
     }
 
     [Theory]
-    [InlineData(WebSocketCompression.Shared)]
-    [InlineData(WebSocketCompression.Dedicated)]
-    public void A_message_that_inflates_past_MaxMessageSize_closes_with_1009_and_the_other_connections_go_on(WebSocketCompression mode)
+    [MemberData(nameof(EnginesAndModes))]
+    public void A_message_that_inflates_past_MaxMessageSize_closes_with_1009_and_the_other_connections_go_on(string engine, WebSocketCompression mode)
     {
         var endpoint = new RecordingEndpoint();
-        var server = new FakeServer(endpoint, endpointOptions: new WebSocketEndpointOptions { Compression = mode, MaxMessageSize = 1 << 20 });
+        var server = new FakeServer(endpoint, TestEngines.Options(engine), endpointOptions: new WebSocketEndpointOptions { Compression = mode, MaxMessageSize = 1 << 20 });
         var (bomber, bomberPeer) = Open(server, "permessage-deflate");
         var (other, otherPeer) = Open(server, "permessage-deflate");
 
@@ -140,14 +146,13 @@ public sealed class PerMessageDeflateServerTests
     }
 
     [Theory]
-    [InlineData(WebSocketCompression.Shared)]
-    [InlineData(WebSocketCompression.Dedicated)]
-    public void A_message_whose_final_block_inflates_to_one_byte_past_MaxMessageSize_closes_with_1009(WebSocketCompression mode)
+    [MemberData(nameof(EnginesAndModes))]
+    public void A_message_whose_final_block_inflates_to_one_byte_past_MaxMessageSize_closes_with_1009(string engine, WebSocketCompression mode)
     {
         // Found by the inflate fuzz target: a final block (BFINAL) ending in the same zlib call that reached the limit
         // plus one byte passed, and the message was delivered one byte too long.
         var endpoint = new RecordingEndpoint();
-        var server = new FakeServer(endpoint, endpointOptions: new WebSocketEndpointOptions { Compression = mode, MaxMessageSize = 1024 });
+        var server = new FakeServer(endpoint, TestEngines.Options(engine), endpointOptions: new WebSocketEndpointOptions { Compression = mode, MaxMessageSize = 1024 });
         var (over, _) = Open(server, "permessage-deflate");
         var (exact, _) = Open(server, "permessage-deflate");
 
@@ -202,11 +207,12 @@ public sealed class PerMessageDeflateServerTests
         Assert.Empty(endpoint.Messages);
     }
 
-    [Fact]
-    public void Bytes_that_do_not_inflate_close_with_1007()
+    [Theory]
+    [MemberData(nameof(TestEngines.Theory), MemberType = typeof(TestEngines))]
+    public void Bytes_that_do_not_inflate_close_with_1007(string engine)
     {
         var endpoint = new RecordingEndpoint();
-        var server = new FakeServer(endpoint, endpointOptions: new WebSocketEndpointOptions { Compression = WebSocketCompression.Shared });
+        var server = new FakeServer(endpoint, TestEngines.Options(engine), endpointOptions: new WebSocketEndpointOptions { Compression = WebSocketCompression.Shared });
         var (client, _) = Open(server, "permessage-deflate");
 
         client.SendFrame(WebSocketOpcode.Binary, [0xFF, 0xFF, 0xFF, 0xFF, 0x00], rsv1: true);
@@ -214,11 +220,12 @@ public sealed class PerMessageDeflateServerTests
         Assert.Equal((ushort)WebSocketCloseCode.InvalidPayloadData, CloseCode(client));
     }
 
-    [Fact]
-    public void Messages_below_the_threshold_go_uncompressed()
+    [Theory]
+    [MemberData(nameof(TestEngines.Theory), MemberType = typeof(TestEngines))]
+    public void Messages_below_the_threshold_go_uncompressed(string engine)
     {
         var endpoint = new RecordingEndpoint();
-        var server = new FakeServer(endpoint, endpointOptions: new WebSocketEndpointOptions { Compression = WebSocketCompression.Shared, CompressionThreshold = 100 });
+        var server = new FakeServer(endpoint, TestEngines.Options(engine), endpointOptions: new WebSocketEndpointOptions { Compression = WebSocketCompression.Shared, CompressionThreshold = 100 });
         var (client, peer) = Open(server, "permessage-deflate");
 
         client.SendFrame(WebSocketOpcode.Text, JsonLike.Message(99, 1));

@@ -5,7 +5,7 @@ namespace WsGen.Fuzz.Targets;
 
 /// <summary>
 /// The permessage-deflate negotiation: the server's answer to a request's <c>Sec-WebSocket-Extensions</c> offers
-/// (<see cref="DeflateNegotiation.TryAccept(in HttpRequestHead, WebSocketCompression, int, out DeflateParameters)"/>,
+/// (<see cref="DeflateNegotiation.TryAccept(in HttpRequestHead, WebSocketCompression, int, int, out DeflateParameters)"/>,
 /// through <see cref="HttpRequestParser"/>) and the client's check of that answer
 /// (<see cref="Handshake.ParseServerResponse"/>). Input: a configuration byte (bits 0-1 the mode: off, shared,
 /// dedicated; then the dedicated window, 9 to 15 bits), then the header values, one per line. Invariants, with the
@@ -45,7 +45,7 @@ internal sealed class DeflateOfferTarget : IFuzzTarget
         // The header values as the HTTP parser gives them (without the whitespace around them).
         values = [.. values.Select(v => v.Trim(' ', '\t'))];
 
-        bool answered = DeflateNegotiation.TryAccept(in parsed, mode, windowBits, out DeflateParameters answer);
+        bool answered = DeflateNegotiation.TryAccept(in parsed, mode, windowBits, DeflateParameters.MinDeflateWindowBits, out DeflateParameters answer);
         ReferenceOffer? offer = mode == WebSocketCompression.Off ? null : values.SelectMany(ReferenceOffer.ReadList)
             .FirstOrDefault(o => o is { } valid && (valid.ServerWindowBits is 0 or >= DeflateParameters.MinDeflateWindowBits));
         Invariant.Check(answered == offer.HasValue, $"mode {mode}: {(answered ? $"answered {answer}" : "no answer")}, the first acceptable offer is {offer?.ToString() ?? "none"}");

@@ -46,8 +46,8 @@ internal sealed class InflateTarget : IFuzzTarget
         long limit = ((input[1] & 0x1F) + 1L) << ((input[1] >> 5) * 2);
         List<byte[]> messages = Split(input.Slice(2));
 
-        _loop ??= new DeflateContext(ChunkSize);
-        var connection = new DeflateContext(ChunkSize);
+        _loop ??= new DeflateContext(DeflateEngine.Zlib, ChunkSize);
+        var connection = new DeflateContext(DeflateEngine.Zlib, ChunkSize);
         PerMessageDeflate transform = dedicated
             ? connection.Dedicated(windowBits, windowBits, resetDeflater: false, resetInflater: false, threshold: 1)
             : _shared ??= _loop.Shared(new DeflateParameters(true, true, 0, 0), threshold: 1);
@@ -88,7 +88,7 @@ internal sealed class InflateTarget : IFuzzTarget
     /// <summary>Each message's bytes through a sender's deflater and a receiver's inflater come back whole.</summary>
     private static void RoundTrip(List<byte[]> messages, bool dedicated, int windowBits)
     {
-        var context = new DeflateContext(ChunkSize);
+        var context = new DeflateContext(DeflateEngine.Zlib, ChunkSize);
         PerMessageDeflate sender = context.Dedicated(windowBits, windowBits, resetDeflater: !dedicated, resetInflater: !dedicated, threshold: 1);
         PerMessageDeflate receiver = context.Dedicated(windowBits, windowBits, resetDeflater: !dedicated, resetInflater: !dedicated, threshold: 1);
         try

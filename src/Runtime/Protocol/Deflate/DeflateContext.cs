@@ -8,7 +8,7 @@ namespace WsGen.Protocol;
 /// </summary>
 /// <remarks>It lives as long as its loop (or client): the shared zlib streams are freed by their finalizers when the
 /// loop is collected, a connection's own ones (dedicated mode) when the connection ends.</remarks>
-internal sealed class DeflateContext(int baseBufferSize = DeflateContext.BaseBufferSize)
+internal sealed class DeflateContext(DeflateEngine engine, int baseBufferSize = DeflateContext.BaseBufferSize)
 {
     /// <summary>The part of each output buffer a loop keeps between messages: larger messages rent for their own time.</summary>
     public const int BaseBufferSize = 64 * 1024;
@@ -16,6 +16,9 @@ internal sealed class DeflateContext(int baseBufferSize = DeflateContext.BaseBuf
     private readonly Deflater?[] _sharedDeflaters = new Deflater?[16];
     private readonly List<(int WindowBits, int Threshold, PerMessageDeflate Transform)> _shared = [];
     private Inflater? _sharedInflater;
+
+    /// <summary>The engine of every deflater and inflater made here.</summary>
+    public DeflateEngine Engine => engine;
 
     public DeflateBuffer Deflated { get; } = new(baseBufferSize);
 
@@ -31,8 +34,8 @@ internal sealed class DeflateContext(int baseBufferSize = DeflateContext.BaseBuf
             if (entry.WindowBits == windowBits && entry.Threshold == threshold)
                 return entry.Transform;
         }
-        var deflater = _sharedDeflaters[windowBits] ??= new Deflater(windowBits, PerMessageDeflate.MemLevel(15));
-        _sharedInflater ??= new Inflater(15);
+        var deflater = _sharedDeflaters[windowBits] ??= new Deflater(engine, windowBits, PerMessageDeflate.SharedMemLevel);
+        _sharedInflater ??= new Inflater(engine, 15);
         var transform = new PerMessageDeflate(deflater, _sharedInflater, Deflated, Inflated, resetDeflater: true, resetInflater: true, threshold, owned: false);
         _shared.Add((windowBits, threshold, transform));
         return transform;
@@ -40,8 +43,10 @@ internal sealed class DeflateContext(int baseBufferSize = DeflateContext.BaseBuf
 
     /// <summary>A transform of one connection's own (dedicated mode), as the side that
     /// sends with <paramref name="sendWindowBits"/> and receives with <paramref name="receiveWindowBits"/>; the zlib
-    /// state is made on its first message.</summary>
+    /// state is made on its first message. The DeflateStream engine keeps the inflater's window even when the peer
+    /// compresses without context: it could only refer back to its own earlier messages, and a reset there costs a
+    /// new stream (see <see cref="DeflateEngine"/>).</summary>
     public PerMessageDeflate Dedicated(int sendWindowBits, int receiveWindowBits, bool resetDeflater, bool resetInflater, int threshold) =>
-        new(new Deflater(sendWindowBits, PerMessageDeflate.MemLevel(sendWindowBits)), new Inflater(receiveWindowBits),
-            Deflated, Inflated, resetDeflater, resetInflater, threshold, owned: true);
+        new(new Deflater(engine, sendWindowBits, PerMessageDeflate.MemLevel(sendWindowBits)), new Inflater(engine, receiveWindowBits),
+            Deflated, Inflated, resetDeflater, resetInflater && engine == DeflateEngine.Zlib, threshold, owned: true);
 }

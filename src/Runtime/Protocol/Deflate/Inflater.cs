@@ -1,17 +1,21 @@
-using WsGen.Native;
-
 namespace WsGen.Protocol;
 
 /// <summary>
 /// Decompresses whole messages of RFC 7692: the message's bytes, then the 4-byte tail (00 00 FF FF) the sender
 /// removed, fed from a constant of its own: the input is never written to, so a message read zero-copy from the loop's
 /// receive buffer leaves the frames behind it intact. The output goes into chunks and stops at the message limit: a
-/// message that would inflate past it fails while inflating, with at most the limit plus one chunk ever held. The zlib state
-/// (see <see cref="Zlib"/>) is made on first use and lives in native memory until <see cref="ZlibStream.Dispose"/>.
+/// message that would inflate past it fails while inflating, with at most the limit plus one chunk ever held. The
+/// decompression itself is the engine's (<see cref="IInflateEngine"/>).
 /// </summary>
-internal sealed unsafe class Inflater(int windowBits) : ZlibStream
+internal sealed unsafe class Inflater(IInflateEngine engine) : IDisposable
 {
     private static ReadOnlySpan<byte> Tail => [0x00, 0x00, 0xFF, 0xFF];
+
+    /// <summary>An inflater of <paramref name="engine"/> for windows up to <paramref name="windowBits"/>.</summary>
+    public Inflater(DeflateEngine engine, int windowBits)
+        : this(engine.CreateInflater(windowBits))
+    {
+    }
 
     /// <summary>Inflates <paramref name="compressed"/> into <paramref name="output"/>, chunk by chunk; with
     /// <paramref name="reset"/> the next message starts from an empty window (no context takeover).</summary>
@@ -19,14 +23,13 @@ internal sealed unsafe class Inflater(int windowBits) : ZlibStream
     /// output held at most the limit plus one chunk.</returns>
     public WebSocketCloseCode Inflate(ReadOnlySpan<byte> compressed, long maxMessageSize, DeflateBuffer output, bool reset, out Span<byte> message)
     {
-        Zlib.ZStream* z = Stream();
         var state = new Output(output, (int)Math.Min(maxMessageSize, int.MaxValue - 1) + 1);   // one byte over the limit shows the excess
-        var code = Run(z, compressed, ref state, out bool ended);
+        var code = Run(compressed, ref state, tail: false, out bool ended);
         if (code == 0 && !ended)
-            code = Run(z, Tail, ref state, out ended);
+            code = Run(Tail, ref state, tail: true, out ended);
         // A stream that ended (a block with BFINAL) or failed starts over; so does every message without context takeover.
         if (reset || ended || code != 0)
-            Zlib.InflateReset(z);
+            engine.Reset();
         message = code == 0 ? output.Join(state.Produced) : default;
         return code;
     }
@@ -57,13 +60,12 @@ internal sealed unsafe class Inflater(int windowBits) : ZlibStream
         }
     }
 
-    private static WebSocketCloseCode Run(Zlib.ZStream* z, ReadOnlySpan<byte> input, ref Output output, out bool ended)
+    private WebSocketCloseCode Run(ReadOnlySpan<byte> input, ref Output output, bool tail, out bool ended)
     {
         ended = false;
         fixed (byte* source = input)
         {
-            z->NextIn = source;
-            z->AvailIn = (uint)input.Length;
+            engine.SetInput(source, input.Length);
             try
             {
                 while (true)
@@ -74,43 +76,31 @@ internal sealed unsafe class Inflater(int windowBits) : ZlibStream
                             return WebSocketCloseCode.MessageTooBig;
                         output.NextChunk();
                     }
-                    int room = output.Room, result;
-                    fixed (byte* dest = output.Chunk)
-                    {
-                        z->NextOut = dest + output.Used;
-                        z->AvailOut = (uint)room;
-                        result = Zlib.Inflate(z, Zlib.SyncFlush);
-                        output.Advance(room - (int)z->AvailOut);
-                    }
-                    if (result == Zlib.StreamEnd)
+                    int room = output.Room;
+                    var step = engine.Inflate(output.Chunk.AsSpan(output.Used, room), out int produced);
+                    output.Advance(produced);
+                    if (step == InflateStep.End)
                     {
                         ended = true;
-                        // The final block may end exactly one byte past the limit. Bytes after it are not deflate data.
+                        // The final block may end exactly one byte past the limit. Bytes after it are not deflate data
+                        // (but the tail, which a message that ended so does not need).
                         if (output.AtLimit)
                             return WebSocketCloseCode.MessageTooBig;
-                        return z->AvailIn == 0 ? 0 : WebSocketCloseCode.InvalidPayloadData;
+                        return tail || !engine.HasInput ? 0 : WebSocketCloseCode.InvalidPayloadData;
                     }
-                    if (result is not (Zlib.Ok or Zlib.BufError))
+                    if (step == InflateStep.Error)
                         return WebSocketCloseCode.InvalidPayloadData;
-                    if (z->AvailOut != 0)
-                    {
-                        // Output room is left, so zlib took all the input it could.
-                        if (z->AvailIn == 0)
-                            return 0;
-                        if (result == Zlib.BufError)
-                            return WebSocketCloseCode.InvalidPayloadData;
-                    }
+                    // Output room is left, so the input is used up.
+                    if (produced < room)
+                        return 0;
                 }
             }
             finally
             {
-                z->NextIn = null;
-                z->NextOut = null;
+                engine.SetInput(null, 0);
             }
         }
     }
 
-    protected override int Init(Zlib.ZStream* stream) => Zlib.InflateInit(stream, windowBits);
-
-    protected override void End(Zlib.ZStream* stream) => Zlib.InflateEnd(stream);
+    public void Dispose() => engine.Dispose();
 }

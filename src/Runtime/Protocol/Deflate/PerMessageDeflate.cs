@@ -40,6 +40,12 @@ internal sealed class PerMessageDeflate : IMessageTransform
     /// table as for the window (8 at 15, zlib's default).</summary>
     public static int MemLevel(int windowBits) => Math.Max(1, windowBits - 7);
 
+    /// <summary>The memory level of shared mode's deflaters: 7, a hash table of 16K entries (32 KiB) that
+    /// deflateReset clears after every message, half of what level 8 clears. Every message there is compressed alone,
+    /// and on JSON-like messages of 1 KiB and 16 KiB the output is the same size as at 8 (within 0.1 B per message)
+    /// for about 8% less deflate time.</summary>
+    public const int SharedMemLevel = 7;
+
     public bool TryDecode(Span<byte> message, long maxMessageSize, out Span<byte> decoded, out WebSocketCloseCode failure)
     {
         failure = _inflater.Inflate(message, maxMessageSize, _inflated, _resetInflater, out decoded);

@@ -4,8 +4,8 @@ namespace WsGen.Protocol;
 
 /// <summary>
 /// A zlib stream made on first use (so that a connection that never compresses pays nothing) and kept in native
-/// memory until <see cref="Dispose"/>, or the finalizer for one that was forgotten: the common part of
-/// <see cref="Deflater"/> and <see cref="Inflater"/>.
+/// memory until <see cref="Dispose"/>, or the finalizer for one that was forgotten: the common part of the zlib
+/// engine's deflater and inflater (<see cref="ZlibDeflateEngine"/>, <see cref="ZlibInflateEngine"/>).
 /// </summary>
 internal abstract unsafe class ZlibStream : IDisposable
 {
