@@ -20,6 +20,12 @@ internal interface IMessageTransform
     /// gain, say).</summary>
     bool TryEncode(ReadOnlySpan<byte> message, out ReadOnlySpan<byte> encoded);
 
+    /// <summary>For a message published to many connections: a key that every transform encoding each message alone,
+    /// the same way, shares (so that a loop encodes a published message once per key and writes that frame to each
+    /// of them); 0 when the encoding depends on the messages before it (a context kept across messages), and a
+    /// published message then goes to this connection as it is, RSV1 clear.</summary>
+    long PublishKey { get; }
+
     /// <summary>The connection ended: releases the transform's buffers.</summary>
     void Dispose();
 }

@@ -77,11 +77,10 @@ public sealed partial class WebSocketConnection
     public bool Publish(string topic, ReadOnlySpan<byte> payload, WebSocketOpcode opcode = WebSocketOpcode.Binary) =>
         _loop.Topics.Publish(topic, payload, opcode, skip: this);
 
-    /// <summary>A published frame for this subscriber, on the loop thread: written unless too many bytes wait for it
-    /// already, then the endpoint's <see cref="SlowSubscriberPolicy"/> applies.</summary>
-    /// <remarks>A connection with a message transform (permessage-deflate) encodes the message itself: here is where a
-    /// frame encoded once per loop and transform mode would be written instead.</remarks>
-    internal void WritePublished(ReadOnlySpan<byte> frame, int headerLength, WebSocketOpcode opcode)
+    /// <summary>A published frame for this subscriber, on the loop thread, ready to go (encoded once per loop for
+    /// the subscribers that share its encoding, see <see cref="ServerLoop.DeliverPublished"/>): written unless too
+    /// many bytes wait for it already, then the endpoint's <see cref="SlowSubscriberPolicy"/> applies.</summary>
+    internal void WritePublished(ReadOnlySpan<byte> frame, int headerLength)
     {
         WebSocketEndpointOptions options = Endpoint!.Options;
         if (Net is IReactorConn reactorConn && reactorConn.WaitingBytes + frame.Length > options.PublishLimit)
@@ -94,12 +93,6 @@ public sealed partial class WebSocketConnection
         }
 
         _loop.Counters.PublishDelivered();
-        if (_transform is not null)
-        {
-            SendTransformed(frame[headerLength..], opcode);
-            return;
-        }
-
         _loop.Counters.Sent(frame.Length - headerLength, final: true);
         Net.Write(frame);
     }

@@ -74,7 +74,10 @@ public sealed class WebSocketServer : IDisposable
     /// <summary>
     /// Sends a message to every connection subscribed to <paramref name="topic"/> (see
     /// <see cref="WebSocketConnection.Subscribe"/>), on every loop; callable from any thread. Each loop with subscribers
-    /// gets the message once and writes the same frame to each of them; a subscriber with more bytes waiting than its
+    /// gets the message once and writes the same frame to each of them (with permessage-deflate: compressed once per
+    /// loop for <see cref="WebSocketCompression.Shared"/> subscribers, uncompressed to
+    /// <see cref="WebSocketCompression.Dedicated"/> ones), gathered so that each subscriber gets what a loop turn
+    /// published to it with one send; a subscriber with more bytes waiting than its
     /// endpoint's <see cref="WebSocketEndpointOptions.PublishLimit"/> gets its <see cref="SlowSubscriberPolicy"/>.
     /// Messages from one thread arrive in the order they were published, and in order with that thread's
     /// <see cref="WebSocketConnection.Send"/> calls. With a <see cref="WebSocketServerOptions.Backplane"/> the message

@@ -41,6 +41,7 @@ public sealed class LoopCoreTests
         Assert.Equal("starting", calls[0]);
         Assert.Equal("wait 0", calls[1]);
         Assert.Equal("posted", calls[2]);
+        Assert.Equal("end turn", calls[3]);    // the turn's gathered writes go out before anything else waits
         Assert.Equal("stopped", calls[^1]);
         Assert.Equal(1, calls.Count(c => c == "starting"));
         Assert.Equal(1, calls.Count(c => c == "stopped"));
@@ -323,6 +324,8 @@ public sealed class LoopCoreTests
         }
 
         public void Stopped() => Calls.Enqueue("stopped");
+
+        public void EndTurn() => Calls.Enqueue("end turn");
 
         public void RegisterOnLoop(object state) => Registered.Add(state);
 

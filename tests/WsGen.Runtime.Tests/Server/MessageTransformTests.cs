@@ -120,6 +120,48 @@ public sealed class MessageTransformTests
         Assert.True(endpoint.Transforms.Single().Disposed);
     }
 
+    [Fact]
+    public void A_publish_is_encoded_once_per_key_and_goes_plain_to_subscribers_whose_encoding_keeps_context()
+    {
+        // Keys as permessage-deflate gives them: shared subscribers one key per window, context takeover 0.
+        long[] keys = [7, 7, 0, 7, 9, 7];
+        var endpoint = new TransformingEndpoint { Echo = false, PublishKeys = keys };
+        var server = new FakeServer(endpoint);
+        var clients = keys.Select(_ => server.Open()).ToList();
+        foreach (var client in clients)
+            client.AcceptRsv1();
+        foreach (var conn in endpoint.Connections)
+            conn.Subscribe("t");
+
+        for (int round = 0; round < 3; round++)
+        {
+            endpoint.Connections[^1].Publish("t", Encoding.UTF8.GetBytes($"news {round}"), WebSocketOpcode.Text);
+            endpoint.Connections[2].Send(Encoding.UTF8.GetBytes($"direct {round}"), WebSocketOpcode.Text);
+        }
+
+        // Once per publish and key among the subscribers (the last connection published, and is skipped).
+        Assert.Equal(3, endpoint.Transforms.Where(t => t.PublishKey == 7).Sum(t => t.Encoded));
+        Assert.Equal(3, endpoint.Transforms[4].Encoded);
+        Assert.Equal(3, endpoint.Transforms[2].Encoded);     // its direct sends only
+        for (int i = 0; i < clients.Count - 1; i++)
+        {
+            var frames = clients[i].ReadFramesInOrder();
+            string[] got = [.. frames.Select(f => Encoding.UTF8.GetString(f.Rsv1 ? XorTransform.Apply(f.Payload) : f.Payload))];
+            if (i == 2)
+            {
+                Assert.Equal(["news 0", "direct 0", "news 1", "direct 1", "news 2", "direct 2"], got);
+                Assert.Equal([false, true, false, true, false, true], frames.Select(f => f.Rsv1));
+            }
+            else
+            {
+                Assert.Equal(["news 0", "news 1", "news 2"], got);
+                Assert.All(frames, f => Assert.True(f.Rsv1));
+            }
+        }
+
+        Assert.Empty(clients[^1].ReadFrames());
+    }
+
     private static ushort CloseCode(FakeClient client)
     {
         var close = client.ReadFrames().Single(f => f.Opcode == WebSocketOpcode.Close);
@@ -136,11 +178,17 @@ public sealed class MessageTransformTests
 
         public List<XorTransform> Transforms { get; } = [];
 
+        public List<WebSocketConnection> Connections { get; } = [];
+
+        /// <summary>The <see cref="IMessageTransform.PublishKey"/> of each connection's transform, in open order.</summary>
+        public long[] PublishKeys { get; init; } = [];
+
         public void OnOpen(WebSocketConnection conn)
         {
+            Connections.Add(conn);
             if (!Attach)
                 return;
-            var transform = new XorTransform();
+            var transform = new XorTransform { PublishKey = Transforms.Count < PublishKeys.Length ? PublishKeys[Transforms.Count] : 0 };
             Transforms.Add(transform);
             conn.AttachMessageTransform(transform);
         }
@@ -167,6 +215,11 @@ public sealed class MessageTransformTests
 
         public bool Disposed { get; private set; }
 
+        public long PublishKey { get; init; }
+
+        /// <summary>Messages encoded so far.</summary>
+        public int Encoded { get; private set; }
+
         public static byte[] Apply(ReadOnlySpan<byte> data)
         {
             var result = new byte[data.Length];
@@ -187,6 +240,7 @@ public sealed class MessageTransformTests
         public bool TryEncode(ReadOnlySpan<byte> message, out ReadOnlySpan<byte> encoded)
         {
             encoded = Apply(message);
+            Encoded++;
             return true;
         }
 

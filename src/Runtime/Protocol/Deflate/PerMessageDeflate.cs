@@ -61,6 +61,12 @@ internal sealed class PerMessageDeflate : IMessageTransform
         return !_resetDeflater || encoded.Length < message.Length;
     }
 
+    /// <summary>Without context takeover on our side, the window and the threshold (a message compressed alone with
+    /// a window no larger than the peer agreed is what any such peer decodes); with it, 0: a block compressed outside
+    /// this connection's deflater would leave the peer's window out of step with ours, so published messages go
+    /// uncompressed, which RFC 7692 allows message by message.</summary>
+    public long PublishKey => _resetDeflater ? (long)_deflater.WindowBits << 32 | (uint)_threshold : 0;
+
     public void Dispose()
     {
         if (!_owned)

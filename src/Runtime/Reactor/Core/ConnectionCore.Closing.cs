@@ -13,7 +13,9 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
             return;
         if ((conn.Flags & ConnFlags.Transformed) != 0)
             _transforms[conn].Closing(this, conn);
-        if (!_lifecycle.TryBeginClose(conn, Now))
+        if ((conn.Flags & ConnFlags.Gathered) != 0)
+            SendGathered(conn);
+        if (conn.State != LoopConnState.Open || !_lifecycle.TryBeginClose(conn, Now))
             return;
         conn.PeerClosed |= conn.InputEnded;
         ReleaseHeld(conn);
@@ -49,6 +51,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
         _lifecycle.QueueClose(conn);
         _backend.Close(this, conn);
         ReleaseQueues(conn);
+        DropGathered(conn);
         conn.ReadPaused = false;
         if ((conn.Flags & ConnFlags.Transformed) != 0 && _transforms.Remove(conn, out IByteTransform? transform))
         {

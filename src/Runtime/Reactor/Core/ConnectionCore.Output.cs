@@ -20,7 +20,8 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
     }
 
     /// <summary>The bytes of <see cref="Write"/> as they go to the socket: into the cork during a callback for the
-    /// connection, otherwise staged behind what waits.</summary>
+    /// connection, otherwise gathered until the end of the loop's turn (see <see cref="Gather"/>), or staged behind
+    /// what waits when the loop does not run or the bytes are many.</summary>
     private int WriteEncoded(LoopConnection<TBackend> conn, ReadOnlySpan<byte> data)
     {
         if (conn == _corked)
@@ -41,6 +42,15 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
                 _corkLength = data.Length;
                 return data.Length;
             }
+        }
+
+        if (data.Length <= GatherLimit && _loop.LoopThreadId != 0)
+            return Gather(conn, data) ? data.Length : 0;
+        if ((conn.Flags & ConnFlags.Gathered) != 0)
+        {
+            SendGathered(conn);
+            if (conn.State != LoopConnState.Open)
+                return 0;
         }
 
         return Stage(conn, data) ? data.Length : 0;
@@ -100,7 +110,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
 
     /// <summary>Bytes accepted for <paramref name="conn"/> that the socket has not taken yet: those waiting, and
     /// those an asynchronous send of the backend has in flight.</summary>
-    internal long WaitingBytes(LoopConnection<TBackend> conn) => (conn.Waiting?.Length ?? 0) + _backend.InFlightBytes(conn);
+    internal long WaitingBytes(LoopConnection<TBackend> conn) => (conn.Waiting?.Length ?? 0) + _backend.InFlightBytes(conn) + GatheredBytes(conn);
 
     /// <summary>Pauses reading while more than <see cref="ReactorOptions.PauseReadingThreshold"/> bytes wait.</summary>
     private void CheckPause(LoopConnection<TBackend> conn)
@@ -112,13 +122,28 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
         }
     }
 
-    /// <summary>Sends what the cork holds for <paramref name="conn"/>, behind what already waits.</summary>
+    /// <summary>Sends what the cork holds for <paramref name="conn"/>, behind what already waits (what it gathered
+    /// before its callback included).</summary>
     private void FlushCork(LoopConnection<TBackend> conn)
     {
         int length = _corkLength;
         _corkLength = 0;
         if (length == 0 || conn.State == LoopConnState.Closed)
             return;
+        if ((conn.Flags & ConnFlags.Gathered) != 0)
+        {
+            SendGathered(conn);
+            if (conn.State == LoopConnState.Closed)
+                return;
+        }
+
+        SendCork(conn, length);
+    }
+
+    /// <summary>Sends the first <paramref name="length"/> bytes of the cork to <paramref name="conn"/>, behind what
+    /// already waits.</summary>
+    private void SendCork(LoopConnection<TBackend> conn, int length)
+    {
         if (!conn.Drained)
         {
             Enqueue(conn, new ReadOnlySpan<byte>(_cork, length));

@@ -17,7 +17,8 @@ namespace WsGen.Reactor;
 /// Either way the bytes go to <see cref="IConnectionHandler.OnData"/>. Input that arrives while reading is paused is
 /// held and delivered, in order, once it resumes.</para>
 /// <para>Writing: while a callback runs for connection X, writes to X gather in the loop's cork buffer and go out
-/// with one send when the callback returns. Writes to another connection go straight to its socket. What a socket
+/// with one send when the callback returns. Writes to another connection gather in the loop's gather buffer and go
+/// out with one send per connection at the end of the turn (see <see cref="ILoopHost.EndTurn"/>). What a socket
 /// does not take waits, in order, in a pooled per-connection <see cref="SendQueue"/> and goes out as the socket
 /// takes more; then <see cref="IConnectionHandler.OnWritable"/> runs. While more than
 /// <see cref="ReactorOptions.PauseReadingThreshold"/> bytes wait the connection is not read; a write that would make
@@ -157,6 +158,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
             queue.Clear();
         NativeMemory.Free(_receiveBuffer);
         NativeMemory.Free(_cork);
+        FreeGatherBuffer();
     }
 
     // ---- what backends call -----------------------------------------------------------------------------------

@@ -171,4 +171,7 @@ internal enum ConnFlags : ushort
 
     /// <summary>The connection was aborted because its waiting bytes would exceed the backpressure limit.</summary>
     Overflowed = 1 << 12,
+
+    /// <summary>Bytes written to the connection wait in the core's gather buffer for the end of the loop's turn.</summary>
+    Gathered = 1 << 13,
 }

@@ -22,6 +22,10 @@ internal interface ILoopHost
     /// <see cref="LoopCore{TConn}.WakeConsumed"/> when it sees the wake-up.</summary>
     void Signal();
 
+    /// <summary>The turn's work is done and the loop is about to wait: sends the writes gathered during the turn
+    /// (one send per connection) and delivers the closes that caused.</summary>
+    void EndTurn();
+
     /// <summary>The pause begun with <see cref="LoopCore{TConn}.PauseAccepting"/> is over: accept again.</summary>
     void ResumeAccepting();
 
@@ -48,7 +52,8 @@ internal interface ILoopHost
 /// <see cref="ILoopHost.WaitAndHandle"/> (no wait while work is posted, and no longer than the next tick, the
 /// lifecycle's deadlines and the end of an accept pause); up to <see cref="MaxPostedPerTurn"/> posted items, the
 /// closes they caused delivered after each; <see cref="IConnectionHandler.OnTick"/> once a second, then its closes;
-/// the sweep of closing connections; the end of an accept pause. Once stopped, <see cref="ILoopHost.Stopped"/>.</para>
+/// the sweep of closing connections; the end of an accept pause; <see cref="ILoopHost.EndTurn"/>. Once stopped,
+/// <see cref="ILoopHost.Stopped"/>.</para>
 /// <para>The host is called through an interface, a few times per turn; nothing here allocates per turn or per
 /// event. A <see cref="Post"/> signals the backend only when no wake-up is pending yet.</para>
 /// </remarks>
@@ -155,6 +160,8 @@ internal sealed class LoopCore<TConn>
                     _acceptPaused = false;
                     _host.ResumeAccepting();
                 }
+
+                _host.EndTurn();
             }
 
             _host.Stopped();

@@ -1,0 +1,190 @@
+using System.Runtime.InteropServices;
+
+namespace WsGen.Reactor;
+
+/// <summary>Gathered output: writes to connections other than the one whose callback runs wait until the end of the
+/// loop's turn, and each connection gets them with one send.</summary>
+/// <remarks>
+/// <para>A publish to many subscribers, or a handler that writes to other connections, would otherwise cost a system
+/// call per write on a readiness backend (a submission per write on io_uring). Instead the bytes are copied into the
+/// loop's gather buffer, chained per connection, and <see cref="ILoopHost.EndTurn"/> hands each connection its chain
+/// through the cork: one send per connection and turn, as a callback's own writes get.</para>
+/// <para>Order is kept: a connection's gathered bytes go out before anything written to it later (its cork at the
+/// end of its own callback, a large write, a close). They count in <see cref="WaitingBytes"/>, so backpressure and
+/// the publish limit see them. A connection with more than <see cref="GatherLimit"/> bytes gathered, or a full
+/// gather buffer, is sent at once; a write larger than the limit is not gathered. Only a running loop gathers: before
+/// <see cref="Run"/> and after it, writes go straight to the socket.</para>
+/// </remarks>
+internal sealed unsafe partial class ConnectionCore<TBackend>
+{
+    /// <summary>The most bytes one connection gathers before they are sent without waiting for the end of the turn.</summary>
+    internal const int GatherLimit = 64 * 1024;
+
+    /// <summary>The gather buffer's first size; it doubles as needed up to <see cref="MaxGatherBuffer"/>.</summary>
+    private const int FirstGatherBuffer = 64 * 1024;
+
+    /// <summary>The largest gather buffer: when it is full, everything gathered is sent before the turn ends.</summary>
+    private const int MaxGatherBuffer = 4 * 1024 * 1024;
+
+    private byte* _gather;
+    private int _gatherSize;
+    private int _gatherLength;
+    private Piece[] _pieces = [];
+    private int _pieceCount;
+    private Chain[] _chains = [];
+    private LoopConnection<TBackend>[] _gathered = [];
+    private int _gatheredCount;
+
+    /// <summary>Bytes gathered for <paramref name="conn"/> and not sent yet.</summary>
+    private int GatheredBytes(LoopConnection<TBackend> conn) => (conn.Flags & ConnFlags.Gathered) != 0 ? _chains[conn.Slot].Bytes : 0;
+
+    /// <summary>Gathers <paramref name="data"/> for <paramref name="conn"/> (open, not corked, on the running loop's
+    /// thread), behind what it gathered before. False when the connection ended meanwhile.</summary>
+    private bool Gather(LoopConnection<TBackend> conn, ReadOnlySpan<byte> data)
+    {
+        if ((conn.Flags & ConnFlags.Gathered) != 0 && _chains[conn.Slot].Bytes + data.Length > GatherLimit)
+        {
+            SendGathered(conn);
+            if (conn.State != LoopConnState.Open)
+                return false;
+        }
+
+        if (_gatherLength + data.Length > _gatherSize && !GrowGatherBuffer(data.Length))
+        {
+            FlushGathered();
+            if (conn.State != LoopConnState.Open)
+                return false;
+        }
+
+        int offset = _gatherLength;
+        data.CopyTo(new Span<byte>(_gather + offset, data.Length));
+        _gatherLength = offset + data.Length;
+
+        if ((conn.Flags & ConnFlags.Gathered) == 0)
+        {
+            conn.Flags |= ConnFlags.Gathered;
+            if (_chains.Length <= conn.Slot)
+                Array.Resize(ref _chains, Math.Max(conn.Slot + 1, _chains.Length * 2));
+            _chains[conn.Slot] = new Chain { First = AddPiece(offset, data.Length), Bytes = data.Length };
+            _chains[conn.Slot].Last = _chains[conn.Slot].First;
+            if (_gatheredCount == _gathered.Length)
+                Array.Resize(ref _gathered, Math.Max(16, _gathered.Length * 2));
+            _gathered[_gatheredCount++] = conn;
+            return true;
+        }
+
+        ref Chain chain = ref _chains[conn.Slot];
+        chain.Bytes += data.Length;
+        ref Piece last = ref _pieces[chain.Last];
+        if (last.Offset + last.Length == offset)
+        {
+            last.Length += data.Length;     // the connection's previous write is just before: one piece
+            return true;
+        }
+
+        int piece = AddPiece(offset, data.Length);
+        _pieces[chain.Last].Next = piece;
+        chain.Last = piece;
+        return true;
+    }
+
+    private int AddPiece(int offset, int length)
+    {
+        if (_pieceCount == _pieces.Length)
+            Array.Resize(ref _pieces, Math.Max(256, _pieces.Length * 2));
+        _pieces[_pieceCount] = new Piece { Offset = offset, Length = length, Next = -1 };
+        return _pieceCount++;
+    }
+
+    /// <summary>Makes room for <paramref name="length"/> more bytes; false when the buffer is at its largest.</summary>
+    private bool GrowGatherBuffer(int length)
+    {
+        int size = Math.Max(_gatherSize, FirstGatherBuffer);
+        while (size < _gatherLength + length)
+            size *= 2;
+        if (size > MaxGatherBuffer)
+            return _gatherSize >= _gatherLength + length;
+        _gather = (byte*)NativeMemory.Realloc(_gather, (nuint)size);
+        _gatherSize = size;
+        return true;
+    }
+
+    /// <summary>Sends every connection's gathered bytes, one send each (fewer when the socket does not take them
+    /// all), and empties the gather buffer.</summary>
+    private void FlushGathered()
+    {
+        // A connection may be listed twice (sent early, then gathered again): its flag tells whether bytes wait.
+        for (int i = 0; i < _gatheredCount; i++)
+        {
+            LoopConnection<TBackend> conn = _gathered[i];
+            _gathered[i] = null!;
+            if ((conn.Flags & ConnFlags.Gathered) != 0)
+                SendGathered(conn);
+        }
+
+        _gatheredCount = 0;
+        _pieceCount = 0;
+        _gatherLength = 0;
+    }
+
+    /// <summary>Sends what <paramref name="conn"/> gathered, behind what already waits for it: through the cork when
+    /// no callback holds it (one send), otherwise piece by piece.</summary>
+    private void SendGathered(LoopConnection<TBackend> conn)
+    {
+        Chain chain = _chains[conn.Slot];
+        conn.Flags &= ~ConnFlags.Gathered;
+        if (_corked is null && _corkLength == 0 && chain.Bytes <= _corkSize)
+        {
+            int length = 0;
+            for (int p = chain.First; p >= 0; p = _pieces[p].Next)
+            {
+                Piece piece = _pieces[p];
+                new ReadOnlySpan<byte>(_gather + piece.Offset, piece.Length).CopyTo(new Span<byte>(_cork + length, piece.Length));
+                length += piece.Length;
+            }
+
+            SendCork(conn, length);
+            return;
+        }
+
+        for (int p = chain.First; p >= 0 && conn.State != LoopConnState.Closed; p = _pieces[p].Next)
+            Stage(conn, new ReadOnlySpan<byte>(_gather + _pieces[p].Offset, _pieces[p].Length));
+    }
+
+    /// <summary>Forgets what an ended connection gathered.</summary>
+    private void DropGathered(LoopConnection<TBackend> conn) => conn.Flags &= ~ConnFlags.Gathered;
+
+    /// <summary>The end of a turn: sends what was gathered, and delivers the closes that caused (whose handlers may
+    /// gather more).</summary>
+    void ILoopHost.EndTurn()
+    {
+        while (_gatheredCount > 0)
+        {
+            FlushGathered();
+            DeliverCloses();
+        }
+    }
+
+    private void FreeGatherBuffer()
+    {
+        NativeMemory.Free(_gather);
+        _gather = null;
+        _gatherSize = 0;
+    }
+
+    /// <summary>Gathered bytes of one connection: its first and last piece, and their total.</summary>
+    private struct Chain
+    {
+        public int First;
+        public int Last;
+        public int Bytes;
+    }
+
+    /// <summary>Bytes in the gather buffer, and the connection's next piece (-1 for none).</summary>
+    private struct Piece
+    {
+        public int Offset;
+        public int Length;
+        public int Next;
+    }
+}
