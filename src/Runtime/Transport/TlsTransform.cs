@@ -203,6 +203,7 @@ internal sealed class TlsTransform : IByteTransform
         _session = SessionOf(_ssl);
         ReleaseEngineBuffersWhenIdle(_session);
         _bioBuffersGrew = true; // the handshake's flights
+        bool first = true;
         byte[] plain = t_plain ??= new byte[RecordSize];
         while (_state == State.Open)
         {
@@ -230,7 +231,10 @@ internal sealed class TlsTransform : IByteTransform
 
             if (n == 0 || _state != State.Open)
                 break;
-            _bioBuffersGrew |= n > KeepBioBuffersUpTo;
+            // The first bytes are the upgrade request, whose response follows: a connection that stays idle after
+            // them holds no buffer from either.
+            _bioBuffersGrew |= n > KeepBioBuffersUpTo || first;
+            first = false;
             _host!.Deliver(_conn, plain.AsSpan(0, n));
         }
 
