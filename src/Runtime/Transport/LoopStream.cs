@@ -13,10 +13,11 @@ namespace WsGen.Transport;
 /// <see cref="IValueTaskSource{TResult}"/> (no allocation), which the next <see cref="Feed"/> completes on the loop
 /// thread; the engine's continuation runs inline, in that call. A zero-byte read waits without a buffer and completes
 /// with 0 once bytes are there, so that the engine rents its own buffer only when input arrives.</para>
-/// <para>Fed bytes that no read took yet wait in a buffer rented from <see cref="ArrayPool{T}.Shared"/>, returned as
-/// soon as it is empty: an idle stream holds no buffer.</para>
+/// <para>The reads that run inside <see cref="Feed"/> (the engine's continuation, inline) take the fed bytes where
+/// they are, in the loop's receive buffer. Fed bytes that no read took by the end of the call wait in a buffer rented
+/// from <see cref="ArrayPool{T}.Shared"/>, returned as soon as it is empty: an idle stream holds no buffer.</para>
 /// </remarks>
-internal sealed class LoopStream(TlsTransform owner) : Stream, IValueTaskSource<int>
+internal sealed unsafe class LoopStream(TlsTransform owner) : Stream, IValueTaskSource<int>
 {
     private ManualResetValueTaskSourceCore<int> _read;
     private Memory<byte> _readBuffer;
@@ -25,9 +26,11 @@ internal sealed class LoopStream(TlsTransform owner) : Stream, IValueTaskSource<
     private byte[]? _input;
     private int _start;
     private int _end;
+    private byte* _lent;
+    private int _lentLength;
 
     /// <summary>Bytes fed that no read took yet.</summary>
-    internal int Buffered => _end - _start;
+    internal int Buffered => _end - _start + _lentLength;
 
     /// <summary>Bytes received from the socket: they complete the read that waits, and the rest waits for the next
     /// reads (each completes synchronously).</summary>
@@ -35,9 +38,26 @@ internal sealed class LoopStream(TlsTransform owner) : Stream, IValueTaskSource<
     {
         if (data.IsEmpty || _ended)
             return;
-        Append(data);
-        if (_reading)
+        if (!_reading || _end > _start)
+        {
+            Append(data);
+            if (_reading)
+                CompleteRead();
+            return;
+        }
+
+        // The waiting read, and the ones its continuation makes during this call, take the bytes where they are.
+        fixed (byte* bytes = data)
+        {
+            _lent = bytes;
+            _lentLength = data.Length;
             CompleteRead();
+            int rest = _lentLength;
+            _lent = null;
+            _lentLength = 0;
+            if (rest > 0 && !_ended)
+                Append(data[^rest..]);
+        }
     }
 
     /// <summary>No byte will come any more (the connection ended): the read that waits, and every later one, returns
@@ -45,6 +65,8 @@ internal sealed class LoopStream(TlsTransform owner) : Stream, IValueTaskSource<
     internal void End()
     {
         _ended = true;
+        _lent = null;
+        _lentLength = 0;
         ReleaseInput();
         if (_reading)
             CompleteRead();
@@ -130,7 +152,16 @@ internal sealed class LoopStream(TlsTransform owner) : Stream, IValueTaskSource<
 
     private int Take(Span<byte> destination)
     {
-        int n = Math.Min(destination.Length, Buffered);
+        if (_lentLength > 0)
+        {
+            int lent = Math.Min(destination.Length, _lentLength);
+            new ReadOnlySpan<byte>(_lent, lent).CopyTo(destination);
+            _lent += lent;
+            _lentLength -= lent;
+            return lent;
+        }
+
+        int n = Math.Min(destination.Length, _end - _start);
         if (n == 0)
             return 0;
         _input.AsSpan(_start, n).CopyTo(destination);
@@ -142,7 +173,7 @@ internal sealed class LoopStream(TlsTransform owner) : Stream, IValueTaskSource<
 
     private void Append(ReadOnlySpan<byte> data)
     {
-        int buffered = Buffered;
+        int buffered = _end - _start;
         if (_input is null || _input.Length - _end < data.Length)
         {
             byte[] next = _input is not null && _input.Length >= buffered + data.Length

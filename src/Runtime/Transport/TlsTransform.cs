@@ -29,6 +29,11 @@ internal sealed class TlsTransform : IByteTransform
     /// <summary>The largest plaintext of a TLS record (RFC 8446, 5.1): what one decrypting read can return.</summary>
     private const int RecordSize = 16 * 1024;
 
+    /// <summary>A message larger than this, either way, has the engine's memory BIOs released once it went through
+    /// (see <see cref="ReleaseIdleBuffers"/>); smaller ones leave buffers of a few hundred bytes at most, reused by
+    /// the next message.</summary>
+    private const int KeepBioBuffersUpTo = 256;
+
     [ThreadStatic]
     private static byte[]? t_plain;
 
@@ -40,7 +45,9 @@ internal sealed class TlsTransform : IByteTransform
     private readonly LoopStream _stream;
     private readonly SslStream _ssl;
     private ITransformHost? _host;
+    private SafeHandle? _session;
     private State _state;
+    private bool _bioBuffersGrew;
 
     internal TlsTransform(TlsListener listener, IReactorConn conn)
     {
@@ -84,6 +91,7 @@ internal sealed class TlsTransform : IByteTransform
             return false;
         _host = host;
         byte[] staging = t_staging ??= new byte[RecordSize];
+        int written = data.Length;
         try
         {
             while (!data.IsEmpty && _state == State.Open)
@@ -93,6 +101,9 @@ internal sealed class TlsTransform : IByteTransform
                 _ssl.Write(staging, 0, n);
                 data = data[n..];
             }
+
+            if (written > KeepBioBuffersUpTo)
+                ReleaseIdleBuffers();
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
         {
@@ -133,13 +144,25 @@ internal sealed class TlsTransform : IByteTransform
     /// SafeHandle of OpenSSL's SSL object); kept by the trimmer, null if a runtime names it otherwise.</summary>
     private static readonly FieldInfo? s_securityContext = typeof(SslStream).GetField("_securityContext", BindingFlags.Instance | BindingFlags.NonPublic);
 
+    /// <summary>The engine's native session of <paramref name="ssl"/> (OpenSSL's SSL object), or null on other
+    /// platforms or if a runtime keeps it elsewhere (a test watches for that).</summary>
+    internal static SafeHandle? SessionOf(SslStream ssl) =>
+        LibSsl.IsAvailable && s_securityContext?.GetValue(ssl) is SafeHandle { IsInvalid: false, IsClosed: false } context ? context : null;
+
     /// <summary>Asks OpenSSL to free the session's record buffers while they are empty (see <see cref="LibSsl"/>):
     /// they would otherwise stay with an idle connection (about 13 KB of its RSS, measured with bench/). True when it
-    /// took; false on other platforms, or if a runtime keeps its session elsewhere (a test watches for that).</summary>
-    internal static bool ReleaseEngineBuffersWhenIdle(SslStream ssl) =>
-        LibSsl.IsAvailable
-        && s_securityContext?.GetValue(ssl) is SafeHandle { IsInvalid: false, IsClosed: false } context
-        && LibSsl.ReleaseBuffersWhenIdle(context.DangerousGetHandle());
+    /// took; false on other platforms, or if a runtime keeps its session elsewhere.</summary>
+    internal static bool ReleaseEngineBuffersWhenIdle(SafeHandle? session) =>
+        session is { IsClosed: false } && LibSsl.ReleaseBuffersWhenIdle(session.DangerousGetHandle());
+
+    /// <summary>Frees the buffers of the session's memory BIOs while they are empty: the handshake's flights, or the
+    /// records of a large message, would otherwise stay allocated with the idle connection (see
+    /// bench/tls-idle.sh). Runs on the loop thread, between the engine's calls.</summary>
+    private void ReleaseIdleBuffers()
+    {
+        if (_session is { IsClosed: false } session)
+            LibSsl.ReleaseIdleBioBuffers(session.DangerousGetHandle());
+    }
 
     /// <summary>What the engine writes (handshake records, application records, alerts, close_notify) goes to the
     /// socket, behind every byte before it.</summary>
@@ -177,11 +200,20 @@ internal sealed class TlsTransform : IByteTransform
         }
 
         _state = State.Open;
-        ReleaseEngineBuffersWhenIdle(_ssl);
+        _session = SessionOf(_ssl);
+        ReleaseEngineBuffersWhenIdle(_session);
+        _bioBuffersGrew = true; // the handshake's flights
+        bool first = true;
         byte[] plain = t_plain ??= new byte[RecordSize];
         while (_state == State.Open)
         {
             int n;
+            if (_bioBuffersGrew)
+            {
+                _bioBuffersGrew = false;
+                ReleaseIdleBuffers();
+            }
+
             try
             {
                 // Waits without a buffer while the connection is idle; completes once decrypted bytes are ready.
@@ -199,6 +231,10 @@ internal sealed class TlsTransform : IByteTransform
 
             if (n == 0 || _state != State.Open)
                 break;
+            // The first bytes are the upgrade request, whose response follows: a connection that stays idle after
+            // them holds no buffer from either.
+            _bioBuffersGrew |= n > KeepBioBuffersUpTo || first;
+            first = false;
             _host!.Deliver(_conn, plain.AsSpan(0, n));
         }
 
