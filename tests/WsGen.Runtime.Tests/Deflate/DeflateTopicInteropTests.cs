@@ -18,23 +18,23 @@ public sealed class DeflateTopicInteropTests
     private const int Messages = 200;
     private static readonly int[] Sizes = [8, 300, 5000, 40000];
 
-    public static TheoryData<string, WebSocketCompression> LoopsAndModes => DeflateInteropTests.LoopsAndModes();
+    public static TheoryData<string, WebSocketCompression, string> LoopsModesAndEngines => DeflateInteropTests.LoopsModesAndEngines();
 
     [Theory]
-    [MemberData(nameof(LoopsAndModes))]
-    public Task Npm_ws_subscribers_get_every_publish_and_direct_send_whole_and_in_order(string loop, WebSocketCompression mode)
+    [MemberData(nameof(LoopsModesAndEngines))]
+    public Task Npm_ws_subscribers_get_every_publish_and_direct_send_whole_and_in_order(string loop, WebSocketCompression mode, string engine)
     {
         Assert.True(Directory.Exists(Path.Combine(Interop, "node_modules", "ws")),
             "the npm ws package is missing: run `npm ci` in tests/interop (test.sh and .ci/run do)");
-        return RunAsync(loop, mode, "node", "topic-deflate-subscribers.mjs");
+        return RunAsync(loop, mode, engine, "node", "topic-deflate-subscribers.mjs");
     }
 
     [Theory]
-    [MemberData(nameof(LoopsAndModes))]
-    public Task Python_websockets_subscribers_get_every_publish_and_direct_send_whole_and_in_order(string loop, WebSocketCompression mode)
+    [MemberData(nameof(LoopsModesAndEngines))]
+    public Task Python_websockets_subscribers_get_every_publish_and_direct_send_whole_and_in_order(string loop, WebSocketCompression mode, string engine)
     {
         Assert.True(File.Exists("/usr/bin/python3"), "no /usr/bin/python3: install the Debian package python3-websockets (tests/install-peers.sh does)");
-        return RunAsync(loop, mode, "/usr/bin/python3", "py-topic-deflate-subscribers.py");
+        return RunAsync(loop, mode, engine, "/usr/bin/python3", "py-topic-deflate-subscribers.py");
     }
 
     /// <summary>Message <paramref name="i"/>, as the subscriber scripts make it: text or binary, 8 B to 40 KB, "p"
@@ -57,10 +57,11 @@ public sealed class DeflateTopicInteropTests
         return (Encoding.ASCII.GetBytes(text.ToString(0, size)), WebSocketOpcode.Text, direct);
     }
 
-    private static async Task RunAsync(string loop, WebSocketCompression mode, string program, string script)
+    private static async Task RunAsync(string loop, WebSocketCompression mode, string engine, string program, string script)
     {
         var serverOptions = TestServers.OptionsFor(loop, new IPEndPoint(IPAddress.Loopback, 0));
         serverOptions.Loops = 2;
+        serverOptions.DeflateEngine = TestEngines.Parse(engine);
         using var server = new WebSocketServer(serverOptions);
         var endpoint = new Members();
         // A publish limit the uncompressed publishes of dedicated mode (2 MB in all) cannot reach: none may be dropped.
