@@ -204,8 +204,8 @@ public sealed class WebSocketEndpointOptions
     /// <summary>In <see cref="WebSocketCompression.Dedicated"/> mode, the LZ77 window of each direction, 9 to 15 bits
     /// (the client is asked for it when it can be): a smaller window costs less memory per connection and less CPU per
     /// message, and compresses less (see <see cref="WebSocketCompression.Dedicated"/> for the sizes). The default, 12,
-    /// sends about 15% more bytes than 15 on JSON-like messages of 1 KiB for a quarter of the deflate time and an
-    /// eighth of the memory (bench/results/deflate-quick.md).</summary>
+    /// sends about 15% more bytes than 15 on the bench's JSON-like messages of 1 KiB for a quarter of the deflate time
+    /// and an eighth of the deflater's memory (bench/results/deflate-params.md).</summary>
     public int CompressionWindowBits
     {
         get => _compressionWindowBits;

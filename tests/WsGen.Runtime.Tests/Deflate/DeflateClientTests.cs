@@ -47,6 +47,41 @@ public sealed class DeflateClientTests
         client.Close();
     }
 
+    [Fact]
+    public async Task A_DeflateStream_client_refuses_an_answer_that_limits_a_window_it_did_not_offer_to_limit()
+    {
+        // A server that answers client_max_window_bits=10 whatever the offer: RFC 7692 section 7.1.2.2 forbids it
+        // when the offer had no client_max_window_bits, and DeflateStream could not compress within 10 bits.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var server = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync();
+            var request = new List<byte>();
+            var buffer = new byte[4096];
+            while (!System.Text.Encoding.ASCII.GetString([.. request]).Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                int n = await socket.ReceiveAsync(buffer);
+                Assert.True(n > 0, "the client closed before its request ended");
+                request.AddRange(buffer.AsSpan(0, n).ToArray());
+            }
+            string head = System.Text.Encoding.ASCII.GetString([.. request]);
+            string key = head.Split("\r\n").Single(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))["Sec-WebSocket-Key:".Length..].Trim();
+            var accept = new byte[28];
+            Handshake.ComputeAccept(System.Text.Encoding.ASCII.GetBytes(key), accept);
+            await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + $"Sec-WebSocket-Accept: {System.Text.Encoding.ASCII.GetString(accept)}\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10\r\n\r\n"));
+            return head;
+        });
+
+        var uri = new Uri($"ws://{listener.LocalEndpoint}/");
+        var failure = Assert.Throws<WebSocketProtocolException>(() => WebSocketClient.Connect(uri,
+            new WebSocketClientOptions { Compression = WebSocketCompression.Dedicated, DeflateEngine = DeflateEngine.DeflateStream }));
+        Assert.Contains("client window that was not offered", failure.Message);
+        string offer = (await server.WaitAsync(TimeSpan.FromSeconds(30))).Split("\r\n").Single(l => l.StartsWith("Sec-WebSocket-Extensions:", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal("Sec-WebSocket-Extensions: permessage-deflate", offer);
+    }
+
     public static TheoryData<string, WebSocketCompression, string> PythonModes()
     {
         var data = new TheoryData<string, WebSocketCompression, string>();

@@ -17,9 +17,6 @@ internal sealed class DeflateContext(DeflateEngine engine, int baseBufferSize = 
     private readonly List<(int WindowBits, int Threshold, PerMessageDeflate Transform)> _shared = [];
     private Inflater? _sharedInflater;
 
-    /// <summary>The engine of every deflater and inflater made here.</summary>
-    public DeflateEngine Engine => engine;
-
     public DeflateBuffer Deflated { get; } = new(baseBufferSize);
 
     public DeflateBuffer Inflated { get; } = new(baseBufferSize);

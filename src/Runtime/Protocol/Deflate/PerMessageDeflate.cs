@@ -42,8 +42,8 @@ internal sealed class PerMessageDeflate : IMessageTransform
 
     /// <summary>The memory level of shared mode's deflaters: 7, a hash table of 16K entries (32 KiB) that
     /// deflateReset clears after every message, half of what level 8 clears. Every message there is compressed alone,
-    /// and on JSON-like messages of 1 KiB and 16 KiB the output is the same size as at 8 (within 0.1 B per message)
-    /// for about 8% less deflate time.</summary>
+    /// and on the bench's JSON-like messages of 1 KiB and 16 KiB the output is the same size as at 8 (within 0.1 B per
+    /// message), for about 8% less deflate time at 1 KiB and the same at 16 KiB (bench/results/deflate-params.md).</summary>
     public const int SharedMemLevel = 7;
 
     public bool TryDecode(Span<byte> message, long maxMessageSize, out Span<byte> decoded, out WebSocketCloseCode failure)
