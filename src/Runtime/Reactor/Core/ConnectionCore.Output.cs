@@ -108,8 +108,8 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
         return true;
     }
 
-    /// <summary>Bytes accepted for <paramref name="conn"/> that the socket has not taken yet: those waiting, and
-    /// those an asynchronous send of the backend has in flight.</summary>
+    /// <summary>Bytes accepted for <paramref name="conn"/> that the socket has not taken yet: those waiting, those
+    /// an asynchronous send of the backend has in flight, and those gathered for the end of the turn.</summary>
     internal long WaitingBytes(LoopConnection<TBackend> conn) => (conn.Waiting?.Length ?? 0) + _backend.InFlightBytes(conn) + GatheredBytes(conn);
 
     /// <summary>Pauses reading while more than <see cref="ReactorOptions.PauseReadingThreshold"/> bytes wait.</summary>
