@@ -127,16 +127,11 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
     private void FlushCork(LoopConnection<TBackend> conn)
     {
         int length = _corkLength;
+        if (length != 0 && conn.State != LoopConnState.Closed && (conn.Flags & ConnFlags.Gathered) != 0)
+            SendGathered(conn);     // with the cork's bytes still counted, so that it joins them after them
         _corkLength = 0;
         if (length == 0 || conn.State == LoopConnState.Closed)
             return;
-        if ((conn.Flags & ConnFlags.Gathered) != 0)
-        {
-            SendGathered(conn);
-            if (conn.State == LoopConnState.Closed)
-                return;
-        }
-
         SendCork(conn, length);
     }
 
