@@ -6,7 +6,7 @@ using WsGen.Tests.Reactor;
 namespace WsGen.Tests.Server;
 
 /// <summary>Steady-state publishing allocates nothing: a publish from a thread that is no loop's, handed to two
-/// loops, framed once and written to every subscriber. The publishing thread's allocations are counted around each
+/// loops, framed once (and compressed once per loop for shared-mode permessage-deflate) and written to every subscriber. The publishing thread's allocations are counted around each
 /// publish, and each loop thread's by a probe connection whose handler reads the counter on that thread.
 /// Allocation counts are deterministic, unlike time, so this is a test and not a benchmark.</summary>
 public sealed class TopicAllocationTests
@@ -16,26 +16,36 @@ public sealed class TopicAllocationTests
     private const int Warmup = 2_000;
     private const int Measured = 20_000;
 
-    public static TheoryData<string> NativeLoops => ZeroAllocationTests.NativeLoops;
+    /// <summary>The native loops, each with subscribers without permessage-deflate, in shared mode (the frame
+    /// compressed once per loop) and in dedicated mode (the plain frame).</summary>
+    public static TheoryData<string, WebSocketCompression> NativeLoops()
+    {
+        var data = new TheoryData<string, WebSocketCompression>();
+        foreach (string loop in ZeroAllocationTests.NativeLoops)
+        {
+            foreach (var mode in new[] { WebSocketCompression.Off, WebSocketCompression.Shared, WebSocketCompression.Dedicated })
+                data.Add(loop, mode);
+        }
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(NativeLoops))]
-    public void Publishing_twenty_thousand_messages_to_subscribers_on_two_loops_allocates_nothing(string reactor)
+    public void Publishing_twenty_thousand_messages_to_subscribers_on_two_loops_allocates_nothing(string reactor, WebSocketCompression compression)
     {
         var options = new WebSocketServerOptions { EndPoint = new IPEndPoint(IPAddress.Loopback, 0), Loop = TestServers.LoopOf(reactor), Loops = 2 };
         using var server = new WebSocketServer(options);
         var probe = new Probe();
-        server.Map("/", new Silent(), new WebSocketEndpointOptions { Topics = ["t"] });
+        server.Map("/", new Silent(), new WebSocketEndpointOptions { Topics = ["t"], Compression = compression });
         server.Map("/probe", probe);
         server.Start();
-        // At least four subscribers, and more until both loops have some (the kernel spreads connections over the
-        // loops by a hash of the client's port: four may all land on one).
+        string offer = compression == WebSocketCompression.Off ? "" : "Sec-WebSocket-Extensions: permessage-deflate\r\n";
+        // At least four subscribers, and more until both loops have some (the kernel spreads connections by hash).
         var opened = new List<Socket>();
-        while (opened.Count < Subscribers || (opened.Count < MostSubscribers && server.ConnectionsPerLoop.Any(n => n == 0)))
+        while (opened.Count < Subscribers || opened.Count < MostSubscribers && server.ConnectionsPerLoop.Any(n => n == 0))
         {
-            opened.Add(Open(server.LocalEndPoint!, "/"));
-            int count = opened.Count;
-            Assert.True(SpinWait.SpinUntil(() => server.SubscriberCount("t") == count, TimeSpan.FromSeconds(30)));
+            opened.Add(Open(server.LocalEndPoint!, "/", offer));
+            Assert.True(SpinWait.SpinUntil(() => server.SubscriberCount("t") == opened.Count, TimeSpan.FromSeconds(30)));
         }
         var sockets = opened.ToArray();
         Assert.All(server.ConnectionsPerLoop, n => Assert.True(n > 0, "both loops should have subscribers"));
@@ -51,11 +61,19 @@ public sealed class TopicAllocationTests
         }
         Assert.Equal(2, probes.Count);
 
-        byte[] payload = "0123456789abcdef0123456789abcdef"u8.ToArray();
+        // Without compression 32 B; with it 200 B that shrink well (above the compression threshold), whose frame in
+        // shared mode is what a deflater that resets after each message makes of them.
+        byte[] payload = compression == WebSocketCompression.Off
+            ? "0123456789abcdef0123456789abcdef"u8.ToArray()
+            : Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("0123456789abcdef", 13))[..200]);
+        int sent = compression == WebSocketCompression.Shared
+            ? new WsGen.Protocol.Deflater(15, 8).Compress(payload, new WsGen.Protocol.DeflateBuffer(1024), reset: true).Length
+            : payload.Length;
+        int frameLength = WsGen.Protocol.FrameWriter.UnmaskedHeaderSize(sent) + sent;
         var buffer = new byte[64 * 1024];
-        PublishAndRead(server, payload, sockets, buffer, Warmup);
+        PublishAndRead(server, payload, frameLength, sockets, buffer, Warmup);
         long loopsBefore = probes.Values.Sum(p => { Ask(p.Socket); return p.Slot[0]; });
-        long published = PublishAndRead(server, payload, sockets, buffer, Measured);
+        long published = PublishAndRead(server, payload, frameLength, sockets, buffer, Measured);
         long loops = probes.Values.Sum(p => { Ask(p.Socket); return p.Slot[0]; }) - loopsBefore;
 
         // Messages handed to other loops come from a pool that grows to the most ever in flight at once: on a busy
@@ -86,9 +104,9 @@ public sealed class TopicAllocationTests
 
     /// <summary>Publishes <paramref name="count"/> messages in rounds of 100, each read by every subscriber before
     /// the next round: a steady rate, as the subscribers take it. Returns the bytes the publishes allocated.</summary>
-    private static long PublishAndRead(WebSocketServer server, byte[] payload, Socket[] sockets, byte[] buffer, int count)
+    private static long PublishAndRead(WebSocketServer server, byte[] payload, int frameLength, Socket[] sockets, byte[] buffer, int count)
     {
-        const int Round = 100, FrameLength = 2 + 32;
+        const int Round = 100;
         long allocated = 0;
         for (int sent = 0; sent < count; sent += Round)
         {
@@ -96,7 +114,7 @@ public sealed class TopicAllocationTests
             for (int i = 0; i < Round; i++)
                 server.Publish("t", payload, WebSocketOpcode.Text);
             allocated += GC.GetAllocatedBytesForCurrentThread() - before;
-            ReadAll(sockets, buffer, Round * FrameLength);
+            ReadAll(sockets, buffer, Round * frameLength);
         }
 
         return allocated;
@@ -116,11 +134,11 @@ public sealed class TopicAllocationTests
         }
     }
 
-    private static Socket Open(IPEndPoint endPoint, string path)
+    private static Socket Open(IPEndPoint endPoint, string path, string extraHeaders = "")
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 30_000 };
         socket.Connect(endPoint);
-        socket.SendAll(Encoding.ASCII.GetBytes(RawWebSocket.Request(path)));
+        socket.SendAll(Encoding.ASCII.GetBytes(RawWebSocket.Request(path, extraHeaders)));
         var head = new List<byte>();
         var one = new byte[1];
         while (head.Count < 4 || head[^4] != '\r' || head[^3] != '\n' || head[^2] != '\r' || head[^1] != '\n')

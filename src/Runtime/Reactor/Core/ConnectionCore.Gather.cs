@@ -127,28 +127,33 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
         _gatherLength = 0;
     }
 
-    /// <summary>Sends what <paramref name="conn"/> gathered, behind what already waits for it: through the cork when
-    /// no callback holds it (one send), otherwise piece by piece.</summary>
+    /// <summary>Sends what <paramref name="conn"/> gathered, behind what already waits for it, with one send: joined
+    /// in the cork when no callback holds it, otherwise in the part of the cork after the callback's bytes (piece by
+    /// piece only when they do not fit there).</summary>
     private void SendGathered(LoopConnection<TBackend> conn)
     {
         Chain chain = _chains[conn.Slot];
         conn.Flags &= ~ConnFlags.Gathered;
-        if (_corked is null && _corkLength == 0 && chain.Bytes <= _corkSize)
+        int start = _corked is null ? 0 : _corkLength;
+        if (chain.Bytes > _corkSize - start)
         {
-            int length = 0;
-            for (int p = chain.First; p >= 0; p = _pieces[p].Next)
-            {
-                Piece piece = _pieces[p];
-                new ReadOnlySpan<byte>(_gather + piece.Offset, piece.Length).CopyTo(new Span<byte>(_cork + length, piece.Length));
-                length += piece.Length;
-            }
-
-            SendCork(conn, length);
+            for (int p = chain.First; p >= 0 && conn.State != LoopConnState.Closed; p = _pieces[p].Next)
+                Stage(conn, new ReadOnlySpan<byte>(_gather + _pieces[p].Offset, _pieces[p].Length));
             return;
         }
 
-        for (int p = chain.First; p >= 0 && conn.State != LoopConnState.Closed; p = _pieces[p].Next)
-            Stage(conn, new ReadOnlySpan<byte>(_gather + _pieces[p].Offset, _pieces[p].Length));
+        int length = 0;
+        for (int p = chain.First; p >= 0; p = _pieces[p].Next)
+        {
+            Piece piece = _pieces[p];
+            new ReadOnlySpan<byte>(_gather + piece.Offset, piece.Length).CopyTo(new Span<byte>(_cork + start + length, piece.Length));
+            length += piece.Length;
+        }
+
+        if (start == 0)
+            SendCork(conn, length);     // a completion backend may take the cork's buffer itself
+        else
+            Stage(conn, new ReadOnlySpan<byte>(_cork + start, length));
     }
 
     /// <summary>Forgets what an ended connection gathered.</summary>

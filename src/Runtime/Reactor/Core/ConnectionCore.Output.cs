@@ -108,8 +108,8 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
         return true;
     }
 
-    /// <summary>Bytes accepted for <paramref name="conn"/> that the socket has not taken yet: those waiting, and
-    /// those an asynchronous send of the backend has in flight.</summary>
+    /// <summary>Bytes accepted for <paramref name="conn"/> that the socket has not taken yet: those waiting, those
+    /// an asynchronous send of the backend has in flight, and those gathered for the end of the turn.</summary>
     internal long WaitingBytes(LoopConnection<TBackend> conn) => (conn.Waiting?.Length ?? 0) + _backend.InFlightBytes(conn) + GatheredBytes(conn);
 
     /// <summary>Pauses reading while more than <see cref="ReactorOptions.PauseReadingThreshold"/> bytes wait.</summary>
@@ -127,16 +127,11 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
     private void FlushCork(LoopConnection<TBackend> conn)
     {
         int length = _corkLength;
+        if (length != 0 && conn.State != LoopConnState.Closed && (conn.Flags & ConnFlags.Gathered) != 0)
+            SendGathered(conn);     // with the cork's bytes still counted, so that it joins them after them
         _corkLength = 0;
         if (length == 0 || conn.State == LoopConnState.Closed)
             return;
-        if ((conn.Flags & ConnFlags.Gathered) != 0)
-        {
-            SendGathered(conn);
-            if (conn.State == LoopConnState.Closed)
-                return;
-        }
-
         SendCork(conn, length);
     }
 

@@ -341,6 +341,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend> : IServerReactor, 
 
     void ILoopHost.Stopped()
     {
+        FlushGathered();    // what the last turn wrote goes out before the connections are aborted
         _lifecycle.AbortAll(_connections);
         _backend.Stopped(this);
     }

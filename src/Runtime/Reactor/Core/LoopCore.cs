@@ -49,11 +49,11 @@ internal interface ILoopHost
 /// </summary>
 /// <remarks>
 /// <para>A turn: stop when <see cref="ConnectionLifecycle{TConn}.ShouldStop"/> says so; otherwise
+/// <see cref="ILoopHost.EndTurn"/> (what the turn before and the stop check wrote goes out before the wait), then
 /// <see cref="ILoopHost.WaitAndHandle"/> (no wait while work is posted, and no longer than the next tick, the
 /// lifecycle's deadlines and the end of an accept pause); up to <see cref="MaxPostedPerTurn"/> posted items, the
 /// closes they caused delivered after each; <see cref="IConnectionHandler.OnTick"/> once a second, then its closes;
-/// the sweep of closing connections; the end of an accept pause; <see cref="ILoopHost.EndTurn"/>. Once stopped,
-/// <see cref="ILoopHost.Stopped"/>.</para>
+/// the sweep of closing connections; the end of an accept pause. Once stopped, <see cref="ILoopHost.Stopped"/>.</para>
 /// <para>The host is called through an interface, a few times per turn; nothing here allocates per turn or per
 /// event. A <see cref="Post"/> signals the backend only when no wake-up is pending yet.</para>
 /// </remarks>
@@ -144,6 +144,7 @@ internal sealed class LoopCore<TConn>
             long nextTick = now + TickMilliseconds;
             while (!_lifecycle.ShouldStop(now, _host.ConnectionCount, cancellationToken))
             {
+                _host.EndTurn();
                 _host.WaitAndHandle(WaitTimeout(now, nextTick));
                 RunPosted();
                 now = Now;
@@ -160,8 +161,6 @@ internal sealed class LoopCore<TConn>
                     _acceptPaused = false;
                     _host.ResumeAccepting();
                 }
-
-                _host.EndTurn();
             }
 
             _host.Stopped();
