@@ -17,7 +17,8 @@
 # yet received by the last subscriber). Each setup (brokers and nodes) is started afresh for each scenario.
 # Prints Markdown tables: deliveries per second (ratio to SignalR + Redis in brackets), publish-to-delivery latency,
 # the nodes' CPU time per delivery (user + system from /proc, both nodes, over the measured window), the broker's,
-# and what was lost or duplicated.
+# and what was lost or duplicated. Exits 1 if a setup did not start (other than for a broker that is not installed) or
+# the driver failed (a duplicate, a reordering, nothing delivered).
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -113,6 +114,7 @@ start_setup() { # name broker server
 
 field() { grep -o "^$2=-\?[0-9.]*" "$1" | head -n 1 | cut -d= -f2; }
 declare -A R
+FAILED=0
 for sc in "${SCENARIOS[@]}"; do
   IFS='|' read -r key desc args <<<"$sc"
   for setup in "${SETUPS[@]}"; do
@@ -123,6 +125,7 @@ for sc in "${SCENARIOS[@]}"; do
     if ! start_setup "$name" "$broker" "$server"; then
       stop_all
       R[$name,$key,ok]="NO: $WHY"
+      [[ $WHY == *"is not installed" ]] || FAILED=1
       log "  skipped: $WHY"
       continue
     fi
@@ -132,6 +135,7 @@ for sc in "${SCENARIOS[@]}"; do
       --subscribers "$SUBSCRIBERS" --seconds "$DURATION" --warmup 1 --pids "$NODE_PIDS" --broker-pid "$BROKER_PID" \
       $args >"$out" 2>"$out.err" || rc=$?
     stop_all
+    ((rc == 0)) || FAILED=1
     R[$name,$key,d]=$(field "$out" deliveries_per_s)
     R[$name,$key,lat]="$(field "$out" p50_us) / $(field "$out" p99_us)"
     R[$name,$key,cpu]=$(field "$out" server_cpu_us_per_delivery)
@@ -165,3 +169,4 @@ for metric in "d|deliveries/s" "lat|publish to delivery p50 / p99, us" "cpu|node
   done
   echo
 done
+exit $FAILED

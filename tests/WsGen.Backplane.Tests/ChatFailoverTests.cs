@@ -1,6 +1,5 @@
 using WsGen.Backplane.Tests.Support;
 using WsGen.Tests;
-using WsGen.Tests.Samples;
 
 namespace WsGen.Backplane.Tests;
 
@@ -14,12 +13,9 @@ public sealed class ChatFailoverTests
     [MemberData(nameof(BackplaneTests.Brokers), MemberType = typeof(BackplaneTests))]
     public void Members_on_two_nodes_chat_through_the_broker_in_order_and_once(string broker)
     {
-        using var cluster = Broker.Create(broker);
-        cluster.Start();
-        using var node1 = SampleProcess.Start("Chat", ChatCluster.JoinArgs(cluster));
-        using var node2 = SampleProcess.Start("Chat", ChatCluster.JoinArgs(cluster));
-        using var alice = new ChatMember(node1.EndPoint, "alice");
-        using var bob = new ChatMember(node2.EndPoint, "bob");
+        using var cluster = new TwoChatNodes(broker);
+        using var alice = new ChatMember(cluster[0], "alice");
+        using var bob = new ChatMember(cluster[1], "bob");
         alice.Join("r1");
         bob.Join("r1");
 
@@ -41,30 +37,26 @@ public sealed class ChatFailoverTests
     [Fact]
     public void A_killed_node_s_browser_tabs_reconnect_through_nginx_to_the_other_node_and_keep_chatting()
     {
-        using var cluster = Broker.Create("redis");
-        cluster.Start();
-        var nodes = new[] { SampleProcess.Start("Chat", ChatCluster.JoinArgs(cluster)), SampleProcess.Start("Chat", ChatCluster.JoinArgs(cluster)) };
-        var members = nodes.Select((node, i) => new ChatMember(node.EndPoint, $"member{i + 1}")).ToArray();
+        using var cluster = new TwoChatNodes("redis");
+        ChatMember[] members = [new(cluster[0], "member1"), new(cluster[1], "member2")];
         HeadlessChromium[] tabs = [];
-        int victim = -1;
         try
         {
             foreach (var member in members)
                 member.Join("r1");
             Assert.True(members[0].SayUntil("ready", members[1], line => line.StartsWith("member1: ready ")), "the nodes do not share the room");
 
-            using var nginx = new ClusterNginx(nodes[0].EndPoint, nodes[1].EndPoint);
+            using var nginx = new ClusterNginx(cluster[0], cluster[1]);
             tabs = [.. new[] { "alice", "bob" }.Select(name =>
                 HeadlessChromium.Open($"http://127.0.0.1:{nginx.Port}/?name={name}&room=r1&say=hello%20from%20{name}"))];
             Assert.Empty(members[0].WaitForAll(["alice: hello from alice", "bob: hello from bob"], TimeSpan.FromSeconds(60)));
 
             // Kill the node that holds more tabs (least_conn spreads two tabs over two nodes; each node's count includes
             // its direct member); the other node's member then asks each tab something until it answers.
-            int[] tabsOn = [.. nodes.Select(node => ChatCluster.Connections(node.EndPoint.Port) - 1)];
-            victim = tabsOn[0] >= tabsOn[1] ? 0 : 1;
-            int survivor = 1 - victim;
+            int[] tabsOn = [ChatCluster.Connections(cluster[0].Port) - 1, ChatCluster.Connections(cluster[1].Port) - 1];
+            int victim = tabsOn[0] >= tabsOn[1] ? 0 : 1, survivor = 1 - victim;
             Assert.True(tabsOn[victim] >= 1, $"no tab on either node: {tabsOn[0]} and {tabsOn[1]}");
-            nodes[victim].Dispose();
+            cluster.Kill(victim);
 
             foreach (var name in new[] { "alice", "bob" })
             {
@@ -72,7 +64,7 @@ public sealed class ChatFailoverTests
                     $"{name}'s tab did not come back after node {victim + 1} was killed");
             }
             // Both tabs are now on the surviving node, beside its member.
-            Assert.Equal(3, ChatCluster.Connections(nodes[survivor].EndPoint.Port));
+            Assert.Equal(3, ChatCluster.Connections(cluster[survivor].Port));
         }
         finally
         {
@@ -80,8 +72,6 @@ public sealed class ChatFailoverTests
                 tab.Dispose();
             foreach (var member in members)
                 member.Dispose();
-            foreach (var node in nodes.Where((_, i) => i != victim))
-                node.Dispose();
         }
     }
 
@@ -89,22 +79,19 @@ public sealed class ChatFailoverTests
     [MemberData(nameof(BackplaneTests.Brokers), MemberType = typeof(BackplaneTests))]
     public void A_broker_killed_and_restarted_heals_cross_node_delivery_while_local_delivery_goes_on(string broker)
     {
-        using var cluster = Broker.Create(broker);
-        cluster.Start();
-        using var node1 = SampleProcess.Start("Chat", ChatCluster.JoinArgs(cluster));
-        using var node2 = SampleProcess.Start("Chat", ChatCluster.JoinArgs(cluster));
-        using var alice = new ChatMember(node1.EndPoint, "alice");
-        using var carol = new ChatMember(node1.EndPoint, "carol");
-        using var bob = new ChatMember(node2.EndPoint, "bob");
+        using var cluster = new TwoChatNodes(broker);
+        using var alice = new ChatMember(cluster[0], "alice");
+        using var carol = new ChatMember(cluster[0], "carol");
+        using var bob = new ChatMember(cluster[1], "bob");
         foreach (var member in new[] { alice, carol, bob })
             member.Join("r1");
         Assert.True(alice.SayUntil("before", bob, line => line.StartsWith("alice: before ")), "nothing crossed before the outage");
 
-        cluster.Kill();
+        cluster.Broker.Kill();
         alice.Say("during the outage");
         Assert.NotNull(carol.WaitFor(line => line == "alice: during the outage", TimeSpan.FromSeconds(30)));
 
-        cluster.Start();
+        cluster.Broker.Start();
         Assert.True(alice.SayUntil("after", bob, line => line.StartsWith("alice: after ")), "node 1 to node 2 did not resume");
         Assert.True(bob.SayUntil("back", alice, line => line.StartsWith("bob: back ")), "node 2 to node 1 did not resume");
         Assert.True(alice.SayUntil("and", carol, line => line.StartsWith("alice: and ")), "local delivery stopped");

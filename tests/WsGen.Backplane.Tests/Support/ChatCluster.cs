@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text;
+using WsGen.Tests.Samples;
 
 namespace WsGen.Backplane.Tests.Support;
 
@@ -60,6 +61,48 @@ internal static class ChatCluster
         if (!process.HasExited)
             process.Kill(entireProcessTree: true);
         process.WaitForExit();
+    }
+}
+
+/// <summary>A broker and two Chat nodes joined to it, each node a process of its own; <see cref="Kill"/> ends a node
+/// as a crash would.</summary>
+internal sealed class TwoChatNodes : IDisposable
+{
+    private readonly SampleProcess?[] _nodes = new SampleProcess?[2];
+
+    public TwoChatNodes(string broker)
+    {
+        Broker = Broker.Create(broker);
+        try
+        {
+            Broker.Start();
+            for (int i = 0; i < _nodes.Length; i++)
+                _nodes[i] = SampleProcess.Start("Chat", ChatCluster.JoinArgs(Broker));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public Broker Broker { get; }
+
+    /// <summary>Node <paramref name="node"/>'s address (0 or 1).</summary>
+    public IPEndPoint this[int node] => _nodes[node]!.EndPoint;
+
+    /// <summary>Kills node <paramref name="node"/> (SIGKILL, its whole process tree).</summary>
+    public void Kill(int node)
+    {
+        _nodes[node]!.Dispose();
+        _nodes[node] = null;
+    }
+
+    public void Dispose()
+    {
+        foreach (var node in _nodes)
+            node?.Dispose();
+        Broker.Dispose();
     }
 }
 

@@ -50,7 +50,7 @@ public sealed class Node : IDisposable
 
     public void Dispose() => Server.Dispose();
 
-    private sealed class TopicEndpoint : IWebSocketEndpoint
+    internal sealed class TopicEndpoint : IWebSocketEndpoint
     {
         public void OnOpen(WebSocketConnection conn)
         {

@@ -67,7 +67,7 @@ public sealed class TopicAllocationTests
             ? "0123456789abcdef0123456789abcdef"u8.ToArray()
             : Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("0123456789abcdef", 13))[..200]);
         int sent = compression == WebSocketCompression.Shared
-            ? new WsGen.Protocol.Deflater(15, 8).Compress(payload, new WsGen.Protocol.DeflateBuffer(1024), reset: true).Length
+            ? new WsGen.Protocol.Deflater(WsGen.Protocol.DeflateEngine.Zlib, 15, WsGen.Protocol.PerMessageDeflate.SharedMemLevel).Compress(payload, new WsGen.Protocol.DeflateBuffer(1024), reset: true).Length
             : payload.Length;
         int frameLength = WsGen.Protocol.FrameWriter.UnmaskedHeaderSize(sent) + sent;
         var buffer = new byte[64 * 1024];
