@@ -73,9 +73,34 @@ public sealed class RedisBackplane : WebSocketBackplane
     {
         if (_subscriptions.ContainsKey(topic))
             return;
-        ChannelMessageQueue queue = await _subscriber!.SubscribeAsync(Channel(topic)).ConfigureAwait(false);
+        RedisChannel channel = Channel(topic);
+        ChannelMessageQueue queue;
+        try
+        {
+            queue = await _subscriber!.SubscribeAsync(channel).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // The client registers a queue before it asks the server: forget it, or the client would restore it by
+            // itself after a reconnect beside the one the next attempt makes, and every message would arrive twice.
+            await ForgetAsync(channel).ConfigureAwait(false);
+            throw;
+        }
+
         queue.OnMessage(message => Receive(topic, ((ReadOnlyMemory<byte>)message.Message).Span));
         _subscriptions.Add(topic, queue);
+    }
+
+    private async Task ForgetAsync(RedisChannel channel)
+    {
+        try
+        {
+            await _subscriber!.UnsubscribeAsync(channel).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // Unreachable still: the client forgot the channel before it asked the server.
+        }
     }
 
     /// <inheritdoc/>

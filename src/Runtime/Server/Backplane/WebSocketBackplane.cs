@@ -47,6 +47,7 @@ public abstract class WebSocketBackplane
     /// <see cref="ArrayPool{T}"/>), and how many spare ones are kept at most (1 MiB).</summary>
     private const int SmallBuffer = 1024, MaxSpare = 1024;
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250), LastRetry = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan PendingRetry = TimeSpan.FromMilliseconds(500);
 
     private readonly Channel<Work> _work = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly byte[] _nodeId = Guid.NewGuid().ToByteArray();
@@ -57,6 +58,7 @@ public abstract class WebSocketBackplane
     private Task? _sender;
     private Task? _connecting;
     private int _queued;
+    private int _retryScheduled;
     private long _sent, _received, _dropped;
     private int _queueCapacity = 64 * 1024;
     private int _maxBatchBytes = 64 * 1024;
@@ -260,6 +262,7 @@ public abstract class WebSocketBackplane
                         case WorkKind.Subscribe:
                             _pending.Add(work.Topic);
                             await TrySubscribeAsync(work.Topic).ConfigureAwait(false);
+                            RetryPendingLater(stop);
                             break;
                         case WorkKind.Unsubscribe:
                             if (!_pending.Remove(work.Topic))
@@ -268,6 +271,7 @@ public abstract class WebSocketBackplane
                         case WorkKind.Reconnected:
                             foreach (string topic in _pending.ToArray())
                                 await TrySubscribeAsync(topic).ConfigureAwait(false);
+                            RetryPendingLater(stop);
                             break;
                     }
                 }
@@ -278,6 +282,30 @@ public abstract class WebSocketBackplane
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             await CompleteAsync(inFlight, count).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>While subscriptions are pending, tries them again after a while (besides on the client's reconnect
+    /// event, which may come before the client takes subscriptions again): one timer at a time, not one per topic.</summary>
+    private void RetryPendingLater(CancellationToken stop)
+    {
+        if (_pending.Count == 0 || Interlocked.Exchange(ref _retryScheduled, 1) == 1)
+            return;
+        _ = RetryAsync();
+
+        async Task RetryAsync()
+        {
+            try
+            {
+                await Task.Delay(PendingRetry, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _retryScheduled, 0);
+            OnReconnected();
         }
     }
 
