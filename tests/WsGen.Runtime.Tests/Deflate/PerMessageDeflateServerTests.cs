@@ -221,6 +221,29 @@ public sealed class PerMessageDeflateServerTests
     }
 
     [Theory]
+    [InlineData(WebSocketCompression.Shared)]
+    [InlineData(WebSocketCompression.Dedicated)]
+    public void A_final_block_that_ends_only_in_the_tail_closes_with_1007(WebSocketCompression mode)
+    {
+        // Found by the inflate fuzz target: 0x13 opens a final fixed-Huffman block that the appended 00 00 FF FF
+        // completes (a literal, then the end of block), with tail bytes left after it. A sender that ends a message
+        // with a final block ends it in the message's own bytes; zlib tells exactly where it ends, so this is 1007, as
+        // the BCL's inflater says. (DeflateStream, the fallback engine, sees a stream's end only when input is left
+        // over, and takes the message: documented there.)
+        var endpoint = new RecordingEndpoint();
+        var server = new FakeServer(endpoint, TestEngines.Options("zlib"), endpointOptions: new WebSocketEndpointOptions { Compression = mode });
+        var (bad, _) = Open(server, "permessage-deflate");
+        var (good, peer) = Open(server, "permessage-deflate");
+
+        bad.SendFrame(WebSocketOpcode.Binary, [0x13], rsv1: true);
+        byte[] message = JsonLike.Message(500, 3);
+        good.SendFrame(WebSocketOpcode.Text, peer.Compress(message), rsv1: true);
+
+        Assert.Equal((ushort)WebSocketCloseCode.InvalidPayloadData, CloseCode(bad));
+        Assert.Equal(message, endpoint.Messages.Single().Payload);
+    }
+
+    [Theory]
     [MemberData(nameof(TestEngines.Theory), MemberType = typeof(TestEngines))]
     public void Messages_below_the_threshold_go_uncompressed(string engine)
     {

@@ -105,6 +105,11 @@ internal unsafe interface IInflateEngine : IDisposable
     /// <summary>True while input given to <see cref="SetInput"/> is left unread.</summary>
     bool HasInput { get; }
 
+    /// <summary>True when <see cref="Inflate"/> reports the end of the stream as soon as the final block ends, so that
+    /// <see cref="HasInput"/> then means bytes after it; false for an engine that sees the end only when input is left
+    /// over.</summary>
+    bool SeesEndExactly { get; }
+
     /// <summary>Inflates into <paramref name="output"/> until it is full, the input is used up, the stream ends or the
     /// data fails.</summary>
     InflateStep Inflate(Span<byte> output, out int produced);

@@ -82,11 +82,13 @@ internal sealed unsafe class Inflater(IInflateEngine engine) : IDisposable
                     if (step == InflateStep.End)
                     {
                         ended = true;
-                        // The final block may end exactly one byte past the limit. Bytes after it are not deflate data
-                        // (but the tail, which a message that ended so does not need).
+                        // The final block may end exactly one byte past the limit. Bytes after it are not deflate data,
+                        // the tail's included: a message that ends with a final block (RFC 7692 7.2.3.3) ends it in its
+                        // own bytes, and the tail is not fed then. An engine that sees the end only once input is left
+                        // over (DeflateStream) is taken at its word while the tail runs.
                         if (output.AtLimit)
                             return WebSocketCloseCode.MessageTooBig;
-                        return tail || !engine.HasInput ? 0 : WebSocketCloseCode.InvalidPayloadData;
+                        return engine.HasInput && (engine.SeesEndExactly || !tail) ? WebSocketCloseCode.InvalidPayloadData : 0;
                     }
                     if (step == InflateStep.Error)
                         return WebSocketCloseCode.InvalidPayloadData;

@@ -88,6 +88,8 @@ internal sealed unsafe class StreamInflateEngine : IInflateEngine
 
     public bool HasInput => _feed.Left > 0;
 
+    public bool SeesEndExactly => false;
+
     public InflateStep Inflate(Span<byte> output, out int produced)
     {
         _stream ??= new DeflateStream(_feed, CompressionMode.Decompress, leaveOpen: true);

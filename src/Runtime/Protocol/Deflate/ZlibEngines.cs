@@ -58,6 +58,8 @@ internal sealed unsafe class ZlibInflateEngine(int windowBits) : ZlibStream, IIn
 
     public bool HasInput => Stream()->AvailIn != 0;
 
+    public bool SeesEndExactly => true;
+
     public InflateStep Inflate(Span<byte> output, out int produced)
     {
         Zlib.ZStream* z = Stream();
