@@ -50,6 +50,7 @@ internal abstract partial class ServerLoop
         if (subscribers is null)
             return;
         _encodingCount = 0;
+        SharedBytes shared = default;
         for (int i = 0; i < subscribers.Count; i++)
         {
             WebSocketConnection conn = subscribers[i];
@@ -58,11 +59,11 @@ internal abstract partial class ServerLoop
             if (conn.MessageTransform is { } transform && transform.PublishKey != 0
                 && Encode(transform, frame, headerLength, opcode) is { Plain: false } encoding)
             {
-                conn.WritePublished(encoding.Frame, encoding.HeaderLength);
+                conn.WritePublished(encoding.Frame, encoding.HeaderLength, ref encoding.Shared);
             }
             else
             {
-                conn.WritePublished(frame, headerLength);
+                conn.WritePublished(frame, headerLength, ref shared);
             }
         }
 
@@ -154,6 +155,9 @@ internal sealed class PublishEncoding
 
     public int HeaderLength { get; private set; }
 
+    /// <summary>Where the loop keeps the encoded frame for this publish's subscribers (see <see cref="IReactorConn.WriteShared"/>).</summary>
+    public SharedBytes Shared;
+
     /// <summary>The encoded frame, until the next <see cref="Set"/>.</summary>
     public ReadOnlySpan<byte> Frame => _buffer.AsSpan(0, _length);
 
@@ -162,6 +166,7 @@ internal sealed class PublishEncoding
     public void Set(long key, IMessageTransform transform, ReadOnlySpan<byte> frame, int headerLength, WebSocketOpcode opcode)
     {
         Key = key;
+        Shared = default;
         Plain = !transform.TryEncode(frame[headerLength..], out ReadOnlySpan<byte> encoded);
         if (Plain)
             return;
