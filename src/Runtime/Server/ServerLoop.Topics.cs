@@ -42,8 +42,9 @@ internal abstract partial class ServerLoop
     /// <see cref="IMessageTransform.PublishKey"/> (shared mode: once per loop); one whose encoding keeps context gets
     /// <paramref name="frame"/> as it is.</summary>
     /// <remarks>No endpoint code runs during the loop below (closes are delivered after it), so the subscriber
-    /// list does not change under it. The writes are gathered by the connection core: each subscriber gets what a
-    /// turn published to it with one send.</remarks>
+    /// list does not change under it. The writes are gathered by the connection core, the frame copied there once
+    /// for all the subscribers (<see cref="IReactorConn.WriteShared"/>): each subscriber gets what a turn published to
+    /// it with one send.</remarks>
     internal void DeliverPublished(Topic topic, ReadOnlySpan<byte> frame, int headerLength, WebSocketOpcode opcode, WebSocketConnection? skip)
     {
         TopicSubscribers? subscribers = topic.Subscribers[_topicLoop];

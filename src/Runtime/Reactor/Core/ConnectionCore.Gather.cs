@@ -8,7 +8,8 @@ namespace WsGen.Reactor;
 /// <para>A publish to many subscribers, or a handler that writes to other connections, would otherwise cost a system
 /// call per write on a readiness backend (a submission per write on io_uring). Instead the bytes are copied into the
 /// loop's gather buffer, chained per connection, and <see cref="ILoopHost.EndTurn"/> hands each connection its chain
-/// through the cork: one send per connection and turn, as a callback's own writes get.</para>
+/// through the cork: one send per connection and turn, as a callback's own writes get. Bytes written to many
+/// connections (<see cref="WriteShared"/>, a publish) are copied once, and each connection's chain refers to them.</para>
 /// <para>Order is kept: a connection's gathered bytes go out before anything written to it later (its cork at the
 /// end of its own callback, a large write, a close). They count in <see cref="WaitingBytes"/>, so backpressure and
 /// the publish limit see them. A connection with more than <see cref="GatherLimit"/> bytes gathered, or a full
