@@ -4,8 +4,9 @@
 # uWebSockets' benchmarks/broadcast_test.c: every client sends a message, every client (the sender included)
 # receives every message, each sender's in order.
 #
-# Usage: bash bench/fanout.sh [--quick] [--loops N]     (bash bench/run.sh --only fanout runs it too)
+# Usage: bash bench/fanout.sh [--quick] [--loops N] [--only KEY]     (bash bench/run.sh --only fanout runs it too)
 #   --quick     2 s per scenario instead of BENCH_SECONDS (default 10)
+#   --only KEY  one scenario: f100, f500 or f10k
 #   --loops N   WsGen's loops (default 1: uWebSockets.js runs one loop, so the comparison is loop for loop)
 # Environment: WSGEN_REACTOR picks WsGen's loop (io_uring by default where the kernel has it); FANOUT_SERVERS adds
 #   servers, ';'-separated, each "name|label|path|command" (the command gets --port N appended), e.g. the Chat sample
@@ -21,10 +22,12 @@ set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 DURATION=${BENCH_SECONDS:-10}
 LOOPS=1
+ONLY=""
 while (($#)); do
   case $1 in
     --quick) DURATION=2; shift ;;
     --loops) LOOPS=${2:?--loops needs a number}; shift 2 ;;
+    --only) ONLY=${2:?--only needs a scenario}; shift 2 ;;
     *) awk 'NR >= 4 && !/^#/ { exit } NR >= 4 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
   esac
 done
@@ -40,6 +43,10 @@ SCENARIOS=(
   "f500|500 clients all-to-all|-m fanout -b -c 500 -s 32 -d 1"
   "f10k|1 publisher to 10,000 subscribers|-m fanout -b -o -c 10000 -s 32 -d 16"
 )
+if [[ -n $ONLY ]]; then
+  for sc in "${SCENARIOS[@]}"; do [[ ${sc%%|*} == "$ONLY" ]] && SCENARIOS=("$sc") && break; done
+  [[ ${SCENARIOS[0]%%|*} == "$ONLY" && ${#SCENARIOS[@]} == 1 ]] || { echo "--only $ONLY: the scenarios are f100, f500 and f10k" >&2; exit 2; }
+fi
 
 log "building wsbench"
 WSBENCH=$(bash "$ROOT/bench/load/build.sh" "$WORK/bin")

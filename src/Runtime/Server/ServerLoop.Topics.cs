@@ -42,14 +42,16 @@ internal abstract partial class ServerLoop
     /// <see cref="IMessageTransform.PublishKey"/> (shared mode: once per loop); one whose encoding keeps context gets
     /// <paramref name="frame"/> as it is.</summary>
     /// <remarks>No endpoint code runs during the loop below (closes are delivered after it), so the subscriber
-    /// list does not change under it. The writes are gathered by the connection core: each subscriber gets what a
-    /// turn published to it with one send.</remarks>
+    /// list does not change under it. The writes are gathered by the connection core, the frame copied there once
+    /// for all the subscribers (<see cref="IReactorConn.WriteShared"/>): each subscriber gets what a turn published to
+    /// it with one send.</remarks>
     internal void DeliverPublished(Topic topic, ReadOnlySpan<byte> frame, int headerLength, WebSocketOpcode opcode, WebSocketConnection? skip)
     {
         TopicSubscribers? subscribers = topic.Subscribers[_topicLoop];
         if (subscribers is null)
             return;
         _encodingCount = 0;
+        SharedBytes shared = default;
         for (int i = 0; i < subscribers.Count; i++)
         {
             WebSocketConnection conn = subscribers[i];
@@ -58,11 +60,11 @@ internal abstract partial class ServerLoop
             if (conn.MessageTransform is { } transform && transform.PublishKey != 0
                 && Encode(transform, frame, headerLength, opcode) is { Plain: false } encoding)
             {
-                conn.WritePublished(encoding.Frame, encoding.HeaderLength);
+                conn.WritePublished(encoding.Frame, encoding.HeaderLength, ref encoding.Shared);
             }
             else
             {
-                conn.WritePublished(frame, headerLength);
+                conn.WritePublished(frame, headerLength, ref shared);
             }
         }
 
@@ -154,6 +156,9 @@ internal sealed class PublishEncoding
 
     public int HeaderLength { get; private set; }
 
+    /// <summary>Where the loop keeps the encoded frame for this publish's subscribers (see <see cref="IReactorConn.WriteShared"/>).</summary>
+    public SharedBytes Shared;
+
     /// <summary>The encoded frame, until the next <see cref="Set"/>.</summary>
     public ReadOnlySpan<byte> Frame => _buffer.AsSpan(0, _length);
 
@@ -162,6 +167,7 @@ internal sealed class PublishEncoding
     public void Set(long key, IMessageTransform transform, ReadOnlySpan<byte> frame, int headerLength, WebSocketOpcode opcode)
     {
         Key = key;
+        Shared = default;
         Plain = !transform.TryEncode(frame[headerLength..], out ReadOnlySpan<byte> encoded);
         if (Plain)
             return;

@@ -79,11 +79,14 @@ public sealed partial class WebSocketConnection
 
     /// <summary>A published frame for this subscriber, on the loop thread, ready to go (encoded once per loop for
     /// the subscribers that share its encoding, see <see cref="ServerLoop.DeliverPublished"/>): written unless too
-    /// many bytes wait for it already, then the endpoint's <see cref="SlowSubscriberPolicy"/> applies.</summary>
-    internal void WritePublished(ReadOnlySpan<byte> frame, int headerLength)
+    /// many bytes wait for it already, then the endpoint's <see cref="SlowSubscriberPolicy"/> applies.
+    /// <paramref name="shared"/> is where the loop keeps the frame's one copy for all the subscribers of this publish
+    /// (see <see cref="IReactorConn.WriteShared"/>).</summary>
+    internal void WritePublished(ReadOnlySpan<byte> frame, int headerLength, ref SharedBytes shared)
     {
         WebSocketEndpointOptions options = Endpoint!.Options;
-        if (Net is IReactorConn reactorConn && reactorConn.WaitingBytes + frame.Length > options.PublishLimit)
+        IReactorConn? reactorConn = Net as IReactorConn;
+        if (reactorConn is not null && reactorConn.WaitingBytes + frame.Length > options.PublishLimit)
         {
             Interlocked.Increment(ref Subscriptions.Dropped);
             _loop.Counters.PublishDropped();
@@ -94,7 +97,10 @@ public sealed partial class WebSocketConnection
 
         _loop.Counters.PublishDelivered();
         _loop.Counters.Sent(frame.Length - headerLength, final: true);
-        Net.Write(frame);
+        if (reactorConn is not null)
+            reactorConn.WriteShared(frame, ref shared);
+        else
+            Net.Write(frame);
     }
 
     private sealed class CrossThreadSubscribe(WebSocketConnection conn, string topic, Topic reserved) : ILoopWork

@@ -30,4 +30,19 @@ internal interface IReactorConn : INetConn
     /// through it before the handler sees it, and the handler's writes go through it before the socket does. On the
     /// loop thread, while the connection is open; at most once.</summary>
     void AttachTransform(IByteTransform transform);
+
+    /// <summary>Writes <paramref name="data"/> as <see cref="INetConn.Write"/> does, when the same bytes go to many
+    /// connections in this turn (a published frame): the loop keeps one copy of them for all, which
+    /// <paramref name="shared"/> (default for the first connection, then passed on unchanged) remembers.</summary>
+    int WriteShared(ReadOnlySpan<byte> data, ref SharedBytes shared);
+}
+
+/// <summary>Where a loop keeps bytes written to many connections (<see cref="IReactorConn.WriteShared"/>): their
+/// offset in the loop's gather buffer, valid while the buffer has not been emptied since (its epoch).</summary>
+internal readonly struct SharedBytes(int offset, int epoch)
+{
+    public int Offset { get; } = offset;
+
+    /// <summary>The gather buffer's epoch when the bytes were copied; 0 (the default) for none.</summary>
+    public int Epoch { get; } = epoch;
 }

@@ -113,6 +113,65 @@ public sealed class GatheredOutputTests
         Assert.True(SocketTestExtensions.WaitUntil(() => harness.OnLoop(() => conn.WaitingBytes) == 0));
     }
 
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Shared_writes_keep_order_among_private_writes_and_across_a_full_gather_buffer(string kind)
+    {
+        // One piece of posted work (no callback of any connection: everything is gathered) makes rounds in which each
+        // connection gets a small shared record (one SharedBytes per round, as a publish uses) and then a private one.
+        // The connections are many and none gets GatherLimit bytes in all, so only a full buffer sends them: it is
+        // emptied in the middle of a round and then filled again over the old offsets before it is sent again. The
+        // connections after that point must get the shared record copied again, not the bytes later put at its old
+        // offset.
+        const int Clients = 200, Rounds = 50, SharedSize = 100, PrivateSize = 1000;
+        const long Copied = Rounds * (SharedSize + 8 + Clients * (PrivateSize + 8L));
+        Assert.True(Copied > 2 * 4 * 1024 * 1024, "the rounds should fill the largest gather buffer (4 MiB) twice");
+        Assert.True(Rounds * (SharedSize + PrivateSize + 16) < ConnectionCore<FakeBackend>.GatherLimit);
+        var conns = new List<INetConn>();
+        var handler = new TestHandler { OpenHook = conns.Add };
+        using var harness = new ReactorHarness(kind, handler);
+        var clients = Enumerable.Range(0, Clients).Select(_ => harness.Connect()).ToArray();
+        Assert.True(SocketTestExtensions.WaitUntil(() => harness.OnLoop(() => conns.Count) == Clients));
+
+        harness.OnLoop(() =>
+        {
+            uint seq = 0;
+            for (int r = 0; r < Rounds; r++)
+            {
+                byte[] common = Record(seq++, SharedSize);
+                var shared = default(SharedBytes);
+                foreach (INetConn conn in conns)
+                {
+                    Assert.Equal(common.Length, ((IReactorConn)conn).WriteShared(common, ref shared));
+                    Assert.Equal(PrivateSize + 8, conn.Write(Record(seq++, PrivateSize)));
+                }
+            }
+
+            return seq;
+        });
+
+        // Each client's records fit in the sockets' buffers and the loop's waiting queues: they are read one client
+        // after the other.
+        foreach (Socket client in clients)
+        {
+            var reader = new RecordReader(client);
+            reader.Expect(2 * Rounds);
+            reader.Run();
+            Assert.Equal(2 * Rounds, reader.Received);
+            client.Dispose();
+        }
+    }
+
+    private static byte[] Record(uint number, int length)
+    {
+        var record = new byte[8 + length];
+        BinaryPrimitives.WriteUInt32LittleEndian(record, number);
+        BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(4), length);
+        for (int i = 0; i < length; i++)
+            record[8 + i] = (byte)(number + i);
+        return record;
+    }
+
     /// <summary>Reads records (sequence number, length, bytes) and checks each: its bytes, and a sequence number
     /// above the one before.</summary>
     private sealed class RecordReader(Socket client)

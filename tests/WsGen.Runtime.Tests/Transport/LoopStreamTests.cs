@@ -126,6 +126,8 @@ public sealed class LoopStreamTests
 
         public int Write(ReadOnlySpan<byte> data) => throw new NotSupportedException();
 
+        public int WriteShared(ReadOnlySpan<byte> data, ref SharedBytes shared) => throw new NotSupportedException();
+
         public void Close()
         {
         }

@@ -8,7 +8,8 @@ namespace WsGen.Reactor;
 /// <para>A publish to many subscribers, or a handler that writes to other connections, would otherwise cost a system
 /// call per write on a readiness backend (a submission per write on io_uring). Instead the bytes are copied into the
 /// loop's gather buffer, chained per connection, and <see cref="ILoopHost.EndTurn"/> hands each connection its chain
-/// through the cork: one send per connection and turn, as a callback's own writes get.</para>
+/// through the cork: one send per connection and turn, as a callback's own writes get. Bytes written to many
+/// connections (<see cref="WriteShared"/>, a publish) are copied once, and each connection's chain refers to them.</para>
 /// <para>Order is kept: a connection's gathered bytes go out before anything written to it later (its cork at the
 /// end of its own callback, a large write, a close). They count in <see cref="WaitingBytes"/>, so backpressure and
 /// the publish limit see them. A connection with more than <see cref="GatherLimit"/> bytes gathered, or a full
@@ -35,6 +36,10 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
     private LoopConnection<TBackend>[] _gathered = [];
     private int _gatheredCount;
 
+    /// <summary>Counts the times the gather buffer was emptied: a <see cref="SharedBytes"/> of an earlier count no
+    /// longer holds.</summary>
+    private int _gatherEpoch = 1;
+
     /// <summary>Bytes gathered for <paramref name="conn"/> and not sent yet.</summary>
     private int GatheredBytes(LoopConnection<TBackend> conn) => (conn.Flags & ConnFlags.Gathered) != 0 ? _chains[conn.Slot].Bytes : 0;
 
@@ -42,50 +47,94 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
     /// thread), behind what it gathered before. False when the connection ended meanwhile.</summary>
     private bool Gather(LoopConnection<TBackend> conn, ReadOnlySpan<byte> data)
     {
-        if ((conn.Flags & ConnFlags.Gathered) != 0 && _chains[conn.Slot].Bytes + data.Length > GatherLimit)
+        if (!MakeRoom(conn, data.Length, copy: true))
+            return false;
+        int offset = _gatherLength;
+        data.CopyTo(new Span<byte>(_gather + offset, data.Length));
+        _gatherLength = offset + data.Length;
+        Link(conn, offset, data.Length);
+        return true;
+    }
+
+    /// <summary>Writes <paramref name="data"/>, bytes that this turn writes to many connections (a published frame),
+    /// to <paramref name="conn"/> as <see cref="Write"/> does, but gathered by reference: the first connection copies
+    /// them into the gather buffer (where <paramref name="shared"/> remembers them), the others link to that copy.</summary>
+    /// <remarks>The bytes of consecutive shared writes lie next to each other in the gather buffer, so a connection
+    /// that gets every message of a turn has one piece for all of them: one copy into the cork and one send.</remarks>
+    internal int WriteShared(LoopConnection<TBackend> conn, ReadOnlySpan<byte> data, ref SharedBytes shared)
+    {
+        if (conn == _corked || (conn.Flags & ConnFlags.Transformed) != 0 || data.Length > GatherLimit
+            || _loop.LoopThreadId == 0 || _loop.IsOtherThreadWhileRunning || conn.State != LoopConnState.Open || data.IsEmpty)
+        {
+            return Write(conn, data);
+        }
+
+        bool copy = shared.Epoch != _gatherEpoch;
+        if (!MakeRoom(conn, data.Length, copy))
+            return 0;
+        if (copy)
+        {
+            shared = new SharedBytes(_gatherLength, _gatherEpoch);
+            data.CopyTo(new Span<byte>(_gather + _gatherLength, data.Length));
+            _gatherLength += data.Length;
+        }
+
+        Link(conn, shared.Offset, data.Length);
+        return data.Length;
+    }
+
+    /// <summary>Before <paramref name="length"/> more bytes are gathered for <paramref name="conn"/>: sends what it
+    /// gathered when they would pass <see cref="GatherLimit"/>, and, when they are to be <paramref name="copy"/>'d,
+    /// makes room in the gather buffer (growing it, or sending everything gathered). False when the connection ended
+    /// meanwhile.</summary>
+    private bool MakeRoom(LoopConnection<TBackend> conn, int length, bool copy)
+    {
+        if ((conn.Flags & ConnFlags.Gathered) != 0 && _chains[conn.Slot].Bytes + length > GatherLimit)
         {
             SendGathered(conn);
             if (conn.State != LoopConnState.Open)
                 return false;
         }
 
-        if (_gatherLength + data.Length > _gatherSize && !GrowGatherBuffer(data.Length))
+        if (copy && _gatherLength + length > _gatherSize && !GrowGatherBuffer(length))
         {
             FlushGathered();
             if (conn.State != LoopConnState.Open)
                 return false;
         }
 
-        int offset = _gatherLength;
-        data.CopyTo(new Span<byte>(_gather + offset, data.Length));
-        _gatherLength = offset + data.Length;
+        return true;
+    }
 
+    /// <summary>Puts the <paramref name="length"/> bytes at <paramref name="offset"/> of the gather buffer behind what
+    /// <paramref name="conn"/> gathered before.</summary>
+    private void Link(LoopConnection<TBackend> conn, int offset, int length)
+    {
         if ((conn.Flags & ConnFlags.Gathered) == 0)
         {
             conn.Flags |= ConnFlags.Gathered;
             if (_chains.Length <= conn.Slot)
                 Array.Resize(ref _chains, Math.Max(conn.Slot + 1, _chains.Length * 2));
-            _chains[conn.Slot] = new Chain { First = AddPiece(offset, data.Length), Bytes = data.Length };
-            _chains[conn.Slot].Last = _chains[conn.Slot].First;
+            int first = AddPiece(offset, length);
+            _chains[conn.Slot] = new Chain { First = first, Last = first, Bytes = length };
             if (_gatheredCount == _gathered.Length)
                 Array.Resize(ref _gathered, Math.Max(16, _gathered.Length * 2));
             _gathered[_gatheredCount++] = conn;
-            return true;
+            return;
         }
 
         ref Chain chain = ref _chains[conn.Slot];
-        chain.Bytes += data.Length;
+        chain.Bytes += length;
         ref Piece last = ref _pieces[chain.Last];
         if (last.Offset + last.Length == offset)
         {
-            last.Length += data.Length;     // the connection's previous write is just before: one piece
-            return true;
+            last.Length += length;      // the connection's previous bytes are just before: one piece
+            return;
         }
 
-        int piece = AddPiece(offset, data.Length);
+        int piece = AddPiece(offset, length);
         _pieces[chain.Last].Next = piece;
         chain.Last = piece;
-        return true;
     }
 
     private int AddPiece(int offset, int length)
@@ -125,6 +174,7 @@ internal sealed unsafe partial class ConnectionCore<TBackend>
         _gatheredCount = 0;
         _pieceCount = 0;
         _gatherLength = 0;
+        _gatherEpoch++;
     }
 
     /// <summary>Sends what <paramref name="conn"/> gathered, behind what already waits for it, with one send: joined

@@ -106,6 +106,9 @@ internal sealed class LoopConnection<TBackend> : IReactorConn, ILifecycleConn, I
     public int Write(ReadOnlySpan<byte> data) => Core.Write(this, data);
 
     /// <inheritdoc/>
+    public int WriteShared(ReadOnlySpan<byte> data, ref SharedBytes shared) => Core.WriteShared(this, data, ref shared);
+
+    /// <inheritdoc/>
     public Span<byte> TakeCorked(int length) => Core.TakeCorked(this, length);
 
     /// <inheritdoc/>
